@@ -1,0 +1,19 @@
+"""Beanie documents. Every collection Homer RT stores is listed in ALL_DOCUMENTS, which init_beanie reads."""
+
+from __future__ import annotations
+
+from beanie import Document
+
+from documents.audit_log import AdminAuditLog
+from documents.notification import Notification
+from documents.revoked_token import RevokedToken
+from documents.user import User
+
+ALL_DOCUMENTS: list[type[Document]] = [
+    User,
+    RevokedToken,
+    Notification,
+    AdminAuditLog,
+]
+
+__all__ = ["ALL_DOCUMENTS", "AdminAuditLog", "Notification", "RevokedToken", "User"]

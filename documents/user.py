@@ -1,0 +1,170 @@
+"""The users collection: the spec's users model plus is_admin, a token version and review records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import IndexModel
+
+from documents.base import new_id
+from homer_rt.clock import as_utc, iso
+
+
+class UserType(StrEnum):
+    RENTER = "renter"
+    OWNER = "owner"
+    BOTH = "both"
+
+
+class SubscriptionTier(StrEnum):
+    FREE = "free"
+    PREMIUM = "premium"
+
+
+class VerificationStatus(StrEnum):
+    NONE = "none"
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class RenterPreferences(BaseModel):
+    """The spec's renter_preferences JSON column; free-form keys the frontend adds are kept."""
+
+    model_config = {"extra": "allow"}
+
+
+class User(Document):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    email: str  # lowercased
+    phone: str  # E.164
+    password_hash: str
+
+    user_type: UserType = UserType.RENTER
+    full_name: str | None = None
+    profile_photo_url: str | None = None
+    date_of_birth: date | None = None
+    gender: str | None = None
+
+    is_active: bool = True
+    is_admin: bool = False
+    # Bumped by change-password and deactivation: every token carrying an older version stops working.
+    token_version: int = 0
+    created_at: datetime
+    last_login: datetime | None = None
+
+    subscription_tier: SubscriptionTier = SubscriptionTier.FREE
+    subscription_start: datetime | None = None
+    subscription_end: datetime | None = None
+    subscription_reminder_sent_for: datetime | None = None
+    is_verified_renter: bool = False
+    renter_verification_status: VerificationStatus = VerificationStatus.NONE
+    renter_verification_documents: dict[str, Any] | None = None
+    renter_preferences: dict[str, Any] | None = None
+    employment_info: dict[str, Any] | None = None
+    renter_verification_submitted_at: datetime | None = None
+    renter_verification_reviewed_at: datetime | None = None
+    renter_verification_rejection_reason: str | None = None
+    contacts_used: int = 0
+    profile_visibility: bool = True
+
+    is_verified_owner: bool = False
+    owner_verification_status: VerificationStatus = VerificationStatus.NONE
+    owner_verification_documents: dict[str, Any] | None = None
+    owner_verification_submitted_at: datetime | None = None
+    owner_verification_reviewed_at: datetime | None = None
+    owner_verification_rejection_reason: str | None = None
+
+    class Settings:
+        name = "users"
+        indexes = [
+            IndexModel("email", unique=True),
+            IndexModel("phone", unique=True),
+            IndexModel([("created_at", -1)]),
+            IndexModel("renter_verification_status"),
+            IndexModel("owner_verification_status"),
+            IndexModel([("subscription_tier", 1), ("subscription_end", 1)]),
+        ]
+
+    @property
+    def user_id(self) -> str:
+        return self.id
+
+    @property
+    def is_renter(self) -> bool:
+        return self.user_type in (UserType.RENTER, UserType.BOTH)
+
+    @property
+    def is_owner(self) -> bool:
+        return self.user_type in (UserType.OWNER, UserType.BOTH)
+
+    def is_premium(self, now: datetime) -> bool:
+        """Premium lapses by itself: the tier alone is not enough once subscription_end has passed."""
+        return (
+            self.subscription_tier == SubscriptionTier.PREMIUM
+            and self.subscription_end is not None
+            and as_utc(self.subscription_end) > now
+        )
+
+    def effective_tier(self, now: datetime) -> SubscriptionTier:
+        return SubscriptionTier.PREMIUM if self.is_premium(now) else SubscriptionTier.FREE
+
+    def private_view(self, now: datetime) -> dict[str, Any]:
+        """What the user sees of themselves (the spec's auth responses); never secrets."""
+        return {
+            "user_id": self.id,
+            "email": self.email,
+            "phone": self.phone,
+            "user_type": self.user_type.value,
+            "full_name": self.full_name,
+            "profile_photo_url": self.profile_photo_url,
+            "date_of_birth": self.date_of_birth.isoformat() if self.date_of_birth else None,
+            "gender": self.gender,
+            "is_active": self.is_active,
+            "is_admin": self.is_admin,
+            "subscription_tier": self.effective_tier(now).value,
+            "subscription_start": iso(self.subscription_start),
+            "subscription_end": iso(self.subscription_end),
+            "contacts_used": self.contacts_used,
+            "is_verified_renter": self.is_verified_renter,
+            "renter_verification_status": self.renter_verification_status.value,
+            "is_verified_owner": self.is_verified_owner,
+            "owner_verification_status": self.owner_verification_status.value,
+            "renter_preferences": self.renter_preferences,
+            "employment_info": self.employment_info,
+            "profile_visibility": self.profile_visibility,
+            "created_at": iso(self.created_at),
+            "last_login": iso(self.last_login),
+        }
+
+    def public_view(self) -> dict[str, Any]:
+        """What anyone may see: name, photo, type and trust badges. Never email, phone or documents."""
+        visible = self.profile_visibility and self.is_active
+        return {
+            "user_id": self.id,
+            "full_name": self.full_name if visible else None,
+            "profile_photo_url": self.profile_photo_url if visible else None,
+            "user_type": self.user_type.value,
+            "is_verified_renter": self.is_verified_renter,
+            "is_verified_owner": self.is_verified_owner,
+            "member_since": iso(self.created_at),
+        }
+
+    def admin_view(self, now: datetime) -> dict[str, Any]:
+        """Everything an admin needs to review a user; password hash and token version stay out."""
+        return {
+            **self.private_view(now),
+            "stored_subscription_tier": self.subscription_tier.value,
+            "renter_verification_documents": self.renter_verification_documents,
+            "renter_verification_submitted_at": iso(self.renter_verification_submitted_at),
+            "renter_verification_reviewed_at": iso(self.renter_verification_reviewed_at),
+            "renter_verification_rejection_reason": self.renter_verification_rejection_reason,
+            "owner_verification_documents": self.owner_verification_documents,
+            "owner_verification_submitted_at": iso(self.owner_verification_submitted_at),
+            "owner_verification_reviewed_at": iso(self.owner_verification_reviewed_at),
+            "owner_verification_rejection_reason": self.owner_verification_rejection_reason,
+        }

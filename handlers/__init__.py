@@ -1,0 +1,21 @@
+"""Transport adapters: REST route tables and Socket.IO namespaces.
+
+They validate input, call a service in homer_rt, and serialize. No Beanie queries here.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers import auth, health, users
+
+ROUTE_TABLES: list[web.RouteTableDef] = [
+    health.routes,
+    auth.routes,
+    users.routes,
+]
+
+
+def setup_routes(app: web.Application) -> None:
+    for table in ROUTE_TABLES:
+        app.router.add_routes(table)

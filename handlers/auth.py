@@ -1,0 +1,98 @@
+"""/api/auth: register, login, logout, me, change-password (the spec's routes/auth.py)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, Field, model_validator
+
+from documents.user import UserType
+from handlers.common import authenticate, client_address, current_user, now, parse_body
+from homer_rt.appkeys import AUTH
+from homer_rt.services.auth import Session
+
+routes = web.RouteTableDef()
+
+
+class RegisterBody(BaseModel):
+    email: str = Field(max_length=254)
+    phone: str = Field(max_length=32)
+    password: str = Field(max_length=1024)
+    user_type: UserType = UserType.RENTER
+    full_name: str | None = Field(default=None, max_length=200)
+
+
+class LoginBody(BaseModel):
+    """The spec sends the email or the phone number in ``email``; ``phone`` is accepted too."""
+
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+    password: str = Field(max_length=1024)
+
+    @model_validator(mode="after")
+    def _needs_identifier(self) -> LoginBody:
+        if not (self.email or self.phone):
+            raise ValueError("email or phone is required")
+        return self
+
+
+class ChangePasswordBody(BaseModel):
+    old_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+def session_response(request: web.Request, session: Session) -> web.Response:
+    return web.json_response(
+        {
+            "user_id": session.user.id,
+            "token": session.token,
+            "user_type": session.user.user_type.value,
+            "user": session.user.private_view(now(request)),
+        }
+    )
+
+
+@routes.post("/api/auth/register")
+async def register(request: web.Request) -> web.Response:
+    body = await parse_body(request, RegisterBody)
+    session = await request.app[AUTH].register(
+        email=body.email,
+        phone=body.phone,
+        password=body.password,
+        user_type=body.user_type,
+        full_name=body.full_name,
+    )
+    return session_response(request, session)
+
+
+@routes.post("/api/auth/login")
+async def login(request: web.Request) -> web.Response:
+    body = await parse_body(request, LoginBody)
+    session = await request.app[AUTH].login(
+        identifier=body.email or body.phone or "",
+        password=body.password,
+        client_address=client_address(request),
+    )
+    return session_response(request, session)
+
+
+@routes.post("/api/auth/logout")
+async def logout(request: web.Request) -> web.Response:
+    auth = await authenticate(request)
+    await request.app[AUTH].logout(claims=auth.claims)
+    return web.json_response({"message": "Logged out successfully"})
+
+
+@routes.get("/api/auth/me")
+async def me(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    return web.json_response(user.private_view(now(request)))
+
+
+@routes.post("/api/auth/change-password")
+async def change_password(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await parse_body(request, ChangePasswordBody)
+    session = await request.app[AUTH].change_password(
+        user=user, old_password=body.old_password, new_password=body.new_password
+    )
+    return session_response(request, session)

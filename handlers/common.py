@@ -1,0 +1,120 @@
+"""What every REST handler needs: the caller, a validated body or query, and the client's address."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from documents.user import User
+from homer_rt.appkeys import AUTH, CLOCK
+from homer_rt.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from homer_rt.services.audit import AdminActor
+from homer_rt.services.auth import Authenticated
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_AUTHENTICATED = web.RequestKey("authenticated", Authenticated)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+async def authenticate(request: web.Request) -> Authenticated:
+    cached: Authenticated | None = request.get(_AUTHENTICATED)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("Not authenticated", code="not_authenticated")
+    result = await request.app[AUTH].authenticate(token)
+    request[_AUTHENTICATED] = result
+    return result
+
+
+async def current_user(request: web.Request) -> User:
+    return (await authenticate(request)).user
+
+
+async def optional_user(request: web.Request) -> User | None:
+    """The caller when a valid token is sent; anonymous otherwise (public routes)."""
+    if bearer_token(request) is None:
+        return None
+    return await current_user(request)
+
+
+async def require_admin(request: web.Request) -> User:
+    user = await current_user(request)
+    if not user.is_admin:
+        raise Forbidden("Admin access required", code="admin_required")
+    return user
+
+
+def now(request: web.Request) -> Any:
+    return request.app[CLOCK].now()
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def admin_actor(request: web.Request, admin: User) -> AdminActor:
+    return AdminActor(
+        admin_id=admin.id, ip_address=client_address(request), user_agent=request.headers.get("User-Agent")
+    )
+
+
+def _field_errors(error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"]) or "body",
+            "message": item["msg"],
+            "type": item["type"],
+        }
+        for item in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def validate(model: type[ModelT], data: Any) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = _field_errors(error)
+        names = ", ".join(sorted({f["field"] for f in fields}))
+        raise ValidationFailed(f"Invalid or missing fields: {names}", fields=fields) from error
+
+
+async def json_body(request: web.Request) -> Any:
+    """The parsed JSON body; {} when there is none. Malformed JSON is a 400, never a 500."""
+    if not request.can_read_body:
+        return {}
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest("Request body is not valid JSON", code="malformed_json") from exc
+
+
+async def parse_body(request: web.Request, model: type[ModelT]) -> ModelT:
+    return validate(model, await json_body(request))
+
+
+def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
+    return validate(model, dict(request.query))
+
+
+async def parse_body_or_query(request: web.Request, model: type[ModelT]) -> ModelT:
+    """For the spec's endpoints that take plain parameters: JSON body fields win over query ones."""
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise BadRequest("Request body must be a JSON object", code="malformed_json")
+    return validate(model, {**dict(request.query), **body})

@@ -1,0 +1,117 @@
+"""What every Socket.IO namespace shares: auth at connect, the user's room, and the ack envelope.
+
+Acks are ``{"ok": true, "data": ...}`` or ``{"ok": false, "error": {"code", "message"}}``; a domain error
+raised by a service becomes the error ack, so REST and sockets report failures the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import socketio
+from pydantic import BaseModel, ValidationError
+
+from homer_rt.errors import DomainError, ValidationFailed
+from homer_rt.realtime import user_room
+from homer_rt.services.auth import AuthService
+
+log = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Ack = dict[str, Any]
+
+
+def ok(data: Any = None) -> Ack:
+    return {"ok": True, "data": data}
+
+
+def failed(code: str, message: str, **extra: Any) -> Ack:
+    return {"ok": False, "error": {"code": code, "message": message, **extra}}
+
+
+def token_from_connect(environ: dict[str, Any], auth: Any) -> str | None:
+    """``auth: {token}`` first, then an ``Authorization: Bearer`` header, then ``?token=``."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str) and auth["token"]:
+        return str(auth["token"])
+    header = str(environ.get("HTTP_AUTHORIZATION", ""))
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    values = parse_qs(environ.get("QUERY_STRING", "")).get("token")
+    return values[0] if values else None
+
+
+def parse_payload(model: type[ModelT], data: Any) -> ModelT:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as error:
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "payload", "message": e["msg"]}
+            for e in error.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        raise ValidationFailed(
+            "Invalid or missing fields: " + ", ".join(sorted({f["field"] for f in fields})), fields=fields
+        ) from error
+
+
+HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable[Any]])
+
+
+def acked(handler: HandlerT) -> HandlerT:
+    """Wrap an event handler so its result or its domain error goes back as the ack envelope."""
+
+    @functools.wraps(handler)
+    async def wrapper(self: AuthenticatedNamespace, sid: str, *args: Any) -> Ack:
+        try:
+            return ok(await handler(self, sid, *args))
+        except DomainError as error:
+            return {"ok": False, "error": error.as_error()}
+        except Exception:
+            log.exception("unhandled error in socket event %s", handler.__name__)
+            return failed("internal_error", "Internal server error")
+
+    return wrapper  # type: ignore[return-value]
+
+
+class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """Refuses a connection without a valid token; every connection joins ``user:<id>``."""
+
+    def __init__(self, namespace: str, *, auth: AuthService) -> None:
+        super().__init__(namespace)
+        self._auth = auth
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = token_from_connect(environ, auth)
+        if token is None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                {"code": "not_authenticated", "message": "A token is required (auth: {token})"}
+            )
+        try:
+            authenticated = await self._auth.authenticate(token)
+        except DomainError as error:
+            raise socketio.exceptions.ConnectionRefusedError(error.as_error()) from error
+        await self.authorize(authenticated.user)
+        await self.save_session(
+            sid,
+            {
+                "user_id": authenticated.user.id,
+                "is_admin": authenticated.user.is_admin,
+                "token_version": authenticated.user.token_version,
+            },
+        )
+        await self.enter_room(sid, user_room(authenticated.user.id))
+        await self.connected(sid, authenticated.user.id)
+
+    async def authorize(self, user: Any) -> None:
+        """Namespaces with stricter rules (admins only) refuse here."""
+
+    async def connected(self, sid: str, user_id: str) -> None:
+        """Hook for namespaces that act on connect (presence, initial counts)."""
+
+    async def user_id(self, sid: str) -> str:
+        session = await self.get_session(sid)
+        return str(session["user_id"])

@@ -1,0 +1,48 @@
+"""/api/users: the caller's own profile and other users' public profiles."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from handlers.common import current_user, now, parse_body
+from homer_rt.appkeys import USERS
+
+routes = web.RouteTableDef()
+
+
+class ProfileUpdateBody(BaseModel):
+    # Fields outside this list (email, is_admin, subscription_tier, ...) are ignored, never written.
+    model_config = ConfigDict(extra="ignore")
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=200)
+    gender: str | None = Field(default=None, max_length=20)
+    date_of_birth: date | None = None
+    renter_preferences: dict[str, Any] | None = None
+    profile_visibility: bool | None = None
+    profile_photo_url: str | None = Field(default=None, max_length=500, pattern=r"^/uploads/profiles/")
+
+
+@routes.get("/api/users/me")
+async def get_me(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    return web.json_response(user.private_view(now(request)))
+
+
+@routes.put("/api/users/me")
+async def update_me(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await parse_body(request, ProfileUpdateBody)
+    updated = await request.app[USERS].update_profile(
+        user_id=user.id, changes=body.model_dump(exclude_unset=True)
+    )
+    return web.json_response(updated.private_view(now(request)))
+
+
+@routes.get("/api/users/{user_id}")
+async def public_profile(request: web.Request) -> web.Response:
+    user = await request.app[USERS].get(request.match_info["user_id"])
+    return web.json_response(user.public_view())

@@ -1,0 +1,3 @@
+from homer_rt.cli import main
+
+raise SystemExit(main())

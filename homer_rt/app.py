@@ -1,0 +1,119 @@
+"""The app factory: builds one aiohttp application (REST + Socket.IO) from a Settings object."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from aiohttp import web
+
+from handlers import setup_routes
+from handlers.cors import cors_middleware
+from handlers.errors import error_middleware
+from homer_rt.appkeys import (
+    AUDIT,
+    AUTH,
+    BACKGROUND_TASKS,
+    CLOCK,
+    EMITTER,
+    NOTIFICATIONS,
+    SETTINGS,
+    SOCKET_SERVER,
+    STORE,
+    USERS,
+)
+from homer_rt.clock import Clock, SystemClock
+from homer_rt.ratelimit import SlidingWindowLimiter
+from homer_rt.realtime import RealtimeEmitter, create_socket_server
+from homer_rt.security import PasswordHasher, TokenCodec
+from homer_rt.services.audit import AuditLog
+from homer_rt.services.auth import AuthService
+from homer_rt.services.notifications import NotificationService
+from homer_rt.services.users import UserService
+from homer_rt.settings import Settings
+from homer_rt.store import open_store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    clock = clock or SystemClock()
+    app = web.Application(
+        middlewares=[cors_middleware(settings.cors_origins), error_middleware],
+        client_max_size=settings.request_body_max_bytes,
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[BACKGROUND_TASKS] = set()
+
+    sio = create_socket_server(settings)
+    sio.attach(app)
+    app[SOCKET_SERVER] = sio
+    emitter = RealtimeEmitter(sio=sio)
+    app[EMITTER] = emitter
+
+    hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
+    app[AUTH] = AuthService(
+        clock=clock,
+        hasher=hasher,
+        tokens=TokenCodec(
+            secret=settings.jwt_secret,
+            algorithm=settings.jwt_algorithm,
+            expiry=timedelta(hours=settings.jwt_expiry_hours),
+        ),
+        account_limiter=SlidingWindowLimiter(
+            limit=settings.login_attempts_per_account,
+            window_seconds=settings.login_window_seconds,
+            clock=clock,
+        ),
+        address_limiter=SlidingWindowLimiter(
+            limit=settings.login_attempts_per_address,
+            window_seconds=settings.login_window_seconds,
+            clock=clock,
+        ),
+    )
+    app[USERS] = UserService(clock=clock, hasher=hasher)
+    app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)
+    app[AUDIT] = AuditLog(clock=clock)
+
+    setup_routes(app)
+    app.cleanup_ctx.extend([_store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
+    return app
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with open_store(app[SETTINGS]) as store:
+        app[STORE] = store
+        yield
+
+
+async def _admin_bootstrap_ctx(app: web.Application) -> AsyncIterator[None]:
+    """ADMIN_EMAIL/ADMIN_PHONE/ADMIN_PASSWORD make sure that admin exists (the in-memory store's only way)."""
+    settings = app[SETTINGS]
+    if settings.admin_email and settings.admin_phone and settings.admin_password:
+        await app[USERS].ensure_admin(
+            email=settings.admin_email, phone=settings.admin_phone, password=settings.admin_password
+        )
+    yield
+
+
+async def _background_tasks_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    tasks = app[BACKGROUND_TASKS]
+    for task in tasks:
+        task.cancel()
+    for task in list(tasks):
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def spawn(app: web.Application, coro: object, *, name: str) -> asyncio.Task[None]:
+    """Start a background task the app keeps a reference to and cancels on shutdown."""
+    task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+    tasks = app[BACKGROUND_TASKS]
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return task

@@ -1,0 +1,29 @@
+"""Every piece of application state, declared once as a typed web.AppKey."""
+
+from __future__ import annotations
+
+import asyncio
+
+import socketio
+from aiohttp import web
+
+from homer_rt.clock import Clock
+from homer_rt.realtime import RealtimeEmitter
+from homer_rt.services.audit import AuditLog
+from homer_rt.services.auth import AuthService
+from homer_rt.services.notifications import NotificationService
+from homer_rt.services.users import UserService
+from homer_rt.settings import Settings
+from homer_rt.store import Store
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+STORE = web.AppKey("store", Store)
+SOCKET_SERVER = web.AppKey("socket_server", socketio.AsyncServer)
+EMITTER = web.AppKey("emitter", RealtimeEmitter)
+BACKGROUND_TASKS = web.AppKey("background_tasks", set[asyncio.Task[None]])
+
+AUTH = web.AppKey("auth_service", AuthService)
+USERS = web.AppKey("user_service", UserService)
+NOTIFICATIONS = web.AppKey("notification_service", NotificationService)
+AUDIT = web.AppKey("audit_log", AuditLog)

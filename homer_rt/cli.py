@@ -1,0 +1,91 @@
+"""The ``homer-rt`` command: serve, create-admin, seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from homer_rt.errors import DomainError
+from homer_rt.settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        messages = "; ".join(str(e["msg"]) for e in error.errors())
+        raise SystemExit(f"homer-rt: invalid configuration: {messages}") from error
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from homer_rt.app import create_app
+
+    settings = _settings()
+    app = create_app(settings)
+    if args.demo:
+        from homer_rt.demo import enable_demo_data
+
+        enable_demo_data(app, properties=args.properties)
+    web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, access_log=None)
+    return 0
+
+
+async def _create_admin(args: argparse.Namespace) -> int:
+    from homer_rt.clock import SystemClock
+    from homer_rt.security import PasswordHasher
+    from homer_rt.services.users import UserService
+    from homer_rt.store import open_store
+
+    settings = _settings()
+    if settings.uses_embedded_store and not settings.embedded_data_file:
+        print(
+            "homer-rt: the in-memory store forgets the admin when this command exits; set MONGODB_URL or "
+            "EMBEDDED_DATA_FILE, or set ADMIN_EMAIL/ADMIN_PHONE/ADMIN_PASSWORD for `homer-rt serve`.",
+            file=sys.stderr,
+        )
+        return 2
+    async with open_store(settings):
+        service = UserService(clock=SystemClock(), hasher=PasswordHasher(rounds=settings.bcrypt_rounds))
+        user = await service.ensure_admin(
+            email=args.email, phone=args.phone, password=args.password, full_name=args.name
+        )
+    print(f"admin ready: {user.email} ({user.id})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="homer-rt", description="Homer RT: the Homer marketplace backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (REST + Socket.IO)")
+    serve.add_argument("--host", default=None, help="bind address (default HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=None, help="port (default PORT or 8001)")
+    serve.add_argument("--demo", action="store_true", help="load demo owners, renters and listings at start")
+    serve.add_argument("--properties", type=int, default=60, help="number of demo listings with --demo")
+
+    admin = commands.add_parser("create-admin", help="create or promote an admin in the configured store")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--phone", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "create-admin":
+            return asyncio.run(_create_admin(args))
+    except (ValueError, DomainError) as error:
+        print(f"homer-rt: {error}", file=sys.stderr)
+        return 2
+    return 1

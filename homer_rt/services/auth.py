@@ -1,0 +1,140 @@
+"""Registration, login, logout, password change and token authentication."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from pymongo.errors import DuplicateKeyError
+
+from documents.revoked_token import RevokedToken
+from documents.user import User, UserType
+from homer_rt.clock import Clock
+from homer_rt.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
+from homer_rt.identity import looks_like_email, normalize_email, normalize_phone
+from homer_rt.ratelimit import SlidingWindowLimiter
+from homer_rt.security import PasswordHasher, TokenClaims, TokenCodec, check_password_rules
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A successful register or login: the user and the token the frontend keeps."""
+
+    user: User
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    user: User
+    claims: TokenClaims
+
+
+class AuthService:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        hasher: PasswordHasher,
+        tokens: TokenCodec,
+        account_limiter: SlidingWindowLimiter,
+        address_limiter: SlidingWindowLimiter,
+    ) -> None:
+        self._clock = clock
+        self._hasher = hasher
+        self._tokens = tokens
+        self._account_limiter = account_limiter
+        self._address_limiter = address_limiter
+
+    def _issue(self, user: User) -> str:
+        return self._tokens.issue(
+            user_id=user.id,
+            user_type=user.user_type.value,
+            token_version=user.token_version,
+            now=self._clock.now(),
+        )
+
+    async def register(
+        self, *, email: str, phone: str, password: str, user_type: UserType, full_name: str | None
+    ) -> Session:
+        email = normalize_email(email)
+        phone = normalize_phone(phone)
+        check_password_rules(password)
+        # Cheap pre-check for a friendly message; the unique indexes are what actually guarantee it.
+        if await User.find_one({"$or": [{"email": email}, {"phone": phone}]}):
+            raise Conflict("Email or phone already registered", code="already_registered")
+        user = User(
+            email=email,
+            phone=phone,
+            password_hash=await self._hasher.hash(password),
+            user_type=user_type,
+            full_name=full_name.strip() if full_name else None,
+            created_at=self._clock.now(),
+        )
+        try:
+            await user.insert()
+        except DuplicateKeyError as exc:
+            raise Conflict("Email or phone already registered", code="already_registered") from exc
+        return Session(user=user, token=self._issue(user))
+
+    async def login(self, *, identifier: str, password: str, client_address: str) -> Session:
+        identifier = identifier.strip()
+        try:
+            key = normalize_email(identifier) if looks_like_email(identifier) else normalize_phone(identifier)
+        except BadRequest:
+            key = identifier.lower()
+        account_key, address_key = f"account:{key}", f"address:{client_address}"
+        wait = max(
+            self._account_limiter.retry_after(account_key), self._address_limiter.retry_after(address_key)
+        )
+        if wait:
+            raise RateLimited("Too many login attempts. Try again later.", retry_after=wait)
+
+        user = await User.find_one({"email": key} if "@" in key else {"phone": key})
+        if not await self._hasher.verify(password, user.password_hash if user else None) or user is None:
+            self._account_limiter.record(account_key)
+            self._address_limiter.record(address_key)
+            raise Unauthorized("Invalid credentials", code="invalid_credentials")
+        if not user.is_active:
+            raise Forbidden("User account is inactive", code="account_inactive")
+        self._account_limiter.reset(account_key)
+        now = self._clock.now()
+        await User.get_motor_collection().update_one({"_id": user.id}, {"$set": {"last_login": now}})
+        user.last_login = now
+        return Session(user=user, token=self._issue(user))
+
+    async def authenticate(self, token: str) -> Authenticated:
+        """The user behind a bearer token: valid signature, not expired, not revoked, user active."""
+        claims = self._tokens.decode(token, now=self._clock.now())
+        user = await User.get(claims.user_id)
+        if user is None or user.token_version != claims.token_version:
+            raise Unauthorized("Session is no longer valid; log in again", code="session_revoked")
+        if await RevokedToken.get(claims.jti) is not None:
+            raise Unauthorized("Session is no longer valid; log in again", code="session_revoked")
+        if not user.is_active:
+            raise Forbidden("User account is inactive", code="account_inactive")
+        return Authenticated(user=user, claims=claims)
+
+    async def logout(self, *, claims: TokenClaims) -> None:
+        revoked = RevokedToken(id=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at)
+        with contextlib.suppress(DuplicateKeyError):  # logging out twice with one token is fine
+            await revoked.insert()
+
+    async def change_password(self, *, user: User, old_password: str, new_password: str) -> Session:
+        if not await self._hasher.verify(old_password, user.password_hash):
+            raise BadRequest("Current password is incorrect", code="wrong_password")
+        new_hash = await self._hasher.hash(new_password)
+        # One atomic update: the new hash and a new token version, so every earlier token stops working.
+        updated = await User.get_motor_collection().find_one_and_update(
+            {"_id": user.id},
+            {"$set": {"password_hash": new_hash}, "$inc": {"token_version": 1}},
+            return_document=True,
+        )
+        fresh = User.model_validate(updated)
+        return Session(user=fresh, token=self._issue(fresh))
+
+    async def revoke_all_sessions(self, *, user_id: str) -> None:
+        await User.get_motor_collection().update_one({"_id": user_id}, {"$inc": {"token_version": 1}})

@@ -1,0 +1,96 @@
+"""User profiles (own and public) and the admin bootstrap."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from documents.user import User
+from homer_rt.clock import Clock
+from homer_rt.errors import Conflict, NotFound
+from homer_rt.identity import normalize_email, normalize_phone
+from homer_rt.security import PasswordHasher
+
+log = logging.getLogger(__name__)
+
+# The only fields a user may change on their own profile (PUT /api/users/me).
+PROFILE_FIELDS = frozenset(
+    {"full_name", "gender", "date_of_birth", "renter_preferences", "profile_visibility", "profile_photo_url"}
+)
+
+
+class UserService:
+    def __init__(self, *, clock: Clock, hasher: PasswordHasher) -> None:
+        self._clock = clock
+        self._hasher = hasher
+
+    async def get(self, user_id: str) -> User:
+        user = await User.get(user_id)
+        if user is None:
+            raise NotFound("User not found", code="user_not_found")
+        return user
+
+    async def update_profile(self, *, user_id: str, changes: dict[str, Any]) -> User:
+        unknown = set(changes) - PROFILE_FIELDS
+        if unknown:
+            raise ValueError(f"not profile fields: {sorted(unknown)}")  # handlers validate before calling
+        values: dict[str, Any] = {}
+        for field, value in changes.items():
+            # BSON has no date type: a birth date is stored as midnight UTC of that day.
+            values[field] = value.isoformat() if isinstance(value, date) else value
+        if not values:
+            return await self.get(user_id)
+        raw = await User.get_motor_collection().find_one_and_update(
+            {"_id": user_id}, {"$set": values}, return_document=ReturnDocument.AFTER
+        )
+        if raw is None:
+            raise NotFound("User not found", code="user_not_found")
+        updated: User = User.model_validate(raw)
+        return updated
+
+    async def set_profile_photo(self, *, user_id: str, url: str) -> User:
+        return await self.update_profile(user_id=user_id, changes={"profile_photo_url": url})
+
+    async def ensure_admin(
+        self, *, email: str, phone: str, password: str, full_name: str | None = None
+    ) -> User:
+        """Create the admin, or promote and re-key the existing account with that email."""
+        email = normalize_email(email)
+        phone = normalize_phone(phone)
+        password_hash = await self._hasher.hash(password)
+        existing = await User.find_one({"email": email})
+        if existing is not None:
+            if existing.phone != phone and await User.find_one({"phone": phone, "_id": {"$ne": existing.id}}):
+                raise Conflict(f"Phone {phone} belongs to another account")
+            raw = await User.get_motor_collection().find_one_and_update(
+                {"_id": existing.id},
+                {
+                    "$set": {
+                        "is_admin": True,
+                        "is_active": True,
+                        "password_hash": password_hash,
+                        "phone": phone,
+                    },
+                    "$inc": {"token_version": 1},
+                },
+                return_document=ReturnDocument.AFTER,
+            )
+            log.info("promoted %s to admin", email)
+            updated: User = User.model_validate(raw)
+        return updated
+        if await User.find_one({"phone": phone}):
+            raise Conflict(f"Phone {phone} belongs to another account")
+        user = User(
+            email=email,
+            phone=phone,
+            password_hash=password_hash,
+            full_name=full_name or "Homer Admin",
+            is_admin=True,
+            created_at=self._clock.now(),
+        )
+        await user.insert()
+        log.info("created admin %s", email)
+        return user

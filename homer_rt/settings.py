@@ -1,0 +1,112 @@
+"""Configuration: one pydantic-settings object, built once by the CLI (or a test) and passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "your-jwt-secret-here-change-in-production"
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Every knob of Homer RT. Names follow the spec's section 1 where they apply."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    app_name: str = "Homer"
+    app_env: Literal["development", "test", "production"] = "development"
+    host: str = "0.0.0.0"
+    port: int = 8001
+
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_algorithm: Literal["HS256"] = "HS256"
+    jwt_expiry_hours: int = Field(default=24, ge=1, le=24 * 30)
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+
+    cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000", "http://localhost:3001"]
+
+    mongodb_url: str | None = None
+    mongodb_db: str = "homer"
+    embedded_data_file: Path | None = None
+    embedded_save_interval_seconds: float = Field(default=5.0, gt=0)
+
+    redis_url: str | None = None
+    redis_channel: str = "homer-rt"
+    socketio_ping_interval: float = Field(default=25.0, gt=0)
+    socketio_ping_timeout: float = Field(default=20.0, gt=0)
+    socketio_max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    storage_backend: Literal["local", "s3"] = "local"
+    upload_dir: Path = Path("uploads")
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_region: str = "ap-south-1"
+    s3_bucket: str | None = Field(default=None, validation_alias="S3_BUCKET")
+    aws_s3_bucket_name: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_presign_seconds: int = Field(default=300, ge=10, le=3600)
+
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: str | None = None
+    razorpay_webhook_secret: str | None = None
+    razorpay_base_url: str | None = None
+    razorpay_timeout_seconds: float = Field(default=10.0, gt=0)
+    subscription_price_inr: int = Field(default=750, gt=0)
+    property_verification_price_inr: int = Field(default=2000, gt=0)
+    subscription_days: int = Field(default=90, gt=0)
+    subscription_reminder_days: int = Field(default=3, ge=0)
+
+    free_contact_limit: int = Field(default=5, ge=0)
+    login_attempts_per_account: int = Field(default=5, ge=1)
+    login_attempts_per_address: int = Field(default=20, ge=1)
+    login_window_seconds: float = Field(default=300.0, gt=0)
+    request_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    chat_message_max_chars: int = Field(default=4000, ge=1)
+    chat_send_rate_per_10s: int = Field(default=30, ge=1)
+    chat_page_size: int = Field(default=50, ge=1, le=200)
+
+    admin_email: str | None = None
+    admin_phone: str | None = None
+    admin_password: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.app_env != "production":
+            return self
+        problems = []
+        if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < MIN_PRODUCTION_SECRET_LENGTH:
+            problems.append(
+                f"JWT_SECRET must be a non-default secret of {MIN_PRODUCTION_SECRET_LENGTH}+ characters"
+            )
+        if not self.mongodb_url or self.mongodb_url.startswith("mongomock://"):
+            problems.append("MONGODB_URL must point at MongoDB (the embedded store keeps nothing)")
+        if "*" in self.cors_origins:
+            problems.append("CORS_ORIGINS must list origins, not '*'")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def uses_embedded_store(self) -> bool:
+        return not self.mongodb_url or self.mongodb_url.startswith("mongomock://")
+
+    @property
+    def bucket(self) -> str | None:
+        return self.s3_bucket or self.aws_s3_bucket_name
+
+    @property
+    def payments_are_mock(self) -> bool:
+        return not self.razorpay_key_id
