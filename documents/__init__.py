@@ -6,6 +6,7 @@ from beanie import Document
 
 from documents.audit_log import AdminAuditLog
 from documents.notification import Notification
+from documents.property import Property
 from documents.revoked_token import RevokedToken
 from documents.user import User
 
@@ -14,6 +15,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     RevokedToken,
     Notification,
     AdminAuditLog,
+    Property,
 ]
 
-__all__ = ["ALL_DOCUMENTS", "AdminAuditLog", "Notification", "RevokedToken", "User"]
+__all__ = ["ALL_DOCUMENTS", "AdminAuditLog", "Notification", "Property", "RevokedToken", "User"]

@@ -1,0 +1,198 @@
+"""The properties collection: the spec's property model. JSON columns become embedded models of the same
+shape; money is integer paise (exact, and range-queryable on both MongoDB and the embedded store)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import IndexModel
+
+from documents.base import new_id
+from homer_rt.clock import iso
+from homer_rt.money import paise_to_rupees
+
+
+class PropertyType(StrEnum):
+    APARTMENT = "apartment"
+    VILLA = "villa"
+    INDEPENDENT_HOUSE = "independent_house"
+    PG = "pg"
+
+
+class BHKType(StrEnum):
+    ONE_BHK = "1BHK"
+    TWO_BHK = "2BHK"
+    THREE_BHK = "3BHK"
+    FOUR_PLUS_BHK = "4BHK+"
+
+
+class PropertyStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    RENTED = "rented"
+    DELETED = "deleted"
+
+
+class VerificationTier(StrEnum):
+    FREE = "free"
+    PENDING = "pending"  # documents submitted, waiting for an admin (the spec's verification routes use it)
+    VERIFIED = "verified"
+
+
+class Location(BaseModel):
+    address: str
+    city: str
+    state: str | None = None
+    pincode: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    locality: str | None = None
+    landmarks: list[str] = Field(default_factory=list)
+
+
+class PropertyDetails(BaseModel):
+    carpet_area: float | None = None
+    total_floors: int | None = None
+    floor_number: int | None = None
+    furnishing: str | None = None  # unfurnished | semi-furnished | fully-furnished
+    parking: str | None = None
+    amenities: list[str] = Field(default_factory=list)
+    bathrooms: int | None = None
+    balconies: int | None = None
+    facing: str | None = None
+    age_of_property: str | None = None
+    available_from: date | None = None
+    preferred_tenants: str | None = None
+    pets_allowed: bool | None = None
+    vegetarian_only: bool | None = None
+
+
+class LifestyleData(BaseModel):
+    aqi_score: int | None = None
+    noise_level: int | None = None
+    walkability_score: int | None = None
+    nearby_parks: int | None = None
+    nearby_hospitals: int | None = None
+    nearby_schools: int | None = None
+    nearby_malls: int | None = None
+    public_transport_score: int | None = None
+    safety_score: int | None = None
+    calculated_at: datetime | None = None
+    is_mock: bool = True
+
+
+class Analytics(BaseModel):
+    total_views: int = 0
+    premium_views: int = 0
+    total_contacts: int = 0
+    shortlisted_count: int = 0
+    last_viewed: datetime | None = None
+    # Views per UTC day, keyed "YYYY-MM-DD", so a view is one atomic $inc on "analytics.views_history.<day>".
+    views_history: dict[str, int] = Field(default_factory=dict)
+
+
+class Property(Document):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    owner_id: str
+
+    title: str
+    description: str | None = None
+    property_type: PropertyType
+    bhk_type: BHKType
+
+    rent_paise: int
+    security_deposit_paise: int | None = None
+    maintenance_charges_paise: int = 0
+
+    location: Location
+    details: PropertyDetails = Field(default_factory=PropertyDetails)
+
+    images: list[str] = Field(default_factory=list)
+    video_url: str | None = None
+    virtual_tour_url: str | None = None
+
+    is_verified: bool = False
+    verification_tier: VerificationTier = VerificationTier.FREE
+    verification_date: datetime | None = None
+    verification_documents: dict[str, Any] | None = None
+    verification_fee_paid: bool = False
+    payment_id: str | None = None
+    verification_submitted_at: datetime | None = None
+    verification_reviewed_at: datetime | None = None
+    verification_rejection_reason: str | None = None
+
+    lifestyle_data: LifestyleData | None = None
+    analytics: Analytics = Field(default_factory=Analytics)
+
+    status: PropertyStatus = PropertyStatus.ACTIVE
+    created_at: datetime
+    updated_at: datetime | None = None
+
+    class Settings:
+        name = "properties"
+        indexes = [
+            IndexModel([("owner_id", 1), ("created_at", -1)]),
+            # Default search sort: verified first, then newest, over active listings.
+            IndexModel([("status", 1), ("is_verified", -1), ("created_at", -1)]),
+            IndexModel([("status", 1), ("rent_paise", 1)]),
+            IndexModel([("status", 1), ("created_at", -1)]),
+            IndexModel([("location.city", 1), ("status", 1)]),
+            IndexModel([("location.locality", 1), ("status", 1)]),
+            IndexModel([("bhk_type", 1), ("status", 1)]),
+            IndexModel([("property_type", 1), ("status", 1)]),
+            IndexModel([("details.furnishing", 1), ("status", 1)]),
+            IndexModel([("verification_tier", 1)]),
+            IndexModel(
+                [("status", 1), ("is_verified", 1), ("lifestyle_data.aqi_score", 1), ("rent_paise", 1)]
+            ),
+        ]
+
+    @property
+    def property_id(self) -> str:
+        return self.id
+
+    def api_view(self) -> dict[str, Any]:
+        """The spec's convert_property_to_dict shape; rupees as numbers."""
+        return {
+            "property_id": self.id,
+            "owner_id": self.owner_id,
+            "title": self.title,
+            "description": self.description,
+            "property_type": self.property_type.value,
+            "bhk_type": self.bhk_type.value,
+            "rent": paise_to_rupees(self.rent_paise),
+            "security_deposit": paise_to_rupees(self.security_deposit_paise),
+            "maintenance_charges": paise_to_rupees(self.maintenance_charges_paise),
+            "location": self.location.model_dump(mode="json"),
+            "details": self.details.model_dump(mode="json"),
+            "images": list(self.images),
+            "video_url": self.video_url,
+            "virtual_tour_url": self.virtual_tour_url,
+            "is_verified": self.is_verified,
+            "verification_tier": self.verification_tier.value,
+            "verification_date": iso(self.verification_date),
+            "lifestyle_data": self.lifestyle_data.model_dump(mode="json") if self.lifestyle_data else None,
+            "analytics": self.analytics.model_dump(mode="json"),
+            "status": self.status.value,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+    def summary_view(self) -> dict[str, Any]:
+        """A compact card (shortlists, chat lists): what a list row shows."""
+        return {
+            "property_id": self.id,
+            "title": self.title,
+            "rent": paise_to_rupees(self.rent_paise),
+            "bhk_type": self.bhk_type.value,
+            "property_type": self.property_type.value,
+            "city": self.location.city,
+            "locality": self.location.locality,
+            "image": self.images[0] if self.images else None,
+            "is_verified": self.is_verified,
+            "status": self.status.value,
+        }
