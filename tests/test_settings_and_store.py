@@ -40,27 +40,26 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.bucket == "homer-files"
 
 
-async def test_embedded_data_file_survives_a_restart(tmp_path: Path, aiohttp_client: Any) -> None:
+async def test_embedded_data_file_survives_a_restart(tmp_path: Path) -> None:
     data_file = tmp_path / "store" / "homer.json"
-    settings = make_settings(tmp_path, embedded_data_file=data_file, embedded_save_interval_seconds=0.05)
+    settings = make_settings(tmp_path, embedded_data_file=data_file, embedded_save_interval_seconds=60)
 
-    first = TestServer(create_app(settings, clock=AdjustableClock()))
-    client: TestClient[Any, Any] = await aiohttp_client(first)
-    user = await register(client, full_name="Persisted Person")
-    await client.close()  # clean shutdown writes the file
+    async with TestClient(TestServer(create_app(settings, clock=AdjustableClock()))) as client:
+        user = await register(client, full_name="Persisted Person")
+    # Leaving the block is a clean shutdown, which writes the file (the periodic save has not run yet).
     assert data_file.exists()
     assert not list(data_file.parent.glob(".homer.json.*")), "temp files must be renamed or removed"
 
-    second = TestServer(create_app(settings, clock=AdjustableClock()))
-    client = await aiohttp_client(second)
-    login = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
-    assert login.status == 200
-    assert (await login.json())["user"]["full_name"] == "Persisted Person"
-    # The unique indexes are rebuilt over the loaded data.
-    duplicate = await client.post(
-        "/api/auth/register", json={"email": user["email"], "phone": "+919000000001", "password": PASSWORD}
-    )
-    assert duplicate.status == 409
+    async with TestClient(TestServer(create_app(settings, clock=AdjustableClock()))) as client:
+        login = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
+        assert login.status == 200
+        assert (await login.json())["user"]["full_name"] == "Persisted Person"
+        # The unique indexes are rebuilt over the loaded data.
+        duplicate = await client.post(
+            "/api/auth/register",
+            json={"email": user["email"], "phone": "+919000000001", "password": PASSWORD},
+        )
+        assert duplicate.status == 409
 
 
 async def test_embedded_store_is_saved_periodically_after_a_change(

@@ -79,8 +79,8 @@ class UserService:
                 return_document=ReturnDocument.AFTER,
             )
             log.info("promoted %s to admin", email)
-            updated: User = User.model_validate(raw)
-        return updated
+            promoted: User = User.model_validate(raw)
+            return promoted
         if await User.find_one({"phone": phone}):
             raise Conflict(f"Phone {phone} belongs to another account")
         user = User(
