@@ -8,6 +8,8 @@ from documents.audit_log import AdminAuditLog
 from documents.notification import Notification
 from documents.property import Property
 from documents.revoked_token import RevokedToken
+from documents.shortlist import Shortlist
+from documents.stored_file import StoredFile
 from documents.user import User
 
 ALL_DOCUMENTS: list[type[Document]] = [
@@ -16,6 +18,17 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Notification,
     AdminAuditLog,
     Property,
+    Shortlist,
+    StoredFile,
 ]
 
-__all__ = ["ALL_DOCUMENTS", "AdminAuditLog", "Notification", "Property", "RevokedToken", "User"]
+__all__ = [
+    "ALL_DOCUMENTS",
+    "AdminAuditLog",
+    "Notification",
+    "Property",
+    "RevokedToken",
+    "Shortlist",
+    "StoredFile",
+    "User",
+]

@@ -1,0 +1,32 @@
+"""The shortlists collection, as the spec's shortlists model: one row per (renter, property)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from beanie import Document
+from pydantic import Field
+from pymongo import IndexModel
+
+from documents.base import new_id
+
+
+class Shortlist(Document):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    user_id: str
+    property_id: str
+    notes: str | None = None
+    created_at: datetime
+
+    class Settings:
+        name = "shortlists"
+        indexes = [
+            # Makes "shortlist this property" idempotent and the shortlisted_count guard exact.
+            IndexModel([("user_id", 1), ("property_id", 1)], unique=True),
+            IndexModel([("user_id", 1), ("created_at", -1)]),
+            IndexModel("property_id"),
+        ]
+
+    @property
+    def shortlist_id(self) -> str:
+        return self.id
