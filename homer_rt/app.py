@@ -27,7 +27,7 @@ from homer_rt.appkeys import (
 )
 from homer_rt.clock import Clock, SystemClock
 from homer_rt.ratelimit import SlidingWindowLimiter
-from homer_rt.realtime import RealtimeEmitter, create_socket_server
+from homer_rt.realtime import RealtimeEmitter, attach_socket_server, create_socket_server
 from homer_rt.security import PasswordHasher, TokenCodec
 from homer_rt.services.audit import AuditLog
 from homer_rt.services.auth import AuthService
@@ -50,7 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[BACKGROUND_TASKS] = set()
 
     sio = create_socket_server(settings)
-    sio.attach(app)
+    attach_socket_server(app, sio, settings=settings)
     app[SOCKET_SERVER] = sio
     emitter = RealtimeEmitter(sio=sio)
     app[EMITTER] = emitter

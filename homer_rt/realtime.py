@@ -10,6 +10,8 @@ import logging
 from typing import Any
 
 import socketio
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler, Middleware
 
 from homer_rt.settings import Settings
 
@@ -19,6 +21,7 @@ CHAT_NAMESPACE = "/chat"
 NOTIFICATIONS_NAMESPACE = "/notifications"
 ADMIN_NAMESPACE = "/admin"
 ADMINS_ROOM = "admins"
+SOCKETIO_PATH = "/socket.io/"
 
 
 def user_room(user_id: str) -> str:
@@ -40,6 +43,38 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
+
+
+def attach_socket_server(app: web.Application, sio: socketio.AsyncServer, *, settings: Settings) -> None:
+    """Mount the Socket.IO endpoint on the app, declining WebSocket compression unless configured.
+
+    Browsers and socket.io-client offer permessage-deflate on every connection, and python-engineio's
+    aiohttp driver builds its ``WebSocketResponse`` with aiohttp's default ``compress=True``, so it
+    accepts the offer and then deflates every frame, however small (aiohttp's writer compresses all
+    frames once the extension is negotiated; a per-message ``compress=0`` cannot switch it off). Chat
+    frames are a few hundred bytes: deflate saves almost nothing on them, costs ~40% of the messages a
+    process can deliver per second, and keeps a deflate/inflate context with its 32 KB windows alive per
+    connection (~120 KB instead of ~30 KB per idle client). Compressing only frames above a threshold
+    is not possible through aiohttp's public API, and the engine.io driver has no option for it, so the
+    clean lever is the handshake: the offer is removed from the upgrade request before the driver sees
+    it, the server answers without ``Sec-WebSocket-Extensions``, and the client sends and receives plain
+    frames (RFC 7692 lets a server decline). Long-polling responses keep engine.io's own gzip above 1 KB.
+    """
+    sio.attach(app, socketio_path=SOCKETIO_PATH.strip("/"))
+    if not settings.socketio_websocket_compression:
+        app.middlewares.append(decline_websocket_compression(SOCKETIO_PATH))
+
+
+def decline_websocket_compression(path: str) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == path and hdrs.SEC_WEBSOCKET_EXTENSIONS in request.headers:
+            headers = request.headers.copy()
+            del headers[hdrs.SEC_WEBSOCKET_EXTENSIONS]
+            request = request.clone(headers=headers)
+        return await handler(request)
+
+    return middleware
 
 
 class RealtimeEmitter:

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
     socketio_max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
+    # permessage-deflate on the Socket.IO WebSocket: off by default (see realtime.attach_socket_server).
+    socketio_websocket_compression: bool = False
 
     storage_backend: Literal["local", "s3"] = "local"
     upload_dir: Path = Path("uploads")
