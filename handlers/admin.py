@@ -1,0 +1,164 @@
+"""/api/admin: the admin console. Every route is for admins only (anonymous 401, anyone else 403)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from handlers.common import admin_actor, json_body, parse_query, require_admin
+from homer_rt.appkeys import ADMIN, PAYMENTS
+
+routes = web.RouteTableDef()
+
+
+class PageQuery(BaseModel):
+    page: int = Field(default=1, ge=1, le=100_000)
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class UserListQuery(PageQuery):
+    user_type: Literal["renter", "owner", "both", "all"] | None = None
+    subscription_tier: Literal["free", "premium", "all"] | None = None
+    verification_status: Literal["verified", "unverified", "pending", "rejected", "none", "all"] | None = None
+    search: str | None = Field(default=None, max_length=200)
+
+
+class PropertyListQuery(PageQuery):
+    status: Literal["active", "inactive", "rented", "deleted", "all"] | None = None
+    verification_status: Literal["verified", "unverified", "pending", "all"] | None = None
+    owner_id: str | None = Field(default=None, max_length=64)
+    city: str | None = Field(default=None, max_length=100)
+
+
+class TransactionListQuery(PageQuery):
+    transaction_type: Literal["renter_subscription", "property_verification", "all"] | None = None
+    payment_status: Literal["pending", "success", "failed", "refunded", "all"] | None = None
+    user_id: str | None = Field(default=None, max_length=64)
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+
+class AuditLogQuery(PageQuery):
+    limit: int = Field(default=100, ge=1, le=200)
+    action_type: str | None = Field(default=None, max_length=100)
+    entity_type: str | None = Field(default=None, max_length=50)
+    admin_id: str | None = Field(default=None, max_length=64)
+    entity_id: str | None = Field(default=None, max_length=64)
+    status: Literal["success", "failed", "partial"] | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+
+def _json(data: Any) -> web.Response:
+    return web.json_response(data)
+
+
+@routes.get("/api/admin/stats")
+async def stats(request: web.Request) -> web.Response:
+    await require_admin(request)
+    return _json(await request.app[ADMIN].stats())
+
+
+# ---- users ---------------------------------------------------------------------------------------------
+
+
+@routes.get("/api/admin/users")
+async def list_users(request: web.Request) -> web.Response:
+    await require_admin(request)
+    query = parse_query(request, UserListQuery)
+    return _json(await request.app[ADMIN].list_users(**query.model_dump()))
+
+
+@routes.get("/api/admin/users/{user_id}")
+async def get_user(request: web.Request) -> web.Response:
+    await require_admin(request)
+    return _json(await request.app[ADMIN].get_user(user_id=request.match_info["user_id"]))
+
+
+@routes.put("/api/admin/users/{user_id}")
+async def update_user(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    body = await json_body(request)
+    result = await request.app[ADMIN].update_user(
+        actor=admin_actor(request, admin), user_id=request.match_info["user_id"], body=body
+    )
+    return _json(result)
+
+
+@routes.delete("/api/admin/users/{user_id}")
+async def delete_user(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    result = await request.app[ADMIN].delete_user(
+        actor=admin_actor(request, admin), user_id=request.match_info["user_id"]
+    )
+    return _json(result)
+
+
+# ---- listings ------------------------------------------------------------------------------------------
+
+
+@routes.get("/api/admin/properties")
+async def list_properties(request: web.Request) -> web.Response:
+    await require_admin(request)
+    query = parse_query(request, PropertyListQuery)
+    return _json(await request.app[ADMIN].list_properties(**query.model_dump()))
+
+
+@routes.put("/api/admin/properties/{property_id}")
+async def update_property(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    body = await json_body(request)
+    result = await request.app[ADMIN].update_property(
+        actor=admin_actor(request, admin), property_id=request.match_info["property_id"], body=body
+    )
+    return _json(result)
+
+
+@routes.delete("/api/admin/properties/{property_id}")
+async def delete_property(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    result = await request.app[ADMIN].delete_property(
+        actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
+    )
+    return _json(result)
+
+
+@routes.post("/api/admin/properties/{property_id}/force-verify")
+async def force_verify_property(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    result = await request.app[ADMIN].force_verify_property(
+        actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
+    )
+    return _json(result)
+
+
+# ---- transactions --------------------------------------------------------------------------------------
+
+
+@routes.get("/api/admin/transactions")
+async def list_transactions(request: web.Request) -> web.Response:
+    await require_admin(request)
+    query = parse_query(request, TransactionListQuery)
+    return _json(await request.app[ADMIN].list_transactions(**query.model_dump()))
+
+
+@routes.post("/api/admin/transactions/{transaction_id}/refund")
+async def refund_transaction(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    refunded = await request.app[PAYMENTS].refund(
+        transaction_id=request.match_info["transaction_id"], actor=admin_actor(request, admin)
+    )
+    return _json({"message": "Refund processed successfully", "transaction": refunded.api_view()})
+
+
+# ---- audit log -----------------------------------------------------------------------------------------
+
+
+@routes.get("/api/admin/audit-logs")
+async def audit_logs(request: web.Request) -> web.Response:
+    await require_admin(request)
+    query = parse_query(request, AuditLogQuery)
+    return _json(await request.app[ADMIN].audit_logs(**query.model_dump()))

@@ -1,0 +1,111 @@
+"""Helpers the admin tests share: listings and payments made the way the app makes them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import socketio
+from aiohttp.test_utils import TestClient
+
+from documents.audit_log import AdminAuditLog
+from documents.property import BHKType, Location, Property, PropertyType, VerificationTier
+
+
+async def make_property(
+    owner_id: str,
+    *,
+    title: str = "Sunny 2BHK near the park",
+    city: str = "Pune",
+    rent_paise: int = 2_500_000,
+    verification_tier: VerificationTier = VerificationTier.FREE,
+    created_at: datetime | None = None,
+) -> Property:
+    prop = Property(
+        owner_id=owner_id,
+        title=title,
+        property_type=PropertyType.APARTMENT,
+        bhk_type=BHKType.TWO_BHK,
+        rent_paise=rent_paise,
+        location=Location(address="12 Lane", city=city, locality="Baner"),
+        verification_tier=verification_tier,
+        created_at=created_at or datetime.now(UTC),
+    )
+    await prop.insert()
+    return prop
+
+
+async def pay_subscription(client: TestClient[Any, Any], user: dict[str, Any]) -> str:
+    """A mock premium purchase through the payments API; returns its transaction id."""
+    order = await client.post(
+        "/api/payments/create-order", headers=user["headers"], json={"type": "renter_subscription"}
+    )
+    assert order.status == 200, await order.text()
+    body = await order.json()
+    verified = await client.post(
+        "/api/payments/verify",
+        headers=user["headers"],
+        json={"order_id": body["order_id"], "payment_id": f"mock_pay_{body['transaction_id'][:8]}"},
+    )
+    assert verified.status == 200, await verified.text()
+    return str(body["transaction_id"])
+
+
+async def audit_entries(**query: Any) -> list[AdminAuditLog]:
+    return await AdminAuditLog.find(query).sort("-timestamp").to_list()
+
+
+SECRET_KEYS = frozenset({"password_hash", "password", "token_version", "token", "jwt_secret"})
+
+
+def assert_no_secrets(value: Any) -> None:
+    """No password hash, token version or token anywhere in a response or audit value: no such key at any
+    depth and no bcrypt hash text. (A refused field's *name* may be recorded; its value may not.)"""
+    if isinstance(value, dict):
+        leaked = SECRET_KEYS & set(value)
+        assert not leaked, f"secret keys present: {leaked}"
+        for item in value.values():
+            assert_no_secrets(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            assert_no_secrets(item)
+    elif isinstance(value, str):
+        assert "$2b$" not in value, "a bcrypt hash leaked"
+
+
+class LiveClient:
+    """A real Socket.IO client over a websocket, recording every event it receives."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: dict[str, asyncio.Queue[Any]] = {}
+        self.disconnected = asyncio.Event()
+        self.sio.on("*", self._record, namespace=namespace)
+        self.sio.on("disconnect", self._on_disconnect, namespace=namespace)
+
+    async def _record(self, event: str, data: Any = None) -> None:
+        self.events.setdefault(event, asyncio.Queue()).put_nowait(data)
+
+    async def _on_disconnect(self, reason: Any = None) -> None:
+        self.disconnected.set()
+
+    async def connect(self, client: TestClient[Any, Any], token: str) -> LiveClient:
+        await self.sio.connect(
+            str(client.make_url("/")),
+            namespaces=[self.namespace],
+            transports=["websocket"],
+            auth={"token": token},
+            wait_timeout=5,
+        )
+        return self
+
+    async def next(self, event: str, wait: float = 5.0) -> Any:
+        queue = self.events.setdefault(event, asyncio.Queue())
+        return await asyncio.wait_for(queue.get(), wait)
+
+    async def close(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+        await self.sio.shutdown()
