@@ -5,11 +5,13 @@ from __future__ import annotations
 from beanie import Document
 
 from documents.audit_log import AdminAuditLog
+from documents.chat import Chat, ChatMessage, ChatReport
 from documents.notification import Notification
 from documents.property import Property
 from documents.revoked_token import RevokedToken
 from documents.shortlist import Shortlist
 from documents.stored_file import StoredFile
+from documents.transaction import Transaction
 from documents.user import User
 
 ALL_DOCUMENTS: list[type[Document]] = [
@@ -20,15 +22,23 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Property,
     Shortlist,
     StoredFile,
+    Chat,
+    ChatMessage,
+    ChatReport,
+    Transaction,
 ]
 
 __all__ = [
     "ALL_DOCUMENTS",
     "AdminAuditLog",
+    "Chat",
+    "ChatMessage",
+    "ChatReport",
     "Notification",
     "Property",
     "RevokedToken",
     "Shortlist",
     "StoredFile",
+    "Transaction",
     "User",
 ]

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import auth, health, users
+from handlers import admin, auth, files, health, payments, properties, shortlists, users
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
+    admin.routes,
     health.routes,
     auth.routes,
     users.routes,
+    payments.routes,
+    properties.routes,
+    shortlists.routes,
+    files.routes,
 ]
 
 

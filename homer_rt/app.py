@@ -13,28 +13,44 @@ from aiohttp import web
 from handlers import setup_routes
 from handlers.cors import cors_middleware
 from handlers.errors import error_middleware
+from handlers.sockets.admin import AdminNamespace
 from homer_rt.appkeys import (
+    ADMIN,
+    ADMIN_FEED,
     AUDIT,
     AUTH,
     BACKGROUND_TASKS,
     CLOCK,
     EMITTER,
     NOTIFICATIONS,
+    PAYMENTS,
+    PROPERTIES,
     SETTINGS,
+    SHORTLISTS,
     SOCKET_SERVER,
     STORE,
+    UPLOADS,
     USERS,
 )
 from homer_rt.clock import Clock, SystemClock
 from homer_rt.ratelimit import SlidingWindowLimiter
-from homer_rt.realtime import RealtimeEmitter, attach_socket_server, create_socket_server
+from homer_rt.realtime import ADMIN_NAMESPACE, RealtimeEmitter, attach_socket_server, create_socket_server
 from homer_rt.security import PasswordHasher, TokenCodec
+from homer_rt.services.admin import AdminService
+from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
 from homer_rt.services.auth import AuthService
+from homer_rt.services.lifestyle import MockLifestyleProvider
 from homer_rt.services.notifications import NotificationService
+from homer_rt.services.payment_gateway import build_gateway
+from homer_rt.services.payments import PaymentService
+from homer_rt.services.properties import PropertyService
+from homer_rt.services.shortlists import ShortlistService
+from homer_rt.services.uploads import UploadService, storage_from_settings
 from homer_rt.services.users import UserService
 from homer_rt.settings import Settings
 from homer_rt.store import open_store
+from storage.s3 import S3Storage
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +94,49 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[USERS] = UserService(clock=clock, hasher=hasher)
     app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)
     app[AUDIT] = AuditLog(clock=clock)
+    app[ADMIN_FEED] = AdminFeed(emitter=emitter)
+    app[ADMIN] = AdminService(
+        clock=clock,
+        audit=app[AUDIT],
+        auth=app[AUTH],
+        emitter=emitter,
+        notifications=app[NOTIFICATIONS],
+        feed=app[ADMIN_FEED],
+    )
+    sio.register_namespace(
+        AdminNamespace(
+            ADMIN_NAMESPACE,
+            auth=app[AUTH],
+            feed=app[ADMIN_FEED],
+            spawn=lambda coro, name: spawn(app, coro, name=name),
+        )
+    )
+    app[PAYMENTS] = PaymentService(
+        settings=settings,
+        clock=clock,
+        gateway=build_gateway(settings),
+        notifications=app[NOTIFICATIONS],
+        audit=app[AUDIT],
+    )
+
+    file_storage = storage_from_settings(settings)
+    app[UPLOADS] = UploadService(clock=clock, storage=file_storage, max_bytes=settings.max_upload_bytes)
+    # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
+    app[PROPERTIES] = PropertyService(clock=clock, uploads=app[UPLOADS], lifestyle=MockLifestyleProvider())
+    app[SHORTLISTS] = ShortlistService(clock=clock)
 
     setup_routes(app)
     app.cleanup_ctx.extend([_store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
+    if isinstance(file_storage, S3Storage):
+        app.cleanup_ctx.append(file_storage.cleanup_ctx)
+    app.cleanup_ctx.append(_subscription_reminders_ctx)
     return app
+
+
+async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[None]:
+    interval = app[SETTINGS].subscription_reminder_interval_seconds
+    spawn(app, app[PAYMENTS].run_reminders(interval_seconds=interval), name="subscription-reminders")
+    yield
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:

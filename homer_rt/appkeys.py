@@ -9,9 +9,15 @@ from aiohttp import web
 
 from homer_rt.clock import Clock
 from homer_rt.realtime import RealtimeEmitter
+from homer_rt.services.admin import AdminService
+from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
 from homer_rt.services.auth import AuthService
 from homer_rt.services.notifications import NotificationService
+from homer_rt.services.payments import PaymentService
+from homer_rt.services.properties import PropertyService
+from homer_rt.services.shortlists import ShortlistService
+from homer_rt.services.uploads import UploadService
 from homer_rt.services.users import UserService
 from homer_rt.settings import Settings
 from homer_rt.store import Store
@@ -27,3 +33,9 @@ AUTH = web.AppKey("auth_service", AuthService)
 USERS = web.AppKey("user_service", UserService)
 NOTIFICATIONS = web.AppKey("notification_service", NotificationService)
 AUDIT = web.AppKey("audit_log", AuditLog)
+PAYMENTS = web.AppKey("payment_service", PaymentService)
+ADMIN = web.AppKey("admin_service", AdminService)
+ADMIN_FEED = web.AppKey("admin_feed", AdminFeed)
+UPLOADS = web.AppKey("upload_service", UploadService)
+PROPERTIES = web.AppKey("property_service", PropertyService)
+SHORTLISTS = web.AppKey("shortlist_service", ShortlistService)

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     property_verification_price_inr: int = Field(default=2000, gt=0)
     subscription_days: int = Field(default=90, gt=0)
     subscription_reminder_days: int = Field(default=3, ge=0)
+    subscription_reminder_interval_seconds: float = Field(default=3600.0, gt=0)
 
     free_contact_limit: int = Field(default=5, ge=0)
     login_attempts_per_account: int = Field(default=5, ge=1)

@@ -1,0 +1,581 @@
+"""Payments: orders the server prices, verification by signature or webhook, effects applied once.
+
+Every state change is one atomic single-document update guarded on the state it leaves:
+- pending/failed -> success: exactly one caller wins and applies the purchase's effect;
+- success -> refunded: exactly one caller wins and takes the effect back;
+- a refund is claimed (refund_requested_at) before the gateway is called, so two admins never refund twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from documents.property import Property, PropertyStatus, VerificationTier
+from documents.transaction import PaymentStatus, Transaction, TransactionType
+from documents.user import SubscriptionTier, User
+from homer_rt.clock import Clock, as_utc
+from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ServiceUnavailable
+from homer_rt.money import paise_to_rupees
+from homer_rt.services.audit import AdminActor, AuditLog
+from homer_rt.services.notifications import NotificationService
+from homer_rt.services.payment_gateway import (
+    GATEWAY_NAME,
+    PaymentGateway,
+    require_gateway,
+    verify_webhook_signature,
+)
+from homer_rt.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CURRENCY = "INR"
+# Optimistic retries for the subscription compare-and-set; contention on one user is a handful at most.
+_CAS_ATTEMPTS = 20
+
+_DESCRIPTIONS = {
+    TransactionType.RENTER_SUBSCRIPTION: "Premium Subscription",
+    TransactionType.PROPERTY_VERIFICATION: "Property Verification",
+}
+
+
+def _ms(value: datetime) -> datetime:
+    """BSON keeps milliseconds: store what reads back identically, so compare-and-set filters match."""
+    value = as_utc(value)
+    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+
+class PaymentService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        clock: Clock,
+        gateway: PaymentGateway | None,
+        notifications: NotificationService,
+        audit: AuditLog,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._gateway = gateway
+        self._notifications = notifications
+        self._audit = audit
+
+    @property
+    def is_mock(self) -> bool:
+        return self._gateway is not None and self._gateway.is_mock
+
+    # ------------------------------------------------------------------ orders
+
+    def _price_paise(self, kind: TransactionType) -> int:
+        if kind is TransactionType.RENTER_SUBSCRIPTION:
+            return self._settings.subscription_price_inr * 100
+        return self._settings.property_verification_price_inr * 100
+
+    async def _own_property(self, *, property_id: str, user_id: str) -> Property:
+        prop = await Property.get(property_id)
+        if prop is None or prop.status == PropertyStatus.DELETED:
+            raise NotFound("Property not found", code="property_not_found")
+        if prop.owner_id != user_id:
+            raise Forbidden("Not authorized for this property", code="not_property_owner")
+        return prop
+
+    async def create_order(self, *, user_id: str, type: str, metadata: dict[str, Any]) -> dict[str, Any]:
+        gateway = require_gateway(self._gateway)
+        try:
+            kind = TransactionType(type)
+        except ValueError as exc:
+            raise BadRequest(
+                "type must be renter_subscription or property_verification", code="invalid_payment_type"
+            ) from exc
+        stored_metadata: dict[str, Any]
+        if kind is TransactionType.PROPERTY_VERIFICATION:
+            property_id = metadata.get("property_id")
+            if not isinstance(property_id, str) or not property_id:
+                raise BadRequest("metadata.property_id is required", code="property_id_required")
+            prop = await self._own_property(property_id=property_id, user_id=user_id)
+            if prop.verification_fee_paid:
+                raise Conflict("The verification fee for this property is already paid", code="already_paid")
+            if prop.verification_tier == VerificationTier.VERIFIED:
+                raise Conflict("This property is already verified", code="already_verified")
+            stored_metadata = {"property_id": property_id}
+        else:
+            stored_metadata = {"subscription_days": self._settings.subscription_days}
+
+        amount_paise = self._price_paise(kind)
+        transaction_id = str(uuid.uuid4())
+        order_id = await gateway.create_order(
+            amount_paise=amount_paise,
+            currency=CURRENCY,
+            receipt=transaction_id,
+            notes={"user_id": user_id, "purpose": kind.value, "transaction_id": transaction_id},
+        )
+        now = self._clock.now()
+        transaction = Transaction(
+            id=transaction_id,
+            user_id=user_id,
+            transaction_type=kind,
+            amount_paise=amount_paise,
+            currency=CURRENCY,
+            payment_gateway=GATEWAY_NAME,
+            order_id=order_id,
+            is_mock=gateway.is_mock,
+            created_at=now,
+            updated_at=now,
+            metadata=stored_metadata,
+        )
+        try:
+            await transaction.insert()
+        except DuplicateKeyError as exc:
+            raise Conflict("Order id collision; try again", code="order_conflict") from exc
+        return {
+            "order_id": order_id,
+            "amount": paise_to_rupees(amount_paise),
+            "currency": CURRENCY,
+            "is_mock": gateway.is_mock,
+            "transaction_id": transaction_id,
+            "payment_gateway_data": {
+                "key_id": gateway.key_id,
+                "name": self._settings.app_name,
+                "description": _DESCRIPTIONS[kind],
+                "order_id": order_id,
+                "amount": amount_paise,
+                "currency": CURRENCY,
+            },
+        }
+
+    # ------------------------------------------------------------------ verify
+
+    async def verify(
+        self, *, user_id: str, order_id: str, payment_id: str, signature: str | None
+    ) -> Transaction:
+        transaction = await Transaction.find_one({"order_id": order_id})
+        if transaction is None:
+            raise NotFound("Order not found", code="order_not_found")
+        if transaction.user_id != user_id:
+            raise Forbidden("This order belongs to another user", code="not_order_owner")
+        if transaction.payment_status in (PaymentStatus.SUCCESS, PaymentStatus.REFUNDED):
+            # Idempotent: the same order verified again answers with the same transaction.
+            return transaction
+        gateway = require_gateway(self._gateway)
+        if transaction.is_mock != gateway.is_mock:
+            raise BadRequest(
+                "This order was created in another payment mode and cannot be verified here",
+                code="payment_mode_mismatch",
+            )
+        if not await gateway.verify_payment(order_id=order_id, payment_id=payment_id, signature=signature):
+            raise BadRequest("Payment verification failed", code="invalid_signature")
+        return await self._mark_success(transaction=transaction, payment_id=payment_id)
+
+    async def _mark_success(self, *, transaction: Transaction, payment_id: str) -> Transaction:
+        now = self._clock.now()
+        raw = await Transaction.get_motor_collection().find_one_and_update(
+            {
+                "_id": transaction.id,
+                # A failed attempt does not close a Razorpay order: a later attempt may still pay it.
+                "payment_status": {"$in": [PaymentStatus.PENDING.value, PaymentStatus.FAILED.value]},
+            },
+            {
+                "$set": {
+                    "payment_status": PaymentStatus.SUCCESS.value,
+                    "payment_id": payment_id,
+                    "failure_reason": None,
+                    "updated_at": now,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if raw is None:
+            # Another verify or the webhook won the transition; it applies the effect.
+            current = await Transaction.get(transaction.id)
+            if current is None:
+                raise NotFound("Order not found", code="order_not_found")
+            return current
+        won: Transaction = Transaction.model_validate(raw)
+        await self._apply_effect(won)
+        applied = await Transaction.get_motor_collection().find_one_and_update(
+            {"_id": won.id, "applied_at": None},
+            {"$set": {"applied_at": self._clock.now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if applied is None:
+            return won
+        done: Transaction = Transaction.model_validate(applied)
+        return done
+
+    async def _apply_effect(self, transaction: Transaction) -> None:
+        if transaction.transaction_type is TransactionType.RENTER_SUBSCRIPTION:
+            days = int(transaction.metadata.get("subscription_days", self._settings.subscription_days))
+            user = await self._extend_subscription(user_id=transaction.user_id, days=days)
+            end = user.subscription_end.date().isoformat() if user.subscription_end else ""
+            await self._notifications.notify(
+                user_id=transaction.user_id,
+                type="payment_success",
+                title="You're Premium!",
+                message=f"Payment received. Your premium subscription is active until {end}.",
+                action_url="/payments/history",
+            )
+            return
+        property_id = str(transaction.metadata.get("property_id", ""))
+        await Property.get_motor_collection().update_one(
+            {"_id": property_id},
+            {
+                "$set": {
+                    "verification_fee_paid": True,
+                    "payment_id": transaction.payment_id,
+                    "updated_at": self._clock.now(),
+                }
+            },
+        )
+        await self._notifications.notify(
+            user_id=transaction.user_id,
+            type="payment_success",
+            title="Verification fee paid",
+            message="Payment received. Submit your property's documents to get the verified badge.",
+            action_url=f"/properties/{property_id}",
+        )
+
+    async def _extend_subscription(self, *, user_id: str, days: int) -> User:
+        """Premium for ``days`` from now, or from the current end when renewing early (renewals stack)."""
+        collection = User.get_motor_collection()
+        for _ in range(_CAS_ATTEMPTS):
+            user = await User.get(user_id)
+            if user is None:
+                raise NotFound("User not found", code="user_not_found")
+            now = self._clock.now()
+            active = user.is_premium(now) and user.subscription_end is not None
+            base = as_utc(user.subscription_end) if active and user.subscription_end else now
+            start = user.subscription_start if active and user.subscription_start else now
+            raw = await collection.find_one_and_update(
+                {"_id": user_id, "subscription_end": user.subscription_end},
+                {
+                    "$set": {
+                        "subscription_tier": SubscriptionTier.PREMIUM.value,
+                        "subscription_start": _ms(start),
+                        "subscription_end": _ms(base + timedelta(days=days)),
+                        "contacts_used": 0,
+                    }
+                },
+                return_document=ReturnDocument.AFTER,
+            )
+            if raw is not None:
+                extended: User = User.model_validate(raw)
+                return extended
+        raise Conflict("Subscription is being changed concurrently; try again", code="subscription_busy")
+
+    async def _shorten_subscription(self, *, user_id: str, days: int) -> None:
+        collection = User.get_motor_collection()
+        for _ in range(_CAS_ATTEMPTS):
+            user = await User.get(user_id)
+            if user is None:
+                return
+            now = self._clock.now()
+            new_end = (
+                _ms(as_utc(user.subscription_end) - timedelta(days=days)) if user.subscription_end else None
+            )
+            changes: dict[str, Any] = {"subscription_end": new_end}
+            if new_end is None or new_end <= now:
+                changes["subscription_tier"] = SubscriptionTier.FREE.value
+            raw = await collection.find_one_and_update(
+                {"_id": user_id, "subscription_end": user.subscription_end},
+                {"$set": changes},
+                return_document=ReturnDocument.AFTER,
+            )
+            if raw is not None:
+                return
+        raise Conflict("Subscription is being changed concurrently; try again", code="subscription_busy")
+
+    # ------------------------------------------------------------------ webhook
+
+    async def handle_webhook(self, *, body: bytes, signature: str | None) -> dict[str, Any]:
+        secret = self._settings.razorpay_webhook_secret
+        if not secret:
+            raise ServiceUnavailable("Webhooks are not configured (RAZORPAY_WEBHOOK_SECRET)")
+        if not signature or not verify_webhook_signature(body=body, signature=signature, secret=secret):
+            raise BadRequest("Invalid webhook signature", code="invalid_signature")
+        try:
+            event = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequest("Webhook body is not valid JSON", code="malformed_json") from exc
+        if not isinstance(event, dict):
+            raise BadRequest("Webhook body must be a JSON object", code="malformed_json")
+        name = event.get("event")
+        payload = event.get("payload")
+        if not isinstance(payload, dict):
+            payload = {}
+        if name == "payment.captured":
+            return await self._webhook_captured(_entity(payload, "payment"))
+        if name == "payment.failed":
+            return await self._webhook_failed(_entity(payload, "payment"))
+        if name == "refund.processed":
+            return await self._webhook_refunded(_entity(payload, "refund"))
+        return {"status": "ignored", "event": name}
+
+    async def _webhook_captured(self, payment: dict[str, Any]) -> dict[str, Any]:
+        order_id, payment_id = payment.get("order_id"), payment.get("id")
+        if not isinstance(order_id, str) or not isinstance(payment_id, str):
+            raise BadRequest("payment entity needs id and order_id", code="malformed_webhook")
+        transaction = await Transaction.find_one({"order_id": order_id})
+        if transaction is None:
+            return {"status": "ignored", "reason": "unknown order"}
+        if payment.get("amount") is not None and payment.get("amount") != transaction.amount_paise:
+            log.error(
+                "webhook: order %s captured %s paise, expected %s",
+                order_id,
+                payment.get("amount"),
+                transaction.amount_paise,
+            )
+            return {"status": "ignored", "reason": "amount mismatch"}
+        result = await self._mark_success(transaction=transaction, payment_id=payment_id)
+        return {"status": "ok", "transaction_id": result.id, "payment_status": result.payment_status.value}
+
+    async def _webhook_failed(self, payment: dict[str, Any]) -> dict[str, Any]:
+        order_id = payment.get("order_id")
+        if not isinstance(order_id, str):
+            raise BadRequest("payment entity needs order_id", code="malformed_webhook")
+        reason = payment.get("error_description")
+        raw = await Transaction.get_motor_collection().find_one_and_update(
+            {"order_id": order_id, "payment_status": PaymentStatus.PENDING.value},
+            {
+                "$set": {
+                    "payment_status": PaymentStatus.FAILED.value,
+                    "failure_reason": str(reason) if reason else "payment failed",
+                    "payment_id": payment.get("id"),
+                    "updated_at": self._clock.now(),
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if raw is None:
+            return {"status": "ignored", "reason": "order not pending"}
+        failed = Transaction.model_validate(raw)
+        await self._notifications.notify(
+            user_id=failed.user_id,
+            type="payment_failed",
+            title="Payment failed",
+            message=f"Your payment for {_DESCRIPTIONS[failed.transaction_type]} did not go through.",
+            action_url="/payments/history",
+        )
+        return {"status": "ok", "transaction_id": failed.id, "payment_status": failed.payment_status.value}
+
+    async def _webhook_refunded(self, refund: dict[str, Any]) -> dict[str, Any]:
+        payment_id, refund_id = refund.get("payment_id"), refund.get("id")
+        if not isinstance(payment_id, str):
+            raise BadRequest("refund entity needs payment_id", code="malformed_webhook")
+        transaction = await Transaction.find_one({"payment_id": payment_id})
+        if transaction is None:
+            return {"status": "ignored", "reason": "unknown payment"}
+        result = await self._mark_refunded(
+            transaction_id=transaction.id, refund_id=str(refund_id) if refund_id else None
+        )
+        return {"status": "ok", "transaction_id": result.id, "payment_status": result.payment_status.value}
+
+    # ------------------------------------------------------------------ refunds
+
+    async def refund(self, *, transaction_id: str, actor: AdminActor) -> Transaction:
+        """An admin refund: the gateway is called once however many admins click at the same moment.
+
+        Written to the admin audit log whether it succeeds or fails.
+        """
+        try:
+            before, after = await self._refund(transaction_id=transaction_id)
+        except DomainError as error:
+            await self._audit.record(
+                actor=actor,
+                action_type="refund_transaction",
+                entity_type="transaction",
+                entity_id=transaction_id,
+                details={"transaction_id": transaction_id},
+                error=error.detail,
+            )
+            raise
+        await self._audit.record(
+            actor=actor,
+            action_type="refund_transaction",
+            entity_type="transaction",
+            entity_id=transaction_id,
+            details={
+                "user_id": after.user_id,
+                "transaction_type": after.transaction_type.value,
+                "amount": paise_to_rupees(after.amount_paise),
+                "refund_id": after.refund_id,
+                "is_mock": after.is_mock,
+            },
+            old_value={"payment_status": before.payment_status.value},
+            new_value={"payment_status": after.payment_status.value, "refund_id": after.refund_id},
+        )
+        return after
+
+    async def _refund(self, *, transaction_id: str) -> tuple[Transaction, Transaction]:
+        transaction = await self.get(transaction_id=transaction_id)
+        if transaction.payment_status is PaymentStatus.REFUNDED:
+            raise Conflict("This payment is already refunded", code="already_refunded")
+        if transaction.payment_status is not PaymentStatus.SUCCESS or not transaction.payment_id:
+            raise BadRequest("Only successful payments can be refunded", code="not_refundable")
+        gateway = require_gateway(self._gateway)
+        if transaction.is_mock != gateway.is_mock:
+            raise BadRequest(
+                "This payment was made in another payment mode and cannot be refunded here",
+                code="payment_mode_mismatch",
+            )
+        collection = Transaction.get_motor_collection()
+        claimed = await collection.find_one_and_update(
+            {
+                "_id": transaction.id,
+                "payment_status": PaymentStatus.SUCCESS.value,
+                "refund_requested_at": None,
+                # Only once the purchase's effect is in place, so the refund takes back what was given.
+                "applied_at": {"$ne": None},
+            },
+            {"$set": {"refund_requested_at": self._clock.now()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if claimed is None:
+            current = await self.get(transaction_id=transaction_id)
+            if current.payment_status is PaymentStatus.REFUNDED:
+                raise Conflict("This payment is already refunded", code="already_refunded")
+            if current.applied_at is None:
+                raise Conflict("This payment is still being processed; try again", code="payment_processing")
+            raise Conflict("A refund of this payment is already in progress", code="refund_in_progress")
+        try:
+            refund_id = await gateway.refund(
+                payment_id=transaction.payment_id,
+                amount_paise=transaction.amount_paise,
+                notes={"transaction_id": transaction.id, "purpose": transaction.transaction_type.value},
+            )
+        except BaseException:
+            # Release the claim so the refund can be tried again once the gateway answers.
+            await collection.update_one(
+                {"_id": transaction.id, "payment_status": PaymentStatus.SUCCESS.value},
+                {"$set": {"refund_requested_at": None}},
+            )
+            raise
+        return transaction, await self._mark_refunded(transaction_id=transaction.id, refund_id=refund_id)
+
+    async def _mark_refunded(self, *, transaction_id: str, refund_id: str | None) -> Transaction:
+        now = self._clock.now()
+        changes: dict[str, Any] = {
+            "payment_status": PaymentStatus.REFUNDED.value,
+            "refunded_at": now,
+            "updated_at": now,
+        }
+        if refund_id:
+            changes["refund_id"] = refund_id
+        raw = await Transaction.get_motor_collection().find_one_and_update(
+            {"_id": transaction_id, "payment_status": PaymentStatus.SUCCESS.value},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+        if raw is None:
+            # Already refunded (the webhook for our own refund can arrive first): nothing more to undo.
+            return await self.get(transaction_id=transaction_id)
+        refunded: Transaction = Transaction.model_validate(raw)
+        await self._undo_effect(refunded)
+        return refunded
+
+    async def _undo_effect(self, transaction: Transaction) -> None:
+        amount = paise_to_rupees(transaction.amount_paise)
+        if transaction.transaction_type is TransactionType.RENTER_SUBSCRIPTION:
+            if transaction.applied_at is not None:
+                days = int(transaction.metadata.get("subscription_days", self._settings.subscription_days))
+                await self._shorten_subscription(user_id=transaction.user_id, days=days)
+            message = f"Your premium subscription payment of ₹{amount} was refunded."
+        else:
+            await Property.get_motor_collection().update_one(
+                {"_id": str(transaction.metadata.get("property_id", ""))},
+                {"$set": {"verification_fee_paid": False, "updated_at": self._clock.now()}},
+            )
+            message = f"Your property verification fee of ₹{amount} was refunded."
+        await self._notifications.notify(
+            user_id=transaction.user_id,
+            type="payment_refunded",
+            title="Payment refunded",
+            message=message,
+            action_url="/payments/history",
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    async def history(self, *, user_id: str) -> list[Transaction]:
+        return await Transaction.find({"user_id": user_id}).sort("-created_at").to_list()
+
+    async def get(self, *, transaction_id: str) -> Transaction:
+        transaction = await Transaction.get(transaction_id)
+        if transaction is None:
+            raise NotFound("Transaction not found", code="transaction_not_found")
+        return transaction
+
+    async def paid_verification(self, *, property_id: str, user_id: str) -> Transaction | None:
+        """Our own record that this owner paid this property's verification fee (not the client's word)."""
+        return await Transaction.find_one(
+            {
+                "user_id": user_id,
+                "transaction_type": TransactionType.PROPERTY_VERIFICATION.value,
+                "metadata.property_id": property_id,
+                "payment_status": PaymentStatus.SUCCESS.value,
+            }
+        )
+
+    # ------------------------------------------------------------------ reminders
+
+    async def send_due_reminders(self) -> int:
+        """Tell each premium user once per subscription period that it ends within the reminder window."""
+        now = self._clock.now()
+        horizon = now + timedelta(days=self._settings.subscription_reminder_days)
+        due = await User.find(
+            {
+                "subscription_tier": SubscriptionTier.PREMIUM.value,
+                "subscription_end": {"$gt": now, "$lte": horizon},
+            }
+        ).to_list()
+        sent = 0
+        for user in due:
+            end = user.subscription_end
+            if end is None or (
+                user.subscription_reminder_sent_for is not None
+                and as_utc(user.subscription_reminder_sent_for) == as_utc(end)
+            ):
+                continue
+            # The guard is the period's end itself: a renewal moves it, so the next period is reminded too.
+            claimed = await User.get_motor_collection().update_one(
+                {"_id": user.id, "subscription_end": end, "subscription_reminder_sent_for": {"$ne": end}},
+                {"$set": {"subscription_reminder_sent_for": end}},
+            )
+            if claimed.modified_count != 1:
+                continue
+            days_left = max(1, int((as_utc(end) - now).total_seconds() // 86400) + 1)
+            await self._notifications.notify(
+                user_id=user.id,
+                type="subscription_expiring",
+                title="Your premium subscription is ending soon",
+                message=f"Premium ends on {as_utc(end).date().isoformat()} (in about {days_left} day"
+                f"{'s' if days_left != 1 else ''}). Renew to keep premium features.",
+                action_url="/subscription",
+            )
+            sent += 1
+        return sent
+
+    async def run_reminders(self, *, interval_seconds: float) -> None:
+        while True:
+            try:
+                await self.send_due_reminders()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed round must not end the loop; the next one retries
+                log.exception("subscription reminder round failed")
+            await asyncio.sleep(interval_seconds)
+
+
+def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:
+    wrapper = payload.get(name)
+    entity = wrapper.get("entity") if isinstance(wrapper, dict) else None
+    if not isinstance(entity, dict):
+        raise BadRequest(f"Webhook payload has no {name} entity", code="malformed_webhook")
+    return entity

@@ -1,0 +1,55 @@
+"""Helpers shared by the payment, premium and verification tests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from documents.property import BHKType, Location, Property, PropertyType
+from homer_rt.appkeys import CLOCK
+
+
+async def make_property(client: TestClient[Any, Any], *, owner_id: str, title: str = "Sunny 2BHK") -> str:
+    """A listing owned by ``owner_id`` (stored directly: these tests are about payments, not listings)."""
+    prop = Property(
+        owner_id=owner_id,
+        title=title,
+        property_type=PropertyType.APARTMENT,
+        bhk_type=BHKType.TWO_BHK,
+        rent_paise=2500000,
+        location=Location(address="12 MG Road", city="Bengaluru", locality="Indiranagar"),
+        created_at=client.app[CLOCK].now(),
+    )
+    await prop.insert()
+    return prop.id
+
+
+def sign(secret: str, message: str | bytes) -> str:
+    """HMAC-SHA256 hex, as Razorpay signs checkouts ("order_id|payment_id") and webhook bodies."""
+    data = message.encode() if isinstance(message, str) else message
+    return hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+
+
+def webhook_body(event: str, **entities: dict[str, Any]) -> bytes:
+    payload = {name: {"entity": entity} for name, entity in entities.items()}
+    return json.dumps({"entity": "event", "event": event, "payload": payload}).encode()
+
+
+async def pay_mock(client: TestClient[Any, Any], headers: dict[str, str], **order: Any) -> dict[str, Any]:
+    """Create a mock order and verify it; returns the verify response."""
+    created = await client.post("/api/payments/create-order", json=order, headers=headers)
+    assert created.status == 200, await created.text()
+    order_id = (await created.json())["order_id"]
+    verified = await client.post(
+        "/api/payments/verify",
+        json={"order_id": order_id, "payment_id": f"mock_pay_{order_id[-8:]}", "signature": "mock"},
+        headers=headers,
+    )
+    assert verified.status == 200, await verified.text()
+    result: dict[str, Any] = await verified.json()
+    result["order_id"] = order_id
+    return result
