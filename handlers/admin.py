@@ -8,7 +8,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from handlers.common import admin_actor, json_body, parse_query, require_admin
+from handlers.common import admin_actor, json_body, parse_body, parse_query, require_admin
 from homer_rt.appkeys import ADMIN, PAYMENTS
 
 routes = web.RouteTableDef()
@@ -50,6 +50,15 @@ class AuditLogQuery(PageQuery):
     status: Literal["success", "failed", "partial"] | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None
+
+
+class ReportListQuery(PageQuery):
+    status: Literal["open", "resolved", "all"] | None = None
+
+
+class ResolveReportBody(BaseModel):
+    action: str = Field(min_length=1, max_length=50)
+    note: str | None = Field(default=None, max_length=2000)
 
 
 def _json(data: Any) -> web.Response:
@@ -152,6 +161,29 @@ async def refund_transaction(request: web.Request) -> web.Response:
         transaction_id=request.match_info["transaction_id"], actor=admin_actor(request, admin)
     )
     return _json({"message": "Refund processed successfully", "transaction": refunded.api_view()})
+
+
+# ---- chat reports --------------------------------------------------------------------------------------
+
+
+@routes.get("/api/admin/reports")
+async def list_reports(request: web.Request) -> web.Response:
+    await require_admin(request)
+    query = parse_query(request, ReportListQuery)
+    return _json(await request.app[ADMIN].list_reports(**query.model_dump()))
+
+
+@routes.post("/api/admin/reports/{report_id}/resolve")
+async def resolve_report(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    body = await parse_body(request, ResolveReportBody)
+    result = await request.app[ADMIN].resolve_report(
+        actor=admin_actor(request, admin),
+        report_id=request.match_info["report_id"],
+        action=body.action,
+        note=body.note,
+    )
+    return _json(result)
 
 
 # ---- audit log -----------------------------------------------------------------------------------------

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import socketio
 from aiohttp.test_utils import TestClient
 
 from documents.property import Property, PropertyStatus
 from documents.transaction import Transaction
 from documents.user import User
-from homer_rt.realtime import ADMIN_NAMESPACE
+from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
 from tests.admin_support import LiveClient, assert_no_secrets, audit_entries, make_property, pay_subscription
 from tests.conftest import PASSWORD, make_admin, register
 
@@ -214,31 +216,57 @@ async def test_admin_cannot_deactivate_or_demote_themselves(client: TestClient[A
 
 async def test_deactivation_revokes_tokens_and_cuts_live_sockets(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
-    # A second admin is the user whose live socket we can watch on /admin.
-    target = await make_admin(client)
-    live = await LiveClient(ADMIN_NAMESPACE).connect(client, target["token"])
+    target = await register(client)
+    notifications = await LiveClient(NOTIFICATIONS_NAMESPACE).connect(client, target["token"])
+    chat = await LiveClient(CHAT_NAMESPACE).connect(client, target["token"])
     try:
         response = await client.put(
             f"/api/admin/users/{target['user_id']}", headers=admin["headers"], json={"is_active": False}
         )
         assert response.status == 200, await response.text()
-        ended = await live.next("session_ended")
-        assert ended == {"reason": "session_revoked"}
-        await live.disconnected.wait()
+        assert await notifications.next("session_ended") == {"reason": "session_revoked"}
+        await asyncio.wait_for(notifications.disconnected.wait(), 5)
+        await asyncio.wait_for(chat.disconnected.wait(), 5)
     finally:
-        await live.close()
+        await notifications.close()
+        await chat.close()
 
     assert (await client.get("/api/auth/me", headers=target["headers"])).status in (401, 403)
+    # The old token cannot open a new socket either.
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        retry = LiveClient(NOTIFICATIONS_NAMESPACE)
+        try:
+            await retry.connect(client, target["token"])
+        finally:
+            await retry.close()
     # Reactivating does not bring the old token back to life: it was revoked, not just blocked.
     reactivated = await client.put(
         f"/api/admin/users/{target['user_id']}", headers=admin["headers"], json={"is_active": True}
     )
     assert reactivated.status == 200
     assert (await client.get("/api/auth/me", headers=target["headers"])).status == 401
-    login = await client.post(
-        "/api/auth/login", json={"email": target["user"]["email"], "password": PASSWORD}
-    )
+    login = await client.post("/api/auth/login", json={"email": target["email"], "password": PASSWORD})
     assert login.status == 200
+    [deactivation, reactivation] = sorted(
+        await audit_entries(action_type="user_update", entity_id=target["user_id"]), key=lambda e: e.timestamp
+    )
+    assert deactivation.old_value == {"is_active": True} and deactivation.new_value == {"is_active": False}
+    assert reactivation.new_value == {"is_active": True}
+
+
+async def test_demoting_an_admin_closes_their_admin_socket(client: TestClient[Any, Any]) -> None:
+    admin = await make_admin(client)
+    other = await make_admin(client)
+    live = await LiveClient(ADMIN_NAMESPACE).connect(client, other["token"])
+    try:
+        response = await client.put(
+            f"/api/admin/users/{other['user_id']}", headers=admin["headers"], json={"is_admin": False}
+        )
+        assert response.status == 200
+        await asyncio.wait_for(live.disconnected.wait(), 5)
+    finally:
+        await live.close()
+    assert (await client.get("/api/admin/stats", headers=other["headers"])).status == 403
 
 
 async def test_delete_user_anonymises_and_unlists_but_keeps_money_and_audit(

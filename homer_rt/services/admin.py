@@ -14,12 +14,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pymongo import ReturnDocument
 
 from documents.audit_log import AdminAuditLog
+from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import SubscriptionTier, User, UserType
@@ -30,6 +32,7 @@ from homer_rt.realtime import RealtimeEmitter
 from homer_rt.services.admin_feed import AdminFeed, open_report_count, pending_verification_counts
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.auth import AuthService
+from homer_rt.services.chats import ChatService
 from homer_rt.services.notifications import NotificationService
 
 T = TypeVar("T")
@@ -71,6 +74,12 @@ _MONEY_FIELDS = {
     "security_deposit": "security_deposit_paise",
     "maintenance_charges": "maintenance_charges_paise",
 }
+
+
+class ReportAction(StrEnum):
+    DISMISS = "dismiss"
+    BLOCK_CHAT = "block_chat"
+    DEACTIVATE_USER = "deactivate_user"
 
 
 class UserChanges(BaseModel):
@@ -176,6 +185,7 @@ class AdminService:
         emitter: RealtimeEmitter,
         notifications: NotificationService,
         feed: AdminFeed,
+        chats: ChatService,
     ) -> None:
         self._clock = clock
         self._audit = audit
@@ -183,6 +193,7 @@ class AdminService:
         self._emitter = emitter
         self._notifications = notifications
         self._feed = feed
+        self._chats = chats
 
     async def _audited(
         self,
@@ -672,6 +683,127 @@ class AdminService:
         )
         return _paginated("transactions", [t.api_view() for t in found], total=total, page=page, limit=limit)
 
+    # ---- chat reports ------------------------------------------------------------------------------
+
+    async def list_reports(self, *, status: str | None, page: int, limit: int) -> dict[str, Any]:
+        """Open reports first (oldest waiting longest at the top), then resolved ones, newest first."""
+        users = User.get_motor_collection()
+        if status and status != "all":
+            query: dict[str, Any] = {"status": status}
+            order = "+created_at" if status == ReportStatus.OPEN.value else "-resolved_at"
+            total = await ChatReport.find(query).count()
+            found = await ChatReport.find(query).sort(order).skip((page - 1) * limit).limit(limit).to_list()
+        else:
+            open_query = {"status": ReportStatus.OPEN.value}
+            resolved_query = {"status": ReportStatus.RESOLVED.value}
+            open_total = await ChatReport.find(open_query).count()
+            total = open_total + await ChatReport.find(resolved_query).count()
+            start = (page - 1) * limit
+            found = (
+                await ChatReport.find(open_query).sort("+created_at").skip(start).limit(limit).to_list()
+                if start < open_total
+                else []
+            )
+            if len(found) < limit:
+                found += (
+                    await ChatReport.find(resolved_query)
+                    .sort("-resolved_at")
+                    .skip(max(0, start - open_total))
+                    .limit(limit - len(found))
+                    .to_list()
+                )
+        names: dict[str, str | None] = {}
+        ids = {r.reporter_id for r in found} | {r.reported_user_id for r in found}
+        async for row in users.find({"_id": {"$in": sorted(ids)}}, {"full_name": 1}):
+            names[str(row["_id"])] = row.get("full_name")
+        items = [
+            {
+                **report.api_view(),
+                "reporter_name": names.get(report.reporter_id),
+                "reported_user_name": names.get(report.reported_user_id),
+            }
+            for report in found
+        ]
+        return _paginated("reports", items, total=total, page=page, limit=limit)
+
+    async def resolve_report(
+        self, *, actor: AdminActor, report_id: str, action: str, note: str | None
+    ) -> dict[str, Any]:
+        async def work() -> Outcome[dict[str, Any]]:
+            try:
+                chosen = ReportAction(action)
+            except ValueError as exc:
+                raise ValidationFailed(
+                    "action must be dismiss, block_chat or deactivate_user",
+                    fields=[{"field": "action", "message": "unknown action"}],
+                ) from exc
+            now = self._clock.now()
+            resolution = ReportResolution(action=chosen.value, note=note)
+            # Claimed atomically: two admins resolving at once cannot both act on the report.
+            raw = await ChatReport.get_motor_collection().find_one_and_update(
+                {"_id": report_id, "status": ReportStatus.OPEN.value},
+                {
+                    "$set": {
+                        "status": ReportStatus.RESOLVED.value,
+                        "resolved_at": now,
+                        "resolved_by": actor.admin_id,
+                        "resolution": resolution.model_dump(),
+                    }
+                },
+                return_document=ReturnDocument.AFTER,
+            )
+            if raw is None:
+                if await ChatReport.get(report_id) is None:
+                    raise NotFound("Report not found", code="report_not_found")
+                raise Conflict("Report already resolved", code="report_already_resolved")
+            report = ChatReport.model_validate(raw)
+            details: dict[str, Any] = {
+                "resolution": chosen.value,
+                "note": note,
+                "chat_id": report.chat_id,
+                "reported_user_id": report.reported_user_id,
+            }
+            try:
+                if chosen is ReportAction.BLOCK_CHAT:
+                    await self._chats.set_blocked_by_admin(chat_id=report.chat_id)
+                elif chosen is ReportAction.DEACTIVATE_USER:
+                    target = await User.get(report.reported_user_id)
+                    if target is not None and target.is_admin:
+                        raise Forbidden(
+                            "Admins cannot be deactivated from a report", code="cannot_modify_admin"
+                        )
+                    await self.deactivate_user(user_id=report.reported_user_id, by_admin_id=actor.admin_id)
+            except DomainError:
+                # The action did not happen, so the report goes back to the queue.
+                await ChatReport.get_motor_collection().update_one(
+                    {"_id": report_id, "resolved_by": actor.admin_id, "resolved_at": now},
+                    {
+                        "$set": {
+                            "status": ReportStatus.OPEN.value,
+                            "resolved_at": None,
+                            "resolved_by": None,
+                            "resolution": None,
+                        }
+                    },
+                )
+                raise
+            await self._feed.publish_counts()
+            return Outcome(
+                result={"message": "Report resolved", "report": report.api_view()},
+                old_value={"status": ReportStatus.OPEN.value},
+                new_value={"status": ReportStatus.RESOLVED.value, "resolution": chosen.value},
+                details=details,
+            )
+
+        return await self._audited(
+            actor=actor,
+            action_type="report_resolve",
+            entity_type="chat_report",
+            entity_id=report_id,
+            details={"action": action},
+            work=work,
+        )
+
     # ---- audit log ---------------------------------------------------------------------------------
 
     async def audit_logs(
@@ -700,10 +832,6 @@ class AdminService:
         query.update(_date_range("timestamp", date_from, date_to))
         total = await AdminAuditLog.find(query).count()
         logs = (
-            await AdminAuditLog.find(query)
-            .sort("-timestamp")
-            .skip((page - 1) * limit)
-            .limit(limit)
-            .to_list()
+            await AdminAuditLog.find(query).sort("-timestamp").skip((page - 1) * limit).limit(limit).to_list()
         )
         return _paginated("logs", [entry.api_view() for entry in logs], total=total, page=page, limit=limit)
