@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import admin, auth, files, health, payments, properties, shortlists, users
+from handlers import admin, auth, chats, files, health, notifications, payments, properties, shortlists, users
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
     admin.routes,
     health.routes,
     auth.routes,
     users.routes,
+    chats.routes,
+    notifications.routes,
     payments.routes,
     properties.routes,
     shortlists.routes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import date
 from typing import Any
 
@@ -9,7 +10,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.common import current_user, now, parse_body
-from homer_rt.appkeys import USERS
+from handlers.files import file_parts
+from homer_rt.appkeys import UPLOADS, USERS
+from homer_rt.errors import BadRequest
 
 routes = web.RouteTableDef()
 
@@ -40,6 +43,19 @@ async def update_me(request: web.Request) -> web.Response:
         user_id=user.id, changes=body.model_dump(exclude_unset=True)
     )
     return web.json_response(updated.private_view(now(request)))
+
+
+@routes.post("/api/users/me/photo")
+async def upload_photo(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    async with aclosing(file_parts(request, fields=("photo",))) as parts:
+        async for part in parts:
+            stored = await request.app[UPLOADS].save(
+                area="profiles", owner_segment=user.id, uploader_id=user.id, part=part, kind="image"
+            )
+            updated = await request.app[USERS].set_profile_photo(user_id=user.id, url=stored.url)
+            return web.json_response(updated.private_view(now(request)))
+    raise BadRequest("Send the image in a multipart field named photo", code="no_files")
 
 
 @routes.get("/api/users/{user_id}")

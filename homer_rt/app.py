@@ -14,12 +14,15 @@ from handlers import setup_routes
 from handlers.cors import cors_middleware
 from handlers.errors import error_middleware
 from handlers.sockets.admin import AdminNamespace
+from handlers.sockets.chat import ChatNamespace
+from handlers.sockets.notifications import NotificationsNamespace
 from homer_rt.appkeys import (
     ADMIN,
     ADMIN_FEED,
     AUDIT,
     AUTH,
     BACKGROUND_TASKS,
+    CHATS,
     CLOCK,
     EMITTER,
     NOTIFICATIONS,
@@ -34,12 +37,20 @@ from homer_rt.appkeys import (
 )
 from homer_rt.clock import Clock, SystemClock
 from homer_rt.ratelimit import SlidingWindowLimiter
-from homer_rt.realtime import ADMIN_NAMESPACE, RealtimeEmitter, attach_socket_server, create_socket_server
+from homer_rt.realtime import (
+    ADMIN_NAMESPACE,
+    CHAT_NAMESPACE,
+    NOTIFICATIONS_NAMESPACE,
+    RealtimeEmitter,
+    attach_socket_server,
+    create_socket_server,
+)
 from homer_rt.security import PasswordHasher, TokenCodec
 from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
 from homer_rt.services.auth import AuthService
+from homer_rt.services.chats import ChatService
 from homer_rt.services.lifestyle import MockLifestyleProvider
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payment_gateway import build_gateway
@@ -95,22 +106,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)
     app[AUDIT] = AuditLog(clock=clock)
     app[ADMIN_FEED] = AdminFeed(emitter=emitter)
-    app[ADMIN] = AdminService(
-        clock=clock,
-        audit=app[AUDIT],
-        auth=app[AUTH],
-        emitter=emitter,
-        notifications=app[NOTIFICATIONS],
-        feed=app[ADMIN_FEED],
-    )
-    sio.register_namespace(
-        AdminNamespace(
-            ADMIN_NAMESPACE,
-            auth=app[AUTH],
-            feed=app[ADMIN_FEED],
-            spawn=lambda coro, name: spawn(app, coro, name=name),
-        )
-    )
     app[PAYMENTS] = PaymentService(
         settings=settings,
         clock=clock,
@@ -124,6 +119,39 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
     app[PROPERTIES] = PropertyService(clock=clock, uploads=app[UPLOADS], lifestyle=MockLifestyleProvider())
     app[SHORTLISTS] = ShortlistService(clock=clock)
+    app[CHATS] = ChatService(
+        clock=clock,
+        emitter=emitter,
+        notifications=app[NOTIFICATIONS],
+        uploads=app[UPLOADS],
+        send_limiter=SlidingWindowLimiter(
+            limit=settings.chat_send_rate_per_10s, window_seconds=10, clock=clock
+        ),
+        free_contact_limit=settings.free_contact_limit,
+        max_message_chars=settings.chat_message_max_chars,
+        page_size=settings.chat_page_size,
+    )
+    sio.register_namespace(ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], chats=app[CHATS], clock=clock))
+    sio.register_namespace(
+        NotificationsNamespace(NOTIFICATIONS_NAMESPACE, auth=app[AUTH], notifications=app[NOTIFICATIONS])
+    )
+    app[ADMIN] = AdminService(
+        clock=clock,
+        audit=app[AUDIT],
+        auth=app[AUTH],
+        emitter=emitter,
+        notifications=app[NOTIFICATIONS],
+        feed=app[ADMIN_FEED],
+        chats=app[CHATS],
+    )
+    sio.register_namespace(
+        AdminNamespace(
+            ADMIN_NAMESPACE,
+            auth=app[AUTH],
+            feed=app[ADMIN_FEED],
+            spawn=lambda coro, name: spawn(app, coro, name=name),
+        )
+    )
 
     setup_routes(app)
     app.cleanup_ctx.extend([_store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])

@@ -13,6 +13,7 @@ from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
 from homer_rt.services.auth import AuthService
+from homer_rt.services.chats import ChatService
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payments import PaymentService
 from homer_rt.services.properties import PropertyService
@@ -39,3 +40,4 @@ ADMIN_FEED = web.AppKey("admin_feed", AdminFeed)
 UPLOADS = web.AppKey("upload_service", UploadService)
 PROPERTIES = web.AppKey("property_service", PropertyService)
 SHORTLISTS = web.AppKey("shortlist_service", ShortlistService)
+CHATS = web.AppKey("chat_service", ChatService)

@@ -59,6 +59,33 @@ async def _create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _seed_demo(args: argparse.Namespace) -> int:
+    from homer_rt.clock import SystemClock
+    from homer_rt.demo import credentials_text, seed_demo
+    from homer_rt.security import PasswordHasher
+    from homer_rt.services.lifestyle import MockLifestyleProvider
+    from homer_rt.store import open_store
+
+    settings = _settings()
+    if settings.uses_embedded_store and not settings.embedded_data_file:
+        print(
+            "homer-rt: the in-memory store forgets demo data when this command exits; set MONGODB_URL or "
+            "EMBEDDED_DATA_FILE, or use `homer-rt serve --demo`.",
+            file=sys.stderr,
+        )
+        return 2
+    async with open_store(settings):
+        summary = await seed_demo(
+            clock=SystemClock(),
+            hasher=PasswordHasher(rounds=settings.bcrypt_rounds),
+            properties=args.properties,
+            lifestyle=MockLifestyleProvider(),
+        )
+    print(f"demo data ready: {summary.users} users, {summary.properties} listings (new: {summary.created})")
+    print(credentials_text())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="homer-rt", description="Homer RT: the Homer marketplace backend")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--phone", required=True)
     admin.add_argument("--password", required=True)
     admin.add_argument("--name", default=None)
+
+    seed = commands.add_parser(
+        "seed-demo", help="add demo owners, renters and listings to the configured store"
+    )
+    seed.add_argument("--properties", type=int, default=60, help="number of demo listings (default 60)")
     return parser
 
 
@@ -85,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args)
         if args.command == "create-admin":
             return asyncio.run(_create_admin(args))
+        if args.command == "seed-demo":
+            return asyncio.run(_seed_demo(args))
     except (ValueError, DomainError) as error:
         print(f"homer-rt: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,75 @@
+"""GET /uploads/{area}/{owner}/{name}: stored files, after the area's access check.
+
+Local disk streams the file; S3 redirects to a short-lived presigned URL. Paths that try to leave their
+folder never reach storage: each segment must be a plain name (the upload service checks), and anything
+with more or fewer segments does not match this route at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Collection
+
+from aiohttp import BodyPartReader, web
+
+from handlers.common import optional_user
+from homer_rt.appkeys import UPLOADS
+from homer_rt.errors import BadRequest
+from storage.base import LocalTarget
+
+routes = web.RouteTableDef()
+
+MAX_FILES_PER_REQUEST = 20
+
+
+@routes.get("/uploads/{area}/{owner}/{name}")
+async def serve_upload(request: web.Request) -> web.StreamResponse:
+    user = await optional_user(request)
+    served = await request.app[UPLOADS].open_for(
+        user=user,
+        area=request.match_info["area"],
+        owner_segment=request.match_info["owner"],
+        name=request.match_info["name"],
+    )
+    private = served.file.area not in ("properties", "profiles")
+    cache = "private, max-age=300" if private else "public, max-age=86400"
+    if isinstance(served.target, LocalTarget):
+        response = web.FileResponse(
+            served.target.path,
+            headers={
+                "Content-Type": served.file.content_type,
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": cache,
+            },
+        )
+        return response
+    # The presigned URL expires: the redirect itself must not be cached longer than that.
+    raise web.HTTPFound(served.target.url, headers={"Cache-Control": "private, no-store"})
+
+
+async def file_parts(
+    request: web.Request, *, fields: Collection[str]
+) -> AsyncGenerator[BodyPartReader, None]:
+    """The multipart body's file parts named one of ``fields``, read one at a time (never buffered)."""
+    if not request.content_type.startswith("multipart/"):
+        raise BadRequest("Send the files as multipart/form-data", code="multipart_required")
+    try:
+        reader = await request.multipart()
+    except (ValueError, AssertionError) as exc:
+        raise BadRequest("Malformed multipart body", code="malformed_multipart") from exc
+    count = 0
+    while True:
+        try:
+            part = await reader.next()
+        except (ValueError, AssertionError) as exc:
+            raise BadRequest("Malformed multipart body", code="malformed_multipart") from exc
+        if part is None:
+            return
+        if not isinstance(part, BodyPartReader):
+            raise BadRequest("Nested multipart bodies are not supported", code="malformed_multipart")
+        if part.name not in fields:
+            await part.release()
+            continue
+        count += 1
+        if count > MAX_FILES_PER_REQUEST:
+            raise BadRequest(f"At most {MAX_FILES_PER_REQUEST} files per request", code="too_many_files")
+        yield part

@@ -1,0 +1,463 @@
+"""Demo data: owners, renters and realistic listings across Indian cities, so search works at once.
+
+Everything is deterministic: ids are uuid5 of stable names, times are fixed offsets from DEMO_EPOCH and
+every "random" choice comes from a seeded generator, so two processes seeded separately hold the same
+users and listings (the multi-process chat setup relies on that). Seeding is idempotent: each document
+is inserted under its fixed id, and one that already exists is left as it is.
+
+Seeding runs as a list of steps (SEED_STEPS); a later feature adds its own step to the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from beanie import Document
+from pymongo.errors import DuplicateKeyError
+
+from documents.property import (
+    Analytics,
+    BHKType,
+    Location,
+    Property,
+    PropertyDetails,
+    PropertyType,
+    VerificationTier,
+)
+from documents.user import SubscriptionTier, User, UserType, VerificationStatus
+from homer_rt.appkeys import CLOCK, SETTINGS
+from homer_rt.clock import Clock
+from homer_rt.security import PasswordHasher
+from homer_rt.services.lifestyle import MockLifestyleProvider
+
+log = logging.getLogger(__name__)
+
+DEMO_PASSWORD = "HomerDemo@2026"
+DEMO_EPOCH = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+DEMO_NAMESPACE = uuid.UUID("6f1c8a52-3b7e-5d41-9a0c-4e2f7b9d1c35")
+DEFAULT_DEMO_PROPERTIES = 60
+MAX_DEMO_PROPERTIES = 1000
+
+
+def demo_id(name: str) -> str:
+    """The fixed id of a demo document, e.g. demo_id("user:owner1"), demo_id("property:7")."""
+    return str(uuid.uuid5(DEMO_NAMESPACE, name))
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    key: str
+    email: str
+    phone: str
+    full_name: str
+    user_type: UserType
+    premium: bool = False
+    verified: bool = False
+
+    @property
+    def user_id(self) -> str:
+        return demo_id(f"user:{self.key}")
+
+
+DEMO_OWNERS: tuple[DemoAccount, ...] = (
+    DemoAccount(
+        "owner1", "owner1@demo.homer.in", "+919800000001", "Ramesh Iyer", UserType.OWNER, verified=True
+    ),
+    DemoAccount(
+        "owner2", "owner2@demo.homer.in", "+919800000002", "Sunita Deshpande", UserType.OWNER, verified=True
+    ),
+    DemoAccount("owner3", "owner3@demo.homer.in", "+919800000003", "Farhan Qureshi", UserType.OWNER),
+    DemoAccount("owner4", "owner4@demo.homer.in", "+919800000004", "Lakshmi Narayanan", UserType.OWNER),
+    DemoAccount(
+        "owner5", "owner5@demo.homer.in", "+919800000005", "Gurpreet Sandhu", UserType.BOTH, verified=True
+    ),
+    DemoAccount("owner6", "owner6@demo.homer.in", "+919800000006", "Meera Reddy", UserType.OWNER),
+)
+DEMO_RENTERS: tuple[DemoAccount, ...] = (
+    DemoAccount(
+        "renter1", "renter1@demo.homer.in", "+919900000001", "Ananya Sharma", UserType.RENTER, premium=True
+    ),
+    DemoAccount(
+        "renter2", "renter2@demo.homer.in", "+919900000002", "Rohit Verma", UserType.RENTER, verified=True
+    ),
+    DemoAccount("renter3", "renter3@demo.homer.in", "+919900000003", "Priya Nair", UserType.RENTER),
+    DemoAccount("renter4", "renter4@demo.homer.in", "+919900000004", "Arjun Mehta", UserType.RENTER),
+)
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = DEMO_OWNERS + DEMO_RENTERS
+PREMIUM_RENTER = DEMO_RENTERS[0]
+PREMIUM_UNTIL = datetime(2036, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Locality:
+    name: str
+    latitude: float
+    longitude: float
+    pincode: str
+    landmarks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _City:
+    name: str
+    state: str
+    rent_factor: float  # relative to Bengaluru
+    localities: tuple[_Locality, ...]
+
+
+CITIES: tuple[_City, ...] = (
+    _City(
+        "Bengaluru",
+        "Karnataka",
+        1.0,
+        (
+            _Locality("Koramangala", 12.9352, 77.6245, "560034", ("Forum Mall", "Sony World Signal")),
+            _Locality("Indiranagar", 12.9784, 77.6408, "560038", ("100 Feet Road", "Indiranagar Metro")),
+            _Locality("HSR Layout", 12.9121, 77.6446, "560102", ("Agara Lake", "27th Main Road")),
+            _Locality("Whitefield", 12.9698, 77.7500, "560066", ("ITPL", "Phoenix Marketcity")),
+            _Locality("Jayanagar", 12.9299, 77.5826, "560041", ("Jayanagar 4th Block", "Lalbagh West Gate")),
+        ),
+    ),
+    _City(
+        "Mumbai",
+        "Maharashtra",
+        1.6,
+        (
+            _Locality("Andheri West", 19.1364, 72.8296, "400053", ("Lokhandwala Market", "Versova Metro")),
+            _Locality("Bandra West", 19.0596, 72.8295, "400050", ("Carter Road", "Linking Road")),
+            _Locality("Powai", 19.1176, 72.9060, "400076", ("Hiranandani Gardens", "Powai Lake")),
+            _Locality("Thane West", 19.2183, 72.9781, "400601", ("Viviana Mall", "Upvan Lake")),
+        ),
+    ),
+    _City(
+        "Pune",
+        "Maharashtra",
+        0.8,
+        (
+            _Locality("Kothrud", 18.5074, 73.8077, "411038", ("Karve Road", "MIT College")),
+            _Locality(
+                "Hinjewadi", 18.5913, 73.7389, "411057", ("Rajiv Gandhi Infotech Park", "Wakad Bridge")
+            ),
+            _Locality("Viman Nagar", 18.5679, 73.9143, "411014", ("Phoenix Marketcity", "Pune Airport")),
+            _Locality("Baner", 18.5590, 73.7868, "411045", ("Baner Road", "Balewadi High Street")),
+        ),
+    ),
+    _City(
+        "Hyderabad",
+        "Telangana",
+        0.85,
+        (
+            _Locality("Gachibowli", 17.4401, 78.3489, "500032", ("DLF Cyber City", "ISB")),
+            _Locality("Madhapur", 17.4483, 78.3915, "500081", ("HITEC City", "Shilparamam")),
+            _Locality("Banjara Hills", 17.4156, 78.4347, "500034", ("Road No. 12", "GVK One Mall")),
+            _Locality("Kondapur", 17.4622, 78.3568, "500084", ("Botanical Garden", "Kondapur Main Road")),
+        ),
+    ),
+    _City(
+        "Delhi",
+        "Delhi",
+        1.2,
+        (
+            _Locality("Saket", 28.5245, 77.2066, "110017", ("Select Citywalk", "Saket Metro")),
+            _Locality("Dwarka", 28.5921, 77.0460, "110075", ("Dwarka Sector 10 Metro", "Vegas Mall")),
+            _Locality("Lajpat Nagar", 28.5677, 77.2433, "110024", ("Central Market", "Lajpat Nagar Metro")),
+            _Locality("Rohini", 28.7383, 77.0822, "110085", ("Rohini West Metro", "Adventure Island")),
+        ),
+    ),
+    _City(
+        "Chennai",
+        "Tamil Nadu",
+        0.9,
+        (
+            _Locality("Adyar", 13.0012, 80.2565, "600020", ("Adyar Signal", "Theosophical Society")),
+            _Locality("Velachery", 12.9815, 80.2180, "600042", ("Phoenix Marketcity", "Velachery MRTS")),
+            _Locality("Anna Nagar", 13.0850, 80.2101, "600040", ("Anna Nagar Tower Park", "2nd Avenue")),
+            _Locality(
+                "OMR Sholinganallur", 12.9010, 80.2279, "600119", ("ELCOT SEZ", "Sholinganallur Junction")
+            ),
+        ),
+    ),
+    _City(
+        "Kolkata",
+        "West Bengal",
+        0.65,
+        (
+            _Locality("Salt Lake", 22.5867, 88.4171, "700091", ("City Centre", "Sector V")),
+            _Locality("Ballygunge", 22.5266, 88.3650, "700019", ("Gariahat Market", "Ballygunge Phari")),
+        ),
+    ),
+)
+
+# Base monthly rent in Bengaluru, in rupees, by BHK.
+_BASE_RENT = {
+    BHKType.ONE_BHK: 16000,
+    BHKType.TWO_BHK: 26000,
+    BHKType.THREE_BHK: 40000,
+    BHKType.FOUR_PLUS_BHK: 70000,
+}
+_AREA_SQFT = {
+    BHKType.ONE_BHK: 550,
+    BHKType.TWO_BHK: 1050,
+    BHKType.THREE_BHK: 1500,
+    BHKType.FOUR_PLUS_BHK: 2400,
+}
+_AMENITIES = (
+    "lift",
+    "power_backup",
+    "security",
+    "gym",
+    "swimming_pool",
+    "clubhouse",
+    "children_play_area",
+    "covered_parking",
+    "gas_pipeline",
+    "rainwater_harvesting",
+    "intercom",
+    "wifi",
+)
+_FURNISHING = ("unfurnished", "semi-furnished", "fully-furnished")
+_FACING = ("north", "east", "west", "south", "north-east")
+_TENANTS = ("family", "bachelors", "any", "working_professionals")
+_TYPE_LABEL = {
+    PropertyType.APARTMENT: "Apartment",
+    PropertyType.VILLA: "Villa",
+    PropertyType.INDEPENDENT_HOUSE: "Independent House",
+    PropertyType.PG: "PG",
+}
+_CROSS = ("1st", "2nd", "3rd", "5th", "8th")
+_ADJECTIVES = ("Sunny", "Spacious", "Airy", "Well-kept", "Modern", "Quiet", "Bright", "Cosy")
+
+
+@dataclass
+class DemoSummary:
+    """What a seeding run did: ``created`` counts new documents per kind (0 on a re-run)."""
+
+    users: int = 0
+    properties: int = 0
+    created: dict[str, int] = field(default_factory=dict)
+    seeded_at: datetime | None = None
+
+    def count(self, kind: str, created: bool) -> None:
+        self.created[kind] = self.created.get(kind, 0) + (1 if created else 0)
+
+
+@dataclass
+class DemoContext:
+    """What a seeding step gets: the run's parameters and the summary it adds to."""
+
+    clock: Clock
+    hasher: PasswordHasher
+    lifestyle: MockLifestyleProvider
+    properties: int
+    summary: DemoSummary
+    password_hash: str = ""
+    property_ids: list[str] = field(default_factory=list)
+
+
+SeedStep = Callable[[DemoContext], Awaitable[None]]
+
+
+async def _insert_once(document: Document) -> bool:
+    """Insert under the document's fixed id; False when it (or its unique email/phone) already exists."""
+    try:
+        await document.insert()
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def _account_user(account: DemoAccount, index: int, password_hash: str) -> User:
+    created_at = DEMO_EPOCH - timedelta(days=120 - index * 3)
+    values: dict[str, Any] = {}
+    if account.premium:
+        values.update(
+            subscription_tier=SubscriptionTier.PREMIUM,
+            subscription_start=DEMO_EPOCH,
+            subscription_end=PREMIUM_UNTIL,
+        )
+    if account.verified and account.user_type in (UserType.OWNER, UserType.BOTH):
+        values.update(
+            is_verified_owner=True,
+            owner_verification_status=VerificationStatus.VERIFIED,
+            owner_verification_reviewed_at=created_at + timedelta(days=2),
+        )
+    if account.verified and account.user_type in (UserType.RENTER, UserType.BOTH):
+        values.update(
+            is_verified_renter=True,
+            renter_verification_status=VerificationStatus.VERIFIED,
+            renter_verification_reviewed_at=created_at + timedelta(days=2),
+        )
+    return User(
+        id=account.user_id,
+        email=account.email,
+        phone=account.phone,
+        password_hash=password_hash,
+        user_type=account.user_type,
+        full_name=account.full_name,
+        created_at=created_at,
+        **values,
+    )
+
+
+async def seed_users(ctx: DemoContext) -> None:
+    # bcrypt is slow by design: one hash of the shared demo password serves every demo account.
+    ctx.password_hash = ctx.password_hash or await ctx.hasher.hash(DEMO_PASSWORD)
+    for index, account in enumerate(DEMO_ACCOUNTS):
+        created = await _insert_once(_account_user(account, index, ctx.password_hash))
+        ctx.summary.count("users", created)
+        ctx.summary.users += 1
+
+
+def demo_property(index: int, lifestyle: MockLifestyleProvider) -> Property:
+    """Listing number ``index``: the same listing every time for the same index."""
+    rng = random.Random(f"homer-demo-property-{index}")
+    city = CITIES[index % len(CITIES)]
+    locality = city.localities[(index // len(CITIES)) % len(city.localities)]
+    bhk = rng.choices(list(BHKType), weights=(3, 5, 3, 1))[0]
+    if bhk == BHKType.FOUR_PLUS_BHK:
+        property_type = rng.choice((PropertyType.VILLA, PropertyType.INDEPENDENT_HOUSE))
+    elif bhk == BHKType.ONE_BHK and rng.random() < 0.25:
+        property_type = PropertyType.PG
+    else:
+        property_type = rng.choices((PropertyType.APARTMENT, PropertyType.INDEPENDENT_HOUSE), weights=(5, 1))[
+            0
+        ]
+    furnishing = rng.choice(_FURNISHING)
+    furnish_factor = {"unfurnished": 0.9, "semi-furnished": 1.0, "fully-furnished": 1.2}[furnishing]
+    # Whole hundreds of rupees, as listings are priced.
+    rent = int(_BASE_RENT[bhk] * city.rent_factor * furnish_factor * rng.uniform(0.85, 1.25)) // 500 * 500
+    latitude = round(locality.latitude + rng.uniform(-0.01, 0.01), 6)
+    longitude = round(locality.longitude + rng.uniform(-0.01, 0.01), 6)
+    total_floors = rng.randint(2, 24) if property_type == PropertyType.APARTMENT else rng.randint(1, 3)
+    location = Location(
+        address=f"{rng.randint(1, 450)}, {rng.choice(_CROSS)} Cross, {locality.name}",
+        city=city.name,
+        state=city.state,
+        pincode=locality.pincode,
+        latitude=latitude,
+        longitude=longitude,
+        locality=locality.name,
+        landmarks=list(locality.landmarks),
+    )
+    created_at = DEMO_EPOCH + timedelta(hours=9 * index + rng.randint(0, 8))
+    verified = index % 3 == 0
+    owner = DEMO_OWNERS[index % len(DEMO_OWNERS)]
+    bathrooms = {BHKType.ONE_BHK: 1, BHKType.TWO_BHK: 2, BHKType.THREE_BHK: 3, BHKType.FOUR_PLUS_BHK: 4}[bhk]
+    label = _TYPE_LABEL[property_type]
+    title = (
+        f"{rng.choice(_ADJECTIVES)} PG room near {locality.landmarks[0]}"
+        if property_type == PropertyType.PG
+        else f"{rng.choice(_ADJECTIVES)} {bhk.value} {label} in {locality.name}"
+    )
+    return Property(
+        id=demo_id(f"property:{index}"),
+        owner_id=owner.user_id,
+        title=title,
+        description=(
+            f"{label} in {locality.name}, {city.name}, close to {' and '.join(locality.landmarks)}. "
+            f"{furnishing.capitalize()}, {total_floors}-floor building, good water supply and ventilation."
+        ),
+        property_type=property_type,
+        bhk_type=bhk,
+        rent_paise=rent * 100,
+        security_deposit_paise=rent * rng.choice((2, 3, 6, 10)) * 100,
+        maintenance_charges_paise=rng.choice((0, 1000, 1500, 2500, 3500)) * 100,
+        location=location,
+        details=PropertyDetails(
+            carpet_area=float(int(_AREA_SQFT[bhk] * rng.uniform(0.85, 1.2))),
+            total_floors=total_floors,
+            floor_number=rng.randint(0, total_floors - 1) if total_floors > 1 else 0,
+            furnishing=furnishing,
+            parking=rng.choice(("none", "bike", "car", "car_and_bike")),
+            amenities=sorted(rng.sample(_AMENITIES, rng.randint(2, 7))),
+            bathrooms=bathrooms,
+            balconies=rng.randint(0, 3),
+            facing=rng.choice(_FACING),
+            age_of_property=rng.choice(("0-1 years", "1-5 years", "5-10 years", "10+ years")),
+            available_from=date(2025, 7, 1) + timedelta(days=rng.randint(0, 120)),
+            preferred_tenants=rng.choice(_TENANTS),
+            pets_allowed=rng.random() < 0.4,
+            vegetarian_only=rng.random() < 0.2,
+        ),
+        is_verified=verified,
+        verification_tier=VerificationTier.VERIFIED if verified else VerificationTier.FREE,
+        verification_date=created_at + timedelta(days=1) if verified else None,
+        verification_fee_paid=verified,
+        lifestyle_data=lifestyle.compute(location=location, now=created_at),
+        analytics=Analytics(),
+        created_at=created_at,
+    )
+
+
+async def seed_properties(ctx: DemoContext) -> None:
+    for index in range(ctx.properties):
+        listing = demo_property(index, ctx.lifestyle)
+        created = await _insert_once(listing)
+        ctx.summary.count("properties", created)
+        ctx.summary.properties += 1
+        ctx.property_ids.append(listing.id)
+
+
+# Run in order. A later feature appends its step (it gets the same context, after users and listings).
+SEED_STEPS: list[SeedStep] = [seed_users, seed_properties]
+
+
+async def seed_demo(
+    *,
+    clock: Clock,
+    hasher: PasswordHasher,
+    properties: int = DEFAULT_DEMO_PROPERTIES,
+    lifestyle: MockLifestyleProvider,
+) -> DemoSummary:
+    if not 0 <= properties <= MAX_DEMO_PROPERTIES:
+        raise ValueError(f"demo properties must be between 0 and {MAX_DEMO_PROPERTIES}")
+    ctx = DemoContext(
+        clock=clock,
+        hasher=hasher,
+        lifestyle=lifestyle,
+        properties=properties,
+        summary=DemoSummary(seeded_at=clock.now()),
+    )
+    for step in SEED_STEPS:
+        await step(ctx)
+    return ctx.summary
+
+
+def credentials_text() -> str:
+    lines = [f"demo password for every account: {DEMO_PASSWORD}"]
+    for account in DEMO_ACCOUNTS:
+        extra = " (premium)" if account.premium else ""
+        lines.append(f"  {account.user_type.value:<7} {account.email}{extra}")
+    return "\n".join(lines)
+
+
+def enable_demo_data(app: web.Application, *, properties: int) -> None:
+    """Seed demo data once the store is open (``homer-rt serve --demo``)."""
+    if not 0 <= properties <= MAX_DEMO_PROPERTIES:
+        raise ValueError(f"--properties must be between 0 and {MAX_DEMO_PROPERTIES}")
+
+    async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        summary = await seed_demo(
+            clock=app[CLOCK],
+            hasher=PasswordHasher(rounds=settings.bcrypt_rounds),
+            properties=properties,
+            lifestyle=MockLifestyleProvider(),
+        )
+        log.info(
+            "demo data ready: %d users, %d listings (new: %s)\n%s",
+            summary.users,
+            summary.properties,
+            summary.created,
+            credentials_text(),
+        )
+        yield
+
+    app.cleanup_ctx.append(demo_ctx)

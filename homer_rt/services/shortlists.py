@@ -1,0 +1,94 @@
+"""Shortlists: a renter's saved listings, with notes.
+
+The unique (user_id, property_id) index makes adding idempotent, and the property's
+analytics.shortlisted_count moves only when an insert really created a row (+1) or a delete really
+removed one (-1), so the count stays exact under concurrent and repeated requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from documents.property import Property, PropertyStatus
+from documents.shortlist import Shortlist
+from homer_rt.clock import Clock, iso
+from homer_rt.errors import NotFound
+
+MAX_NOTES_CHARS = 2000
+
+
+class ShortlistService:
+    def __init__(self, *, clock: Clock) -> None:
+        self._clock = clock
+
+    async def add(self, *, user_id: str, property_id: str, notes: str | None) -> tuple[Shortlist, bool]:
+        """The shortlist row and whether this call created it."""
+        listing = await Property.get(property_id)
+        if listing is None or listing.status == PropertyStatus.DELETED:
+            raise NotFound("Property not found", code="property_not_found")
+        entry = Shortlist(user_id=user_id, property_id=property_id, notes=notes, created_at=self._clock.now())
+        try:
+            await entry.insert()
+        except DuplicateKeyError:
+            existing = await Shortlist.find_one({"user_id": user_id, "property_id": property_id})
+            if existing is None:  # removed between our insert and this read: treat as a fresh add
+                return await self.add(user_id=user_id, property_id=property_id, notes=notes)
+            if notes is not None and notes != existing.notes:
+                existing = await self.update_notes(user_id=user_id, property_id=property_id, notes=notes)
+            return existing, False
+        await Property.get_motor_collection().update_one(
+            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": 1}}
+        )
+        return entry, True
+
+    async def update_notes(self, *, user_id: str, property_id: str, notes: str | None) -> Shortlist:
+        raw = await Shortlist.get_motor_collection().find_one_and_update(
+            {"user_id": user_id, "property_id": property_id},
+            {"$set": {"notes": notes}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if raw is None:
+            raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
+        entry: Shortlist = Shortlist.model_validate(raw)
+        return entry
+
+    async def remove(self, *, user_id: str, property_id: str) -> None:
+        result = await Shortlist.get_motor_collection().delete_one(
+            {"user_id": user_id, "property_id": property_id}
+        )
+        if result.deleted_count != 1:
+            raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
+        await Property.get_motor_collection().update_one(
+            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": -1}}
+        )
+
+    async def list_for(self, *, user_id: str) -> list[dict[str, Any]]:
+        """Newest first, each with its listing's summary (None if the listing is gone entirely)."""
+        cursor = (
+            Shortlist.get_motor_collection().find({"user_id": user_id}).sort([("created_at", -1), ("_id", 1)])
+        )
+        entries = [Shortlist.model_validate(doc) async for doc in cursor]
+        ids = list({entry.property_id for entry in entries})
+        listings: dict[str, Property] = {}
+        if ids:
+            async for doc in Property.get_motor_collection().find({"_id": {"$in": ids}}):
+                listing = Property.model_validate(doc)
+                listings[listing.id] = listing
+        return [self.view(entry, listings.get(entry.property_id)) for entry in entries]
+
+    @staticmethod
+    def view(entry: Shortlist, listing: Property | None) -> dict[str, Any]:
+        return {
+            "shortlist_id": entry.id,
+            "user_id": entry.user_id,
+            "property_id": entry.property_id,
+            "notes": entry.notes,
+            "created_at": iso(entry.created_at),
+            "property": listing.summary_view() if listing is not None else None,
+        }
+
+    async def view_one(self, entry: Shortlist) -> dict[str, Any]:
+        return self.view(entry, await Property.get(entry.property_id))
