@@ -130,6 +130,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         free_contact_limit=settings.free_contact_limit,
         max_message_chars=settings.chat_message_max_chars,
         page_size=settings.chat_page_size,
+        admin_feed=app[ADMIN_FEED],
     )
     sio.register_namespace(ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], chats=app[CHATS], clock=clock))
     sio.register_namespace(

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from beanie import SortDirection
+
 from documents.notification import Notification
 from homer_rt.clock import Clock
+from homer_rt.errors import Forbidden, NotFound
 from homer_rt.realtime import NOTIFICATIONS_NAMESPACE, RealtimeEmitter
 
 
@@ -38,3 +43,55 @@ class NotificationService:
         await self._emitter.to_user(
             user_id, "unread_notifications", {"count": count}, namespace=NOTIFICATIONS_NAMESPACE
         )
+
+    async def list_for(self, *, user_id: str, page: int, limit: int, unread_only: bool) -> dict[str, Any]:
+        query: dict[str, Any] = {"user_id": user_id}
+        if unread_only:
+            query["is_read"] = False
+        total = await Notification.find(query).count()
+        items = (
+            await Notification.find(query)
+            .sort([("created_at", SortDirection.DESCENDING), ("_id", SortDirection.DESCENDING)])
+            .skip((page - 1) * limit)
+            .limit(limit)
+            .to_list()
+        )
+        return {
+            "notifications": [n.api_view() for n in items],
+            "total": total,
+            "page": page,
+            "limit": limit,
+            "pages": (total + limit - 1) // limit,
+            "unread_count": await self.unread_count(user_id=user_id),
+        }
+
+    async def _own(self, *, user_id: str, notification_id: str) -> Notification:
+        notification = await Notification.get(notification_id)
+        if notification is None:
+            raise NotFound("Notification not found", code="notification_not_found")
+        if notification.user_id != user_id:
+            raise Forbidden("Not your notification", code="not_owner")
+        return notification
+
+    async def mark_read(self, *, user_id: str, notification_id: str) -> Notification:
+        notification = await self._own(user_id=user_id, notification_id=notification_id)
+        if not notification.is_read:
+            await Notification.get_motor_collection().update_one(
+                {"_id": notification.id, "user_id": user_id}, {"$set": {"is_read": True}}
+            )
+            notification.is_read = True
+            await self.push_unread_count(user_id=user_id)
+        return notification
+
+    async def mark_all_read(self, *, user_id: str) -> int:
+        result = await Notification.get_motor_collection().update_many(
+            {"user_id": user_id, "is_read": False}, {"$set": {"is_read": True}}
+        )
+        await self.push_unread_count(user_id=user_id)
+        return int(result.modified_count)
+
+    async def delete(self, *, user_id: str, notification_id: str) -> None:
+        notification = await self._own(user_id=user_id, notification_id=notification_id)
+        await Notification.get_motor_collection().delete_one({"_id": notification.id, "user_id": user_id})
+        if not notification.is_read:
+            await self.push_unread_count(user_id=user_id)

@@ -1,0 +1,235 @@
+"""Chats, their messages and reports.
+
+The spec keeps a chat's messages in a JSON array on the chat row. Here messages live in their own
+collection keyed by (chat_id, seq), and the chat carries what listing and badges need (``last_seq``,
+``last_message`` and one unread counter per participant), all changed with atomic operators, so sending,
+opening a chat and counting unread cost the same with 10 messages or 10,000.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from beanie import Document
+from pydantic import BaseModel, Field
+from pymongo import IndexModel
+
+from documents.base import new_id
+from homer_rt.clock import iso
+
+
+class ChatInitiator(StrEnum):
+    RENTER = "renter"
+    OWNER = "owner"
+
+
+class ChatStatus(StrEnum):
+    ACTIVE = "active"
+    ARCHIVED = "archived"
+    BLOCKED = "blocked"
+
+
+class SenderType(StrEnum):
+    RENTER = "renter"
+    OWNER = "owner"
+
+
+class LastMessage(BaseModel):
+    """A copy of the newest message, set in the same update that reserves its seq."""
+
+    message_id: str
+    seq: int
+    sender_id: str
+    sender_type: SenderType
+    message: str
+    timestamp: datetime
+    attachments: list[str] = Field(default_factory=list)
+
+
+class Chat(Document):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    property_id: str
+    renter_id: str
+    owner_id: str
+    # Both participant ids, so one multikey index lists a user's chats whichever side they are on.
+    participants: list[str]
+    initiated_by: ChatInitiator = ChatInitiator.RENTER
+    created_at: datetime
+    last_message_at: datetime | None = None
+    status: ChatStatus = ChatStatus.ACTIVE
+
+    last_seq: int = 0
+    last_message: LastMessage | None = None
+    # Messages from the other side not yet read by this participant.
+    unread_renter: int = 0
+    unread_owner: int = 0
+
+    blocked_by: str | None = None
+    blocked_at: datetime | None = None
+    blocked_by_admin: bool = False
+
+    class Settings:
+        name = "chats"
+        indexes = [
+            IndexModel([("property_id", 1), ("renter_id", 1)], unique=True),
+            IndexModel([("participants", 1), ("status", 1), ("last_message_at", -1)]),
+            IndexModel([("owner_id", 1), ("last_message_at", -1)]),
+            IndexModel([("renter_id", 1), ("last_message_at", -1)]),
+            IndexModel([("status", 1), ("created_at", -1)]),
+        ]
+
+    @property
+    def chat_id(self) -> str:
+        return self.id
+
+    def is_participant(self, user_id: str) -> bool:
+        return user_id in (self.renter_id, self.owner_id)
+
+    def other_participant(self, user_id: str) -> str:
+        return self.owner_id if user_id == self.renter_id else self.renter_id
+
+    def role_of(self, user_id: str) -> SenderType:
+        return SenderType.RENTER if user_id == self.renter_id else SenderType.OWNER
+
+    def unread_for(self, user_id: str) -> int:
+        count = self.unread_renter if user_id == self.renter_id else self.unread_owner
+        return max(0, count)
+
+    def last_message_view(self) -> dict[str, Any] | None:
+        if self.last_message is None:
+            return None
+        last = self.last_message
+        return {
+            "message_id": last.message_id,
+            "seq": last.seq,
+            "sender_id": last.sender_id,
+            "sender_type": last.sender_type.value,
+            "message": last.message,
+            "timestamp": iso(last.timestamp),
+            # The newest message is read exactly when its recipient has nothing left unread here.
+            "is_read": self.unread_for(self.other_participant(last.sender_id)) == 0,
+            "attachments": list(last.attachments),
+        }
+
+    def api_view(self, *, viewer_id: str) -> dict[str, Any]:
+        """The spec's convert_chat_to_dict fields plus what live clients need; no messages."""
+        return {
+            "chat_id": self.id,
+            "property_id": self.property_id,
+            "renter_id": self.renter_id,
+            "owner_id": self.owner_id,
+            "initiated_by": self.initiated_by.value,
+            "created_at": iso(self.created_at),
+            "last_message_at": iso(self.last_message_at),
+            "status": self.status.value,
+            "last_seq": self.last_seq,
+            "last_message": self.last_message_view(),
+            "unread_count": self.unread_for(viewer_id),
+            "blocked_by": self.blocked_by,
+            "blocked_at": iso(self.blocked_at),
+            "blocked_by_admin": self.blocked_by_admin,
+        }
+
+    def admin_view(self) -> dict[str, Any]:
+        return {
+            **self.api_view(viewer_id=self.renter_id),
+            "unread_count": None,
+            "unread_renter": max(0, self.unread_renter),
+            "unread_owner": max(0, self.unread_owner),
+        }
+
+
+class ChatMessage(Document):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    chat_id: str
+    seq: int
+    sender_id: str
+    sender_type: SenderType
+    message: str
+    timestamp: datetime
+    is_read: bool = False
+    read_at: datetime | None = None
+    attachments: list[str] = Field(default_factory=list)
+    # Always set (generated when the client sends none) so the unique index below needs no partial or
+    # sparse semantics, which the embedded store does not share with MongoDB.
+    client_msg_id: str = Field(default_factory=new_id)
+
+    class Settings:
+        name = "chat_messages"
+        indexes = [
+            IndexModel([("chat_id", 1), ("seq", 1)], unique=True),
+            IndexModel([("chat_id", 1), ("sender_id", 1), ("client_msg_id", 1)], unique=True),
+            IndexModel([("chat_id", 1), ("is_read", 1), ("sender_id", 1)]),
+            IndexModel([("chat_id", 1), ("timestamp", 1)]),
+        ]
+
+    @property
+    def message_id(self) -> str:
+        return self.id
+
+    def api_view(self) -> dict[str, Any]:
+        """The spec's message shape plus ``seq`` (and the client's id, so a sender can match its ack)."""
+        return {
+            "message_id": self.id,
+            "seq": self.seq,
+            "chat_id": self.chat_id,
+            "sender_id": self.sender_id,
+            "sender_type": self.sender_type.value,
+            "message": self.message,
+            "timestamp": iso(self.timestamp),
+            "is_read": self.is_read,
+            "read_at": iso(self.read_at),
+            "attachments": list(self.attachments),
+            "client_msg_id": self.client_msg_id,
+        }
+
+
+class ReportStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ReportResolution(BaseModel):
+    action: str
+    note: str | None = None
+
+
+class ChatReport(Document):
+    id: str = Field(default_factory=new_id)  # type: ignore[assignment]
+    chat_id: str
+    reporter_id: str
+    reported_user_id: str
+    reason: str
+    status: ReportStatus = ReportStatus.OPEN
+    created_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolution: ReportResolution | None = None
+
+    class Settings:
+        name = "chat_reports"
+        indexes = [
+            IndexModel([("status", 1), ("created_at", -1)]),
+            IndexModel([("chat_id", 1), ("created_at", -1)]),
+            IndexModel([("reported_user_id", 1)]),
+        ]
+
+    @property
+    def report_id(self) -> str:
+        return self.id
+
+    def api_view(self) -> dict[str, Any]:
+        return {
+            "report_id": self.id,
+            "chat_id": self.chat_id,
+            "reporter_id": self.reporter_id,
+            "reported_user_id": self.reported_user_id,
+            "reason": self.reason,
+            "status": self.status.value,
+            "created_at": iso(self.created_at),
+            "resolved_at": iso(self.resolved_at),
+            "resolved_by": self.resolved_by,
+            "resolution": self.resolution.model_dump() if self.resolution else None,
+        }

@@ -1,0 +1,141 @@
+"""The /chat namespace: the same ChatService calls as the REST routes, over Socket.IO with acks.
+
+Live messages go to each participant's ``user:<id>`` room, so a client receives every chat of its user
+without joining; ``join_chat`` loads a chat (and marks it read) and remembers it for typing.
+Per-connection state (joined chats, typing throttle) lives in the session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+from handlers.sockets.base import AuthenticatedNamespace, acked, parse_payload
+from homer_rt.clock import Clock
+from homer_rt.errors import ValidationFailed
+from homer_rt.services.auth import AuthService
+from homer_rt.services.chats import ChatService
+
+TYPING_REPEAT_SECONDS = 2.0
+MAX_SYNC_CHATS = 500
+
+
+class ChatRef(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    chat_id: StrictStr = Field(min_length=1, max_length=64)
+
+
+class JoinChat(ChatRef):
+    limit: int | None = Field(default=None, ge=1, le=200)
+
+
+class SendMessage(ChatRef):
+    message: StrictStr = ""
+    attachments: list[StrictStr] = Field(default_factory=list, max_length=50)
+    client_msg_id: StrictStr | None = Field(default=None, min_length=1, max_length=100)
+
+
+class Typing(ChatRef):
+    is_typing: StrictBool = True
+
+
+class MarkRead(ChatRef):
+    up_to: int | None = Field(default=None, ge=0)
+
+
+class Sync(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    chats: dict[str, int] | None = Field(default=None, max_length=MAX_SYNC_CHATS)
+    since: datetime | None = None
+
+
+class ChatNamespace(AuthenticatedNamespace):
+    def __init__(self, namespace: str, *, auth: AuthService, chats: ChatService, clock: Clock) -> None:
+        super().__init__(namespace, auth=auth)
+        self._chats = chats
+        self._clock = clock
+
+    async def connected(self, sid: str, user_id: str) -> None:
+        await self._chats.connection_opened(user_id=user_id)
+        await self.emit("unread_count", await self._chats.unread_summary(user_id=user_id), to=sid)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        session = await self.get_session(sid)
+        user_id = session.get("user_id")
+        if user_id:
+            await self._chats.connection_closed(user_id=str(user_id))
+
+    async def _joined(self, sid: str) -> dict[str, str]:
+        session = await self.get_session(sid)
+        joined: dict[str, str] = session.setdefault("joined", {})
+        return joined
+
+    @acked
+    async def on_join_chat(self, sid: str, data: Any = None) -> Any:
+        payload = parse_payload(JoinChat, data)
+        user_id = await self.user_id(sid)
+        page = await self._chats.open_chat(chat_id=payload.chat_id, user_id=user_id, limit=payload.limit)
+        (await self._joined(sid))[page.chat.id] = page.chat.other_participant(user_id)
+        await self.enter_room(sid, f"chat:{page.chat.id}")
+        return await self._chats.page_view(page=page, viewer_id=user_id)
+
+    @acked
+    async def on_leave_chat(self, sid: str, data: Any = None) -> Any:
+        payload = parse_payload(ChatRef, data)
+        (await self._joined(sid)).pop(payload.chat_id, None)
+        await self.leave_room(sid, f"chat:{payload.chat_id}")
+        return {"chat_id": payload.chat_id}
+
+    @acked
+    async def on_send_message(self, sid: str, data: Any = None) -> Any:
+        payload = parse_payload(SendMessage, data)
+        result = await self._chats.send(
+            chat_id=payload.chat_id,
+            user_id=await self.user_id(sid),
+            message=payload.message,
+            attachments=list(payload.attachments),
+            client_msg_id=payload.client_msg_id,
+        )
+        return result.message.api_view()
+
+    @acked
+    async def on_typing(self, sid: str, data: Any = None) -> Any:
+        payload = parse_payload(Typing, data)
+        user_id = await self.user_id(sid)
+        chat = await self._chats.get_for_participant(chat_id=payload.chat_id, user_id=user_id)
+        session = await self.get_session(sid)
+        throttle: dict[str, tuple[bool, float]] = session.setdefault("typing", {})
+        now = self._clock.monotonic()
+        previous = throttle.get(chat.id)
+        # A change of state always goes out; a repeated "still typing" at most every couple of seconds.
+        if (
+            previous is not None
+            and previous[0] == payload.is_typing
+            and now - previous[1] < TYPING_REPEAT_SECONDS
+        ):
+            return {"chat_id": chat.id, "forwarded": False}
+        throttle[chat.id] = (payload.is_typing, now)
+        await self._chats.typing(chat=chat, user_id=user_id, is_typing=payload.is_typing)
+        return {"chat_id": chat.id, "forwarded": True}
+
+    @acked
+    async def on_mark_read(self, sid: str, data: Any = None) -> Any:
+        payload = parse_payload(MarkRead, data)
+        user_id = await self.user_id(sid)
+        chat = await self._chats.mark_read(chat_id=payload.chat_id, user_id=user_id, up_to=payload.up_to)
+        return {"chat_id": chat.id, "unread_count": chat.unread_for(user_id)}
+
+    @acked
+    async def on_sync(self, sid: str, data: Any = None) -> Any:
+        payload = parse_payload(Sync, data)
+        user_id = await self.user_id(sid)
+        if payload.chats is not None:
+            return await self._chats.sync_by_seq(user_id=user_id, known=payload.chats)
+        if payload.since is not None:
+            return await self._chats.sync_since(user_id=user_id, since=payload.since)
+        raise ValidationFailed(
+            "sync needs {chats: {chat_id: last_seq}} or {since: timestamp}",
+            fields=[{"field": "chats", "message": "or since"}],
+        )

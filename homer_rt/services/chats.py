@@ -1,0 +1,697 @@
+"""Live chat between a renter and a property's owner: one code path for REST and Socket.IO.
+
+Every state change is one atomic single-document update:
+- a message reserves its ``seq`` with ``$inc last_seq`` on the chat, guarded by the chat being active, and
+  bumps the recipient's unread counter in the same update; the message is then inserted under a unique
+  (chat_id, seq) index, so concurrent sends from both sides never lose or reorder anything;
+- a retry carries the same ``client_msg_id`` (unique per chat and sender), so it returns the stored
+  message and is delivered once;
+- reading flips the other side's unread messages with one ``update_many`` and takes exactly the number
+  it flipped off the reader's counter, so the counter always equals the unread messages without a scan;
+- a free renter's contact is a guarded ``$inc`` on the user (``contacts_used < limit``), refunded if the
+  chat insert loses a race to the unique (property_id, renter_id) index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from beanie import SortDirection
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from documents.base import new_id
+from documents.chat import (
+    Chat,
+    ChatInitiator,
+    ChatMessage,
+    ChatReport,
+    ChatStatus,
+    LastMessage,
+    SenderType,
+)
+from documents.property import Property, PropertyStatus
+from documents.user import User
+from homer_rt.clock import Clock, iso
+from homer_rt.errors import BadRequest, Forbidden, NotFound, RateLimited, ValidationFailed
+from homer_rt.ratelimit import SlidingWindowLimiter
+from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
+from homer_rt.services.admin_feed import AdminFeed
+from homer_rt.services.notifications import NotificationService
+
+if TYPE_CHECKING:
+    from homer_rt.services.uploads import UploadService
+
+log = logging.getLogger(__name__)
+
+CHAT_UPLOAD_AREA = "chat"
+MAX_ATTACHMENTS = 10
+MAX_SYNC_MESSAGES = 500
+
+
+def _to_ms(value: datetime) -> datetime:
+    """MongoDB keeps milliseconds; cutting here makes what a client sees equal to what ``since`` compares."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _unread_field(role: SenderType) -> str:
+    return "unread_renter" if role is SenderType.RENTER else "unread_owner"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    message: ChatMessage
+    created: bool  # False when a retry (same client_msg_id) returned the stored message
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPage:
+    chat: Chat
+    messages: list[ChatMessage]
+    has_more: bool
+
+
+class _KeyedLocks:
+    """Serializes one renter's initiates inside this process, so initiating the same property twice at once
+    finds the first chat instead of being refused at the contact limit. Across processes the atomic guard
+    and the unique index keep the guarantees; this only spares the false refusal."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class ChatService:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        emitter: RealtimeEmitter,
+        notifications: NotificationService,
+        uploads: UploadService | None,
+        send_limiter: SlidingWindowLimiter,
+        free_contact_limit: int,
+        max_message_chars: int,
+        page_size: int,
+        admin_feed: AdminFeed | None = None,
+    ) -> None:
+        self._clock = clock
+        self._emitter = emitter
+        self._notifications = notifications
+        self._uploads = uploads
+        self._send_limiter = send_limiter
+        self._free_contact_limit = free_contact_limit
+        self._max_message_chars = max_message_chars
+        self._page_size = page_size
+        self._admin_feed = admin_feed
+        self._initiate_locks = _KeyedLocks()
+        self._connections: dict[str, int] = {}
+        self._last_seen: dict[str, datetime] = {}
+        if uploads is not None:
+            uploads.register_policy(CHAT_UPLOAD_AREA, self._may_read_chat_file)
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size
+
+    # ---- access ---------------------------------------------------------------------------------
+
+    async def get_for_participant(self, *, chat_id: str, user_id: str) -> Chat:
+        chat = await Chat.get(chat_id)
+        if chat is None:
+            raise NotFound("Chat not found", code="chat_not_found")
+        if not chat.is_participant(user_id):
+            raise Forbidden("Not authorized", code="not_participant")
+        return chat
+
+    async def _may_read_chat_file(self, user: User | None, owner_segment: str) -> bool:
+        if user is None:
+            return False
+        if user.is_admin:
+            return True
+        chat = await Chat.get(owner_segment)
+        return chat is not None and chat.is_participant(user.id)
+
+    # ---- initiate -------------------------------------------------------------------------------
+
+    async def initiate(self, *, user: User, property_id: str, initial_message: str) -> tuple[Chat, bool]:
+        """The renter's chat about a property: (chat, created). An existing chat costs no contact."""
+        if not user.is_renter:
+            raise Forbidden("Only renters can initiate chats", code="renter_required")
+        text = self._check_text(initial_message, attachments=[], field="initial_message")
+        prop = await Property.get(property_id)
+        if prop is None or prop.status == PropertyStatus.DELETED:
+            raise NotFound("Property not found", code="property_not_found")
+        if prop.owner_id == user.id:
+            raise BadRequest("You cannot start a chat about your own property", code="own_property")
+
+        async with self._initiate_locks.hold(user.id):
+            existing = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
+            if existing is not None:
+                return existing, False
+            if prop.status != PropertyStatus.ACTIVE:
+                raise BadRequest("This property is not available for enquiries", code="property_inactive")
+
+            now = self._clock.now()
+            charged = not user.is_premium(now)
+            if charged and not await self._take_contact(user.id):
+                raise Forbidden(
+                    f"Contact limit reached: the free plan includes {self._free_contact_limit} owner "
+                    "contacts. Upgrade to premium for unlimited contacts.",
+                    code="contact_limit_reached",
+                    extra={"limit": self._free_contact_limit, "upgrade_url": "/pricing"},
+                )
+            chat = Chat(
+                property_id=property_id,
+                renter_id=user.id,
+                owner_id=prop.owner_id,
+                participants=[user.id, prop.owner_id],
+                initiated_by=ChatInitiator.RENTER,
+                created_at=_to_ms(now),
+                last_message_at=_to_ms(now),
+            )
+            try:
+                await chat.insert()
+            except DuplicateKeyError:
+                # Another process created it first: that chat is the one, and this contact is refunded.
+                if charged:
+                    await User.get_motor_collection().update_one(
+                        {"_id": user.id}, {"$inc": {"contacts_used": -1}}
+                    )
+                winner = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
+                if winner is None:
+                    raise
+                return winner, False
+
+        await Property.get_motor_collection().update_one(
+            {"_id": property_id}, {"$inc": {"analytics.total_contacts": 1}}
+        )
+        first = await self._append(
+            chat=chat, sender_id=user.id, text=text, attachments=[], client_msg_id=None
+        )
+        chat = await self._reload(chat.id)
+        for viewer in (chat.owner_id, chat.renter_id):
+            view = await self.chat_summary(chat=chat, viewer_id=viewer, messages=[first.message])
+            await self._emitter.to_user(viewer, "chat_created", {"chat": view}, namespace=CHAT_NAMESPACE)
+        await self._push_unread(chat.owner_id)
+        renter_name = user.full_name or "A renter"
+        await self._notifications.notify(
+            user_id=chat.owner_id,
+            type="new_chat",
+            title="New enquiry",
+            message=f"{renter_name} asked about {prop.title}",
+            action_url=f"/chats/{chat.id}",
+        )
+        return chat, True
+
+    async def _take_contact(self, user_id: str) -> bool:
+        updated = await User.get_motor_collection().find_one_and_update(
+            {"_id": user_id, "contacts_used": {"$lt": self._free_contact_limit}},
+            {"$inc": {"contacts_used": 1}},
+            projection={"_id": 1},
+        )
+        return updated is not None
+
+    # ---- send -----------------------------------------------------------------------------------
+
+    def _check_text(self, message: str, *, attachments: list[str], field: str = "message") -> str:
+        if len(message) > self._max_message_chars:
+            raise ValidationFailed(
+                f"Message is longer than {self._max_message_chars} characters",
+                fields=[{"field": field, "message": f"at most {self._max_message_chars} characters"}],
+            )
+        if not message.strip() and not attachments:
+            raise ValidationFailed(
+                "Message is empty",
+                fields=[{"field": field, "message": "a message or an attachment is needed"}],
+            )
+        return message
+
+    async def _check_attachments(self, *, chat_id: str, user_id: str, attachments: list[str]) -> None:
+        if not attachments:
+            return
+        if len(attachments) > MAX_ATTACHMENTS:
+            raise ValidationFailed(
+                f"At most {MAX_ATTACHMENTS} attachments per message",
+                fields=[{"field": "attachments", "message": f"at most {MAX_ATTACHMENTS}"}],
+            )
+        prefix = f"/uploads/{CHAT_UPLOAD_AREA}/{chat_id}/"
+        for url in attachments:
+            owned = None
+            if self._uploads is not None and url.startswith(prefix):
+                owned = await self._uploads.find_owned(url=url, uploader_id=user_id)
+            if owned is None:
+                raise BadRequest(
+                    "Attachments must be files you uploaded to this chat "
+                    f"(POST /api/chats/{chat_id}/attachments): {url[:200]}",
+                    code="invalid_attachment",
+                )
+
+    async def send(
+        self,
+        *,
+        chat_id: str,
+        user_id: str,
+        message: str,
+        attachments: list[str] | None = None,
+        client_msg_id: str | None = None,
+    ) -> SendResult:
+        attachments = list(attachments or [])
+        text = self._check_text(message, attachments=attachments)
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        if client_msg_id is not None:
+            stored = await self._find_by_client_id(chat_id, user_id, client_msg_id)
+            if stored is not None:
+                return SendResult(stored, created=False)
+        self._check_sendable(chat)
+        wait = self._send_limiter.try_acquire(user_id)
+        if wait:
+            raise RateLimited(f"Too many messages; try again in {wait} s", retry_after=wait)
+        await self._check_attachments(chat_id=chat_id, user_id=user_id, attachments=attachments)
+        result = await self._append(
+            chat=chat, sender_id=user_id, text=text, attachments=attachments, client_msg_id=client_msg_id
+        )
+        if result.created:
+            await self._deliver(chat, result.message)
+        return result
+
+    def _check_sendable(self, chat: Chat) -> None:
+        if chat.status == ChatStatus.BLOCKED:
+            raise Forbidden("This chat is blocked; no new messages can be sent", code="chat_blocked")
+        if chat.status != ChatStatus.ACTIVE:
+            raise Forbidden("This chat is archived; no new messages can be sent", code="chat_archived")
+
+    async def _find_by_client_id(
+        self, chat_id: str, sender_id: str, client_msg_id: str
+    ) -> ChatMessage | None:
+        return await ChatMessage.find_one(
+            {"chat_id": chat_id, "sender_id": sender_id, "client_msg_id": client_msg_id}
+        )
+
+    async def _append(
+        self,
+        *,
+        chat: Chat,
+        sender_id: str,
+        text: str,
+        attachments: list[str],
+        client_msg_id: str | None,
+    ) -> SendResult:
+        role = chat.role_of(sender_id)
+        recipient_field = _unread_field(SenderType.OWNER if role is SenderType.RENTER else SenderType.RENTER)
+        now = _to_ms(self._clock.now())
+        collection = Chat.get_motor_collection()
+        reserved = await collection.find_one_and_update(
+            {"_id": chat.id, "status": ChatStatus.ACTIVE.value},
+            {"$inc": {"last_seq": 1, recipient_field: 1}, "$set": {"last_message_at": now}},
+            projection={"last_seq": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        if reserved is None:
+            self._check_sendable(await self._reload(chat.id))
+            raise Forbidden("This chat takes no new messages", code="chat_closed")
+        seq = int(reserved["last_seq"])
+        message = ChatMessage(
+            chat_id=chat.id,
+            seq=seq,
+            sender_id=sender_id,
+            sender_type=role,
+            message=text,
+            timestamp=now,
+            attachments=attachments,
+            client_msg_id=client_msg_id or new_id(),
+        )
+        try:
+            await message.insert()
+        except DuplicateKeyError:
+            # A concurrent retry with the same client_msg_id won: give back its unread bump (this seq
+            # stays unused, a harmless gap) and answer with the stored message.
+            await collection.update_one({"_id": chat.id}, {"$inc": {recipient_field: -1}})
+            stored = (
+                await self._find_by_client_id(chat.id, sender_id, client_msg_id) if client_msg_id else None
+            )
+            if stored is None:
+                raise
+            return SendResult(stored, created=False)
+        last = LastMessage(
+            message_id=message.id,
+            seq=seq,
+            sender_id=sender_id,
+            sender_type=role,
+            message=text,
+            timestamp=now,
+            attachments=attachments,
+        )
+        # Only ever moves forward, so concurrent sends leave the highest seq as the chat's last message.
+        await collection.update_one(
+            {"_id": chat.id, "$or": [{"last_message": None}, {"last_message.seq": {"$lt": seq}}]},
+            {"$set": {"last_message": last.model_dump()}},
+        )
+        return SendResult(message, created=True)
+
+    async def _deliver(self, chat: Chat, message: ChatMessage) -> None:
+        await self._emitter.to_users(
+            [chat.renter_id, chat.owner_id],
+            "message",
+            {"chat_id": chat.id, "message": message.api_view()},
+            namespace=CHAT_NAMESPACE,
+        )
+        await self._push_unread(chat.other_participant(message.sender_id))
+
+    # ---- reading --------------------------------------------------------------------------------
+
+    async def open_chat(
+        self, *, chat_id: str, user_id: str, before_seq: int | None = None, limit: int | None = None
+    ) -> ChatPage:
+        """A page of messages, oldest first; the latest page also marks the other side's messages read."""
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        if before_seq is None and chat.unread_for(user_id) > 0:
+            chat = await self._mark_read(chat=chat, reader_id=user_id, up_to=None)
+        size = min(limit or self._page_size, 200)
+        query: dict[str, Any] = {"chat_id": chat.id}
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        newest_first = (
+            await ChatMessage.find(query).sort([("seq", SortDirection.DESCENDING)]).limit(size + 1).to_list()
+        )
+        has_more = len(newest_first) > size
+        return ChatPage(chat=chat, messages=list(reversed(newest_first[:size])), has_more=has_more)
+
+    async def mark_read(self, *, chat_id: str, user_id: str, up_to: int | None = None) -> Chat:
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        return await self._mark_read(chat=chat, reader_id=user_id, up_to=up_to)
+
+    async def _mark_read(self, *, chat: Chat, reader_id: str, up_to: int | None) -> Chat:
+        read_at = _to_ms(self._clock.now())
+        limit_seq = chat.last_seq if up_to is None else min(up_to, chat.last_seq)
+        result = await ChatMessage.get_motor_collection().update_many(
+            {
+                "chat_id": chat.id,
+                "sender_id": {"$ne": reader_id},
+                "is_read": False,
+                "seq": {"$lte": limit_seq},
+            },
+            {"$set": {"is_read": True, "read_at": read_at}},
+        )
+        flipped = int(result.modified_count)
+        if flipped == 0:
+            return chat
+        updated = await Chat.get_motor_collection().find_one_and_update(
+            {"_id": chat.id},
+            {"$inc": {_unread_field(chat.role_of(reader_id)): -flipped}},
+            return_document=ReturnDocument.AFTER,
+        )
+        chat = Chat.model_validate(updated) if updated is not None else chat
+        await self._emitter.to_user(
+            chat.other_participant(reader_id),
+            "read",
+            {"chat_id": chat.id, "reader_id": reader_id, "up_to": limit_seq, "read_at": iso(read_at)},
+            namespace=CHAT_NAMESPACE,
+        )
+        await self._push_unread(reader_id)
+        return chat
+
+    async def unread_summary(self, *, user_id: str) -> dict[str, Any]:
+        """``{unread_count, chats: {chat_id: n}}`` from the per-chat counters, never from messages."""
+        rows = Chat.get_motor_collection().find(
+            {"participants": user_id, "status": ChatStatus.ACTIVE.value},
+            projection={"renter_id": 1, "unread_renter": 1, "unread_owner": 1},
+        )
+        chats: dict[str, int] = {}
+        async for row in rows:
+            count = row.get("unread_renter", 0) if row["renter_id"] == user_id else row.get("unread_owner", 0)
+            chats[str(row["_id"])] = max(0, int(count))
+        return {"unread_count": sum(chats.values()), "chats": chats}
+
+    async def unread_total(self, *, user_id: str) -> int:
+        return int((await self.unread_summary(user_id=user_id))["unread_count"])
+
+    async def _push_unread(self, user_id: str) -> None:
+        summary = await self.unread_summary(user_id=user_id)
+        await self._emitter.to_user(user_id, "unread_count", summary, namespace=CHAT_NAMESPACE)
+
+    # ---- listing and views ----------------------------------------------------------------------
+
+    async def list_chats(self, *, user_id: str) -> list[dict[str, Any]]:
+        chats = (
+            await Chat.find({"participants": user_id, "status": ChatStatus.ACTIVE.value})
+            .sort([("last_message_at", SortDirection.DESCENDING)])
+            .to_list()
+        )
+        properties = await self._properties({c.property_id for c in chats})
+        users = await self._users({c.other_participant(user_id) for c in chats})
+        return [
+            self._summary(
+                chat, user_id, properties.get(chat.property_id), users.get(chat.other_participant(user_id))
+            )
+            for chat in chats
+        ]
+
+    async def chat_summary(
+        self, *, chat: Chat, viewer_id: str, messages: list[ChatMessage] | None = None
+    ) -> dict[str, Any]:
+        """One chat as the list shows it, or with ``messages`` (a page) when given."""
+        prop = await Property.get(chat.property_id)
+        other = await User.get(chat.other_participant(viewer_id))
+        view = self._summary(chat, viewer_id, prop, other)
+        if messages is not None:
+            view["messages"] = [m.api_view() for m in messages]
+        return view
+
+    async def page_view(self, *, page: ChatPage, viewer_id: str) -> dict[str, Any]:
+        view = await self.chat_summary(chat=page.chat, viewer_id=viewer_id, messages=page.messages)
+        view["has_more"] = page.has_more
+        view["other_presence"] = self.presence_of(page.chat.other_participant(viewer_id))
+        return view
+
+    def _summary(
+        self, chat: Chat, viewer_id: str, prop: Property | None, other: User | None
+    ) -> dict[str, Any]:
+        view = chat.api_view(viewer_id=viewer_id)
+        view["messages"] = [view["last_message"]] if view["last_message"] else []
+        view["property"] = (
+            {
+                "property_id": prop.id,
+                "title": prop.title,
+                "image": prop.images[0] if prop.images else None,
+                "status": prop.status.value,
+            }
+            if prop is not None
+            else None
+        )
+        view["property_title"] = prop.title if prop is not None else None
+        view["property_image"] = prop.images[0] if prop is not None and prop.images else None
+        view["other_participant"] = other.public_view() if other is not None else None
+        return view
+
+    async def _properties(self, ids: Iterable[str]) -> dict[str, Property]:
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        return {p.id: p for p in await Property.find({"_id": {"$in": wanted}}).to_list()}
+
+    async def _users(self, ids: Iterable[str]) -> dict[str, User]:
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        return {u.id: u for u in await User.find({"_id": {"$in": wanted}}).to_list()}
+
+    async def _reload(self, chat_id: str) -> Chat:
+        chat = await Chat.get(chat_id)
+        if chat is None:
+            raise NotFound("Chat not found", code="chat_not_found")
+        return chat
+
+    # ---- sync -----------------------------------------------------------------------------------
+
+    async def sync_by_seq(self, *, user_id: str, known: dict[str, int]) -> dict[str, Any]:
+        """For each named chat, the messages after the client's last seq, oldest first."""
+        result: dict[str, Any] = {}
+        for chat_id, last_seq in known.items():
+            chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+            missed = (
+                await ChatMessage.find({"chat_id": chat.id, "seq": {"$gt": last_seq}})
+                .sort([("seq", SortDirection.ASCENDING)])
+                .limit(MAX_SYNC_MESSAGES + 1)
+                .to_list()
+            )
+            result[chat.id] = self._sync_entry(chat, missed)
+        return {"chats": result}
+
+    async def sync_since(self, *, user_id: str, since: datetime) -> dict[str, Any]:
+        """Every message in the user's chats stamped after ``since`` (new chats included), grouped by
+        chat, each chat's oldest first."""
+        chats = {c.id: c for c in await Chat.find({"participants": user_id}).to_list()}
+        result: dict[str, Any] = {}
+        if not chats:
+            return {"chats": result}
+        missed = (
+            await ChatMessage.find({"chat_id": {"$in": list(chats)}, "timestamp": {"$gt": since}})
+            .sort([("chat_id", SortDirection.ASCENDING), ("seq", SortDirection.ASCENDING)])
+            .to_list()
+        )
+        grouped: dict[str, list[ChatMessage]] = {}
+        for message in missed:
+            grouped.setdefault(message.chat_id, []).append(message)
+        for chat_id, messages in grouped.items():
+            result[chat_id] = self._sync_entry(chats[chat_id], messages)
+        return {"chats": result}
+
+    def _sync_entry(self, chat: Chat, messages: list[ChatMessage]) -> dict[str, Any]:
+        page = messages[:MAX_SYNC_MESSAGES]
+        return {
+            "messages": [m.api_view() for m in page],
+            "last_seq": chat.last_seq,
+            "status": chat.status.value,
+            "has_more": len(messages) > MAX_SYNC_MESSAGES,
+        }
+
+    # ---- block, report --------------------------------------------------------------------------
+
+    async def block(self, *, chat_id: str, user_id: str) -> Chat:
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        if chat.status == ChatStatus.BLOCKED:
+            return chat
+        updated = await Chat.get_motor_collection().find_one_and_update(
+            {"_id": chat.id, "status": {"$ne": ChatStatus.BLOCKED.value}},
+            {
+                "$set": {
+                    "status": ChatStatus.BLOCKED.value,
+                    "blocked_by": user_id,
+                    "blocked_at": self._clock.now(),
+                    "blocked_by_admin": False,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return Chat.model_validate(updated) if updated is not None else await self._reload(chat.id)
+
+    async def unblock(self, *, chat_id: str, user_id: str) -> Chat:
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        if chat.status != ChatStatus.BLOCKED:
+            return chat
+        if chat.blocked_by_admin:
+            raise Forbidden("This chat was blocked by Homer's moderators", code="blocked_by_admin")
+        if chat.blocked_by != user_id:
+            raise Forbidden("Only the participant who blocked this chat can unblock it", code="not_blocker")
+        updated = await Chat.get_motor_collection().find_one_and_update(
+            {
+                "_id": chat.id,
+                "status": ChatStatus.BLOCKED.value,
+                "blocked_by": user_id,
+                "blocked_by_admin": False,
+            },
+            {"$set": {"status": ChatStatus.ACTIVE.value, "blocked_by": None, "blocked_at": None}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return Chat.model_validate(updated) if updated is not None else await self._reload(chat.id)
+
+    async def set_blocked_by_admin(self, *, chat_id: str, blocked: bool = True) -> Chat:
+        """Moderation: an admin-blocked chat takes no messages and its participants cannot unblock it."""
+        change: dict[str, Any] = (
+            {
+                "status": ChatStatus.BLOCKED.value,
+                "blocked_by": None,
+                "blocked_at": self._clock.now(),
+                "blocked_by_admin": True,
+            }
+            if blocked
+            else {
+                "status": ChatStatus.ACTIVE.value,
+                "blocked_by": None,
+                "blocked_at": None,
+                "blocked_by_admin": False,
+            }
+        )
+        updated = await Chat.get_motor_collection().find_one_and_update(
+            {"_id": chat_id}, {"$set": change}, return_document=ReturnDocument.AFTER
+        )
+        if updated is None:
+            raise NotFound("Chat not found", code="chat_not_found")
+        chat: Chat = Chat.model_validate(updated)
+        return chat
+
+    async def report(self, *, chat_id: str, user_id: str, reason: str) -> ChatReport:
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        report = ChatReport(
+            chat_id=chat.id,
+            reporter_id=user_id,
+            reported_user_id=chat.other_participant(user_id),
+            reason=reason.strip(),
+            created_at=self._clock.now(),
+        )
+        await report.insert()
+        if self._admin_feed is not None:
+            await self._admin_feed.publish_counts()
+        return report
+
+    # ---- presence -------------------------------------------------------------------------------
+
+    async def connection_opened(self, *, user_id: str) -> None:
+        """Counts a user's live connections in this process; the first one announces them online."""
+        count = self._connections.get(user_id, 0) + 1
+        self._connections[user_id] = count
+        if count == 1:
+            await self._announce(user_id)
+
+    async def connection_closed(self, *, user_id: str) -> None:
+        count = self._connections.get(user_id, 0) - 1
+        if count > 0:
+            self._connections[user_id] = count
+            return
+        self._connections.pop(user_id, None)
+        self._last_seen[user_id] = self._clock.now()
+        await self._announce(user_id)
+
+    def presence_of(self, user_id: str) -> dict[str, Any]:
+        online = self._connections.get(user_id, 0) > 0
+        return {
+            "user_id": user_id,
+            "online": online,
+            "last_seen": None if online else iso(self._last_seen.get(user_id)),
+        }
+
+    async def partners_of(self, user_id: str) -> list[str]:
+        rows = Chat.get_motor_collection().find(
+            {"participants": user_id}, projection={"renter_id": 1, "owner_id": 1}
+        )
+        partners = set()
+        async for row in rows:
+            partners.add(row["owner_id"] if row["renter_id"] == user_id else row["renter_id"])
+        return sorted(partners)
+
+    async def _announce(self, user_id: str) -> None:
+        partners = await self.partners_of(user_id)
+        if partners:
+            await self._emitter.to_users(
+                partners, "presence", self.presence_of(user_id), namespace=CHAT_NAMESPACE
+            )
+
+    # ---- typing ---------------------------------------------------------------------------------
+
+    async def typing(self, *, chat: Chat, user_id: str, is_typing: bool) -> None:
+        await self._emitter.to_user(
+            chat.other_participant(user_id),
+            "typing",
+            {"chat_id": chat.id, "user_id": user_id, "is_typing": is_typing},
+            namespace=CHAT_NAMESPACE,
+        )

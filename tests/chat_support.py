@@ -1,0 +1,164 @@
+"""Helpers shared by the chat tests: a listing to talk about, a chat between two fresh users, and real
+Socket.IO clients (websocket transport) that record what the server pushes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import socketio
+from aiohttp.test_utils import TestClient
+
+from documents.property import Location, Property
+from homer_rt.appkeys import CLOCK
+from tests.conftest import register
+
+WAIT = 5.0
+
+
+async def make_property(client: TestClient[Any, Any], *, owner_id: str, **fields: Any) -> Property:
+    values: dict[str, Any] = {
+        "owner_id": owner_id,
+        "title": "Sunny 2BHK in Indiranagar",
+        "property_type": "apartment",
+        "bhk_type": "2BHK",
+        "rent_paise": 35_000_00,
+        "location": Location(address="12 100 Feet Road", city="Bengaluru", locality="Indiranagar"),
+        "images": ["/uploads/properties/p/first.jpg", "/uploads/properties/p/second.jpg"],
+        "created_at": client.app[CLOCK].now(),
+    }
+    values.update(fields)
+    prop = Property(**values)
+    await prop.insert()
+    return prop
+
+
+async def make_chat(
+    client: TestClient[Any, Any], *, text: str = "Hello, is it available?"
+) -> tuple[dict[str, Any], dict[str, Any], Property, str]:
+    """(renter, owner, property, chat_id) for a freshly initiated chat."""
+    owner = await register(client, user_type="owner", full_name="Olivia Owner")
+    renter = await register(client, user_type="renter", full_name="Ravi Renter")
+    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    response = await client.post(
+        "/api/chats/initiate",
+        json={"property_id": prop.id, "initial_message": text},
+        headers=renter["headers"],
+    )
+    assert response.status == 200, await response.text()
+    chat_id = (await response.json())["chat_id"]
+    return renter, owner, prop, chat_id
+
+
+def base_url(client: TestClient[Any, Any]) -> str:
+    return str(client.make_url("/")).rstrip("/")
+
+
+class Recorder:
+    """Everything a connected client was sent, by event, with a way to wait for what is expected."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[Any]] = defaultdict(list)
+        self._changed = asyncio.Condition()
+
+    def handler(self, event: str) -> Callable[..., Any]:
+        async def record(data: Any = None) -> None:
+            async with self._changed:
+                self.events[event].append(data)
+                self._changed.notify_all()
+
+        return record
+
+    async def wait_for(
+        self, event: str, predicate: Callable[[Any], bool] = lambda _: True, *, within: float = WAIT
+    ) -> Any:
+        async def found() -> Any:
+            async with self._changed:
+                while True:
+                    for item in self.events[event]:
+                        if predicate(item):
+                            return item
+                    await self._changed.wait()
+
+        return await asyncio.wait_for(found(), within)
+
+    async def wait_count(self, event: str, count: int, *, within: float = WAIT) -> list[Any]:
+        async def reached() -> list[Any]:
+            async with self._changed:
+                while len(self.events[event]) < count:
+                    await self._changed.wait()
+                return list(self.events[event])
+
+        return await asyncio.wait_for(reached(), within)
+
+
+CHAT_EVENTS = ("message", "typing", "read", "unread_count", "chat_created", "presence", "session_ended")
+NOTIFICATION_EVENTS = ("notification", "unread_notifications")
+
+
+class LiveClient:
+    def __init__(self, sio: socketio.AsyncClient, recorder: Recorder, namespace: str) -> None:
+        self.sio = sio
+        self.recorder = recorder
+        self.namespace = namespace
+
+    async def call(self, event: str, data: Any = None) -> Any:
+        return await self.sio.call(event, data, namespace=self.namespace, timeout=WAIT)
+
+    async def ok(self, event: str, data: Any = None) -> Any:
+        ack = await self.call(event, data)
+        assert ack["ok"] is True, ack
+        return ack["data"]
+
+    async def error(self, event: str, data: Any = None) -> dict[str, Any]:
+        ack = await self.call(event, data)
+        assert ack["ok"] is False, ack
+        error: dict[str, Any] = ack["error"]
+        return error
+
+
+async def connect(
+    url: str,
+    token: str | None,
+    *,
+    namespace: str = "/chat",
+    auth: Any = None,
+    headers: dict[str, str] | None = None,
+) -> LiveClient:
+    sio = socketio.AsyncClient(reconnection=False)
+    recorder = Recorder()
+    for event in CHAT_EVENTS if namespace == "/chat" else NOTIFICATION_EVENTS:
+        sio.on(event, recorder.handler(event), namespace=namespace)
+    await sio.connect(
+        url,
+        namespaces=[namespace],
+        transports=["websocket"],
+        auth=auth if auth is not None else ({"token": token} if token else None),
+        headers=headers or {},
+        wait_timeout=WAIT,
+    )
+    return LiveClient(sio, recorder, namespace)
+
+
+@contextlib.asynccontextmanager
+async def live(url: str, token: str | None, *, namespace: str = "/chat") -> AsyncIterator[LiveClient]:
+    client = await connect(url, token, namespace=namespace)
+    try:
+        yield client
+    finally:
+        await client.sio.disconnect()
+
+
+async def eventually(check: Callable[[], Any], *, within: float = WAIT) -> Any:
+    """Poll an async check until it returns something truthy (for effects without an event)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)

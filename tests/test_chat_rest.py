@@ -1,0 +1,355 @@
+"""The spec's /api/chats routes: initiate, list, open, send, unread count, block, report, attachments."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient
+
+from documents.chat import Chat, ChatMessage, ChatReport
+from documents.property import Property
+from documents.user import User
+from homer_rt.appkeys import CLOCK
+from tests.chat_support import make_chat, make_property
+from tests.conftest import register
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def initiate(
+    client: TestClient[Any, Any], renter: dict[str, Any], property_id: str, text: str = "Hi"
+) -> Any:
+    return await client.post(
+        "/api/chats/initiate",
+        json={"property_id": property_id, "initial_message": text},
+        headers=renter["headers"],
+    )
+
+
+async def send(
+    client: TestClient[Any, Any], who: dict[str, Any], chat_id: str, text: str, **extra: Any
+) -> Any:
+    return await client.post(
+        f"/api/chats/{chat_id}/messages", json={"message": text, **extra}, headers=who["headers"]
+    )
+
+
+async def test_initiate_creates_chat_with_first_message_and_tells_the_owner(
+    client: TestClient[Any, Any],
+) -> None:
+    renter, owner, prop, chat_id = await make_chat(client, text="Is it still available?")
+
+    chats = await (await client.get("/api/chats", headers=owner["headers"])).json()
+    assert [c["chat_id"] for c in chats] == [chat_id]
+    chat = chats[0]
+    assert chat["property_id"] == prop.id
+    assert chat["renter_id"] == renter["user"]["user_id"]
+    assert chat["owner_id"] == owner["user"]["user_id"]
+    assert chat["initiated_by"] == "renter"
+    assert chat["status"] == "active"
+    assert chat["unread_count"] == 1
+    assert chat["last_message"]["message"] == "Is it still available?"
+    assert chat["last_message"]["seq"] == 1
+    assert [m["message"] for m in chat["messages"]] == ["Is it still available?"]
+    assert chat["property"] == {
+        "property_id": prop.id,
+        "title": prop.title,
+        "image": prop.images[0],
+        "status": "active",
+    }
+    assert chat["other_participant"]["full_name"] == "Ravi Renter"
+    assert "email" not in chat["other_participant"]
+
+    notes = await (await client.get("/api/notifications", headers=owner["headers"])).json()
+    assert notes["notifications"][0]["type"] == "new_chat"
+    assert notes["notifications"][0]["action_url"] == f"/chats/{chat_id}"
+
+    stored = await Property.get(prop.id)
+    assert stored is not None and stored.analytics.total_contacts == 1
+    me = await User.get(renter["user"]["user_id"])
+    assert me is not None and me.contacts_used == 1
+
+
+async def test_initiate_again_returns_same_chat_without_another_contact(client: TestClient[Any, Any]) -> None:
+    renter, _, prop, chat_id = await make_chat(client)
+    again = await initiate(client, renter, prop.id, "Second hello")
+    assert (await again.json())["chat_id"] == chat_id
+    concurrent = await asyncio.gather(*(initiate(client, renter, prop.id) for _ in range(5)))
+    assert {(await r.json())["chat_id"] for r in concurrent} == {chat_id}
+    me = await User.get(renter["user"]["user_id"])
+    assert me is not None and me.contacts_used == 1
+    assert await ChatMessage.find({"chat_id": chat_id}).count() == 1
+
+
+async def test_initiate_accepts_query_parameters_as_the_spec_signature(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    renter = await register(client, user_type="both")
+    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    response = await client.post(
+        "/api/chats/initiate",
+        params={"property_id": prop.id, "initial_message": "From the query"},
+        headers=renter["headers"],
+    )
+    assert response.status == 200, await response.text()
+    chat_id = (await response.json())["chat_id"]
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=renter["headers"])).json()
+    assert page["messages"][0]["message"] == "From the query"
+
+
+async def test_initiate_refusals(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    renter = await register(client, user_type="renter")
+    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+
+    only_owner = await initiate(client, owner, prop.id)
+    assert only_owner.status == 403
+    assert "renters" in (await only_owner.json())["detail"]
+
+    both = await register(client, user_type="both")
+    mine = await make_property(client, owner_id=both["user"]["user_id"])
+    assert (await initiate(client, both, mine.id)).status == 400
+
+    assert (await initiate(client, renter, "no-such-property")).status == 404
+    rented = await make_property(client, owner_id=owner["user"]["user_id"], status="rented")
+    assert (await initiate(client, renter, rented.id)).status == 400
+
+    missing = await client.post(
+        "/api/chats/initiate", json={"property_id": prop.id}, headers=renter["headers"]
+    )
+    assert missing.status == 422
+    assert "initial_message" in (await missing.json())["detail"]
+    unauthenticated = await client.post(
+        "/api/chats/initiate", json={"property_id": prop.id, "initial_message": "x"}
+    )
+    assert unauthenticated.status == 401
+
+
+async def test_free_contact_limit_is_atomic_under_concurrency(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    renter = await register(client, user_type="renter")
+    props = [
+        await make_property(client, owner_id=owner["user"]["user_id"], title=f"Flat {i}") for i in range(9)
+    ]
+    for prop in props[:4]:
+        assert (await initiate(client, renter, prop.id)).status == 200
+
+    results = await asyncio.gather(*(initiate(client, renter, prop.id) for prop in props[4:]))
+    statuses = sorted(r.status for r in results)
+    assert statuses == [200, 403, 403, 403, 403]
+    refused = next(r for r in results if r.status == 403)
+    detail = (await refused.json())["detail"]
+    assert "5" in detail and "premium" in detail.lower()
+    me = await User.get(renter["user"]["user_id"])
+    assert me is not None and me.contacts_used == 5
+    # An existing chat still opens at the limit, without a contact.
+    assert (await initiate(client, renter, props[0].id)).status == 200
+
+
+async def test_premium_renter_has_no_contact_limit(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    renter = await register(client, user_type="renter")
+    now = client.app[CLOCK].now()
+    await User.get_motor_collection().update_one(
+        {"_id": renter["user"]["user_id"]},
+        {
+            "$set": {
+                "subscription_tier": "premium",
+                "subscription_end": now + timedelta(days=30),
+                "contacts_used": 5,
+            }
+        },
+    )
+    for i in range(3):
+        prop = await make_property(client, owner_id=owner["user"]["user_id"], title=f"Flat {i}")
+        assert (await initiate(client, renter, prop.id)).status == 200
+
+
+async def test_messages_unread_counts_and_opening_marks_read(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    for text in ("one", "two"):
+        response = await send(client, renter, chat_id, text)
+        assert response.status == 200
+        body = await response.json()
+        assert set(body) >= {"message_id", "seq"}
+
+    unread = await (await client.get("/api/chats/unread-count", headers=owner["headers"])).json()
+    assert unread["unread_count"] == 3
+    assert unread["chats"] == {chat_id: 3}
+    assert (await (await client.get("/api/chats/unread-count", headers=renter["headers"])).json())[
+        "unread_count"
+    ] == 0
+
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
+    assert [m["seq"] for m in page["messages"]] == [1, 2, 3]
+    assert all(m["is_read"] for m in page["messages"])
+    assert set(page["messages"][0]) >= {
+        "message_id",
+        "sender_id",
+        "sender_type",
+        "message",
+        "timestamp",
+        "is_read",
+        "attachments",
+        "seq",
+    }
+    assert page["messages"][0]["sender_type"] == "renter"
+    assert page["unread_count"] == 0
+    assert (await (await client.get("/api/chats/unread-count", headers=owner["headers"])).json())[
+        "unread_count"
+    ] == 0
+
+    reply = await send(client, owner, chat_id, "Yes, come by on Sunday")
+    assert reply.status == 200
+    renter_view = await (await client.get("/api/chats", headers=renter["headers"])).json()
+    assert renter_view[0]["unread_count"] == 1
+    assert renter_view[0]["last_message"]["sender_type"] == "owner"
+
+
+async def test_pages_of_older_messages(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    for i in range(2, 8):
+        await ChatMessage(
+            chat_id=chat_id,
+            seq=i,
+            sender_id=renter["user"]["user_id"],
+            sender_type="renter",
+            message=f"m{i}",
+            timestamp=client.app[CLOCK].now(),
+        ).insert()
+    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"last_seq": 7}})
+    latest = await (await client.get(f"/api/chats/{chat_id}?limit=3", headers=owner["headers"])).json()
+    assert [m["seq"] for m in latest["messages"]] == [5, 6, 7]
+    assert latest["has_more"] is True
+    older = await (
+        await client.get(f"/api/chats/{chat_id}?limit=3&before_seq=5", headers=owner["headers"])
+    ).json()
+    assert [m["seq"] for m in older["messages"]] == [2, 3, 4]
+    oldest = await (
+        await client.get(f"/api/chats/{chat_id}?limit=3&before_seq=2", headers=owner["headers"])
+    ).json()
+    assert [m["seq"] for m in oldest["messages"]] == [1]
+    assert oldest["has_more"] is False
+    bad = await client.get(f"/api/chats/{chat_id}?limit=zero", headers=owner["headers"])
+    assert bad.status == 422
+
+
+async def test_send_accepts_query_parameters_and_idempotency_key(client: TestClient[Any, Any]) -> None:
+    renter, _, _, chat_id = await make_chat(client)
+    by_query = await client.post(
+        f"/api/chats/{chat_id}/messages", params={"message": "via query"}, headers=renter["headers"]
+    )
+    assert by_query.status == 200
+    first = await (await send(client, renter, chat_id, "once", client_msg_id="k-1")).json()
+    second = await (await send(client, renter, chat_id, "once", client_msg_id="k-1")).json()
+    assert first["message_id"] == second["message_id"]
+    assert await ChatMessage.find({"chat_id": chat_id}).count() == 3
+
+
+async def test_send_refusals(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    stranger = await register(client, user_type="renter")
+    assert (await send(client, stranger, chat_id, "hi")).status == 403
+    assert (await client.get(f"/api/chats/{chat_id}", headers=stranger["headers"])).status == 403
+    assert (await client.post(f"/api/chats/{chat_id}/block", headers=stranger["headers"])).status == 403
+    report = await client.post(
+        f"/api/chats/{chat_id}/report", json={"reason": "spam"}, headers=stranger["headers"]
+    )
+    assert report.status == 403
+    assert (await send(client, renter, "no-such-chat", "hi")).status == 404
+    too_long = await send(client, renter, chat_id, "x" * 4001)
+    assert too_long.status == 422
+    assert "4000" in (await too_long.json())["detail"]
+    assert (await send(client, renter, chat_id, "   ")).status == 422
+    foreign = await send(client, renter, chat_id, "look", attachments=["/uploads/chat/x/evil.png"])
+    assert foreign.status == 400
+    assert (
+        await client.post(f"/api/chats/{chat_id}/messages", data=b"{", headers=renter["headers"])
+    ).status == 400
+    stranger_list = await (await client.get("/api/chats", headers=stranger["headers"])).json()
+    assert stranger_list == []
+    assert (await client.get("/api/chats/unread-count")).status == 401
+    del owner
+
+
+async def test_block_stops_both_sides_until_the_blocker_unblocks(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    blocked = await client.post(f"/api/chats/{chat_id}/block", headers=owner["headers"])
+    assert blocked.status == 200
+    assert (await blocked.json())["status"] == "blocked"
+    assert (await blocked.json())["chat_id"] == chat_id
+    for who in (renter, owner):
+        refused = await send(client, who, chat_id, "hello?")
+        assert refused.status == 403
+        assert (await refused.json())["error"]["code"] == "chat_blocked"
+    assert (await client.post(f"/api/chats/{chat_id}/unblock", headers=renter["headers"])).status == 403
+    # History stays readable; the list shows active chats only, as the spec's list does.
+    assert (await client.get(f"/api/chats/{chat_id}", headers=renter["headers"])).status == 200
+    assert await (await client.get("/api/chats", headers=renter["headers"])).json() == []
+
+    unblocked = await client.post(f"/api/chats/{chat_id}/unblock", headers=owner["headers"])
+    assert (await unblocked.json())["status"] == "active"
+    assert (await send(client, renter, chat_id, "back again")).status == 200
+
+
+async def test_admin_block_cannot_be_lifted_by_participants(client: TestClient[Any, Any]) -> None:
+    from homer_rt.appkeys import CHATS
+
+    renter, owner, _, chat_id = await make_chat(client)
+    await client.app[CHATS].set_blocked_by_admin(chat_id=chat_id)
+    assert (await send(client, renter, chat_id, "hi")).status == 403
+    for who in (renter, owner):
+        assert (await client.post(f"/api/chats/{chat_id}/unblock", headers=who["headers"])).status == 403
+
+
+async def test_report_is_stored_for_admins(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    response = await client.post(
+        f"/api/chats/{chat_id}/report",
+        json={"reason": "Asked for a deposit by wire"},
+        headers=renter["headers"],
+    )
+    assert response.status == 200
+    body = await response.json()
+    stored = await ChatReport.get(body["report_id"])
+    assert stored is not None
+    assert stored.reporter_id == renter["user"]["user_id"]
+    assert stored.reported_user_id == owner["user"]["user_id"]
+    assert stored.status == "open"
+    short = await client.post(f"/api/chats/{chat_id}/report", json={"reason": ""}, headers=renter["headers"])
+    assert short.status == 422
+
+
+async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    stranger = await register(client, user_type="renter")
+
+    form = FormData()
+    form.add_field("file", PNG, filename="floorplan.png", content_type="image/png")
+    uploaded = await client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=renter["headers"])
+    assert uploaded.status == 200, await uploaded.text()
+    info = await uploaded.json()
+    url = info["file_url"]
+    assert url.startswith(f"/uploads/chat/{chat_id}/")
+    assert info["file_name"] == "floorplan.png"
+
+    # Only the uploader may attach it, and only participants (or admins) may read it.
+    assert (await send(client, owner, chat_id, "mine now", attachments=[url])).status == 400
+    sent = await send(client, renter, chat_id, "Floor plan", attachments=[url])
+    assert sent.status == 200
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
+    assert page["messages"][-1]["attachments"] == [url]
+    assert (await client.get(url, headers=owner["headers"])).status == 200
+    assert (await client.get(url, headers=stranger["headers"])).status in (403, 404)
+    assert (await client.get(url)).status in (401, 403, 404)
+
+    form = FormData()
+    form.add_field("file", PNG, filename="x.png", content_type="image/png")
+    outsider = await client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=stranger["headers"])
+    assert outsider.status == 403
+    nothing = await client.post(
+        f"/api/chats/{chat_id}/attachments", data=FormData({"a": "b"}), headers=renter["headers"]
+    )
+    assert nothing.status == 400
