@@ -241,7 +241,12 @@ class AdminService:
         pending = await pending_verification_counts()
         revenue = await self._revenue()
         recent_users = await User.find({}).sort("-created_at").limit(RECENT_LIMIT).to_list()
-        recent_properties = await Property.find({}).sort("-created_at").limit(RECENT_LIMIT).to_list()
+        recent_properties = (
+            await Property.find({"status": {"$ne": PropertyStatus.DELETED.value}})
+            .sort("-created_at")
+            .limit(RECENT_LIMIT)
+            .to_list()
+        )
         return {
             "users": {
                 "total": await users.count_documents({}),
