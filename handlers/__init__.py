@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers import admin, auth, chats, files, health, notifications, payments, properties, shortlists, users
+from handlers import (
+    admin,
+    auth,
+    chats,
+    files,
+    health,
+    notifications,
+    payments,
+    properties,
+    shortlists,
+    users,
+    verification,
+)
 
 ROUTE_TABLES: list[web.RouteTableDef] = [
     admin.routes,
@@ -20,6 +32,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     properties.routes,
     shortlists.routes,
     files.routes,
+    verification.routes,
 ]
 
 

@@ -34,6 +34,7 @@ from homer_rt.appkeys import (
     STORE,
     UPLOADS,
     USERS,
+    VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
 from homer_rt.ratelimit import SlidingWindowLimiter
@@ -59,6 +60,7 @@ from homer_rt.services.properties import PropertyService
 from homer_rt.services.shortlists import ShortlistService
 from homer_rt.services.uploads import UploadService, storage_from_settings
 from homer_rt.services.users import UserService
+from homer_rt.services.verification import VerificationService
 from homer_rt.settings import Settings
 from homer_rt.store import open_store
 from storage.s3 import S3Storage
@@ -119,6 +121,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
     app[PROPERTIES] = PropertyService(clock=clock, uploads=app[UPLOADS], lifestyle=MockLifestyleProvider())
     app[SHORTLISTS] = ShortlistService(clock=clock)
+    app[VERIFICATION] = VerificationService(
+        clock=clock,
+        uploads=app[UPLOADS],
+        payments=app[PAYMENTS],
+        notifications=app[NOTIFICATIONS],
+        audit=app[AUDIT],
+        feed=app[ADMIN_FEED],
+    )
     app[CHATS] = ChatService(
         clock=clock,
         emitter=emitter,

@@ -20,6 +20,7 @@ from homer_rt.services.properties import PropertyService
 from homer_rt.services.shortlists import ShortlistService
 from homer_rt.services.uploads import UploadService
 from homer_rt.services.users import UserService
+from homer_rt.services.verification import VerificationService
 from homer_rt.settings import Settings
 from homer_rt.store import Store
 
@@ -41,3 +42,4 @@ UPLOADS = web.AppKey("upload_service", UploadService)
 PROPERTIES = web.AppKey("property_service", PropertyService)
 SHORTLISTS = web.AppKey("shortlist_service", ShortlistService)
 CHATS = web.AppKey("chat_service", ChatService)
+VERIFICATION = web.AppKey("verification_service", VerificationService)

@@ -25,6 +25,7 @@ class FakeRazorpay:
     key_secret: str = KEY_SECRET
     fail_with_status: int | None = None
     delay_seconds: float = 0.0
+    base_url: str = ""
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: list[dict[str, Any]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)

@@ -1,0 +1,209 @@
+"""/api/verification: document upload, renter/owner/property submissions, status, and admin decisions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from aiohttp import BodyPartReader, web
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from documents.stored_file import StoredFile
+from handlers.common import (
+    admin_actor,
+    current_user,
+    parse_body,
+    parse_body_or_query,
+    parse_query,
+    require_admin,
+)
+from homer_rt.appkeys import VERIFICATION
+from homer_rt.errors import BadRequest, ValidationFailed
+from homer_rt.services.verification import parse_verification_id
+
+routes = web.RouteTableDef()
+
+MAX_DOCUMENTS = 10
+_DOCUMENT_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+
+
+class DocumentRef(BaseModel):
+    """One uploaded document as the frontend keeps it after step 1; only its URL is trusted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    file_url: str = Field(min_length=1, max_length=500, pattern=r"^/uploads/verification/")
+
+
+def _urls(documents: dict[str, DocumentRef]) -> dict[str, str]:
+    return {name: ref.file_url for name, ref in documents.items()}
+
+
+def _check_document_keys(value: dict[str, DocumentRef]) -> dict[str, DocumentRef]:
+    if not value:
+        raise ValueError("at least one document is required")
+    if len(value) > MAX_DOCUMENTS:
+        raise ValueError(f"at most {MAX_DOCUMENTS} documents")
+    for key in value:
+        if not _DOCUMENT_TYPE.fullmatch(key):
+            raise ValueError(f"invalid document type {key!r}")
+    return value
+
+
+class EmploymentDetails(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    company_name: str = Field(min_length=1, max_length=200)
+    designation: str | None = Field(default=None, max_length=200)
+    employment_type: Literal["salaried", "self_employed", "business", "freelancer", "student", "other"]
+    annual_income: float = Field(ge=0, le=10_000_000_000)
+    years_of_experience: float | None = Field(default=None, ge=0, le=70)
+
+
+class RenterSubmitBody(BaseModel):
+    documents: dict[str, DocumentRef]
+    employment_details: EmploymentDetails
+
+    _documents = field_validator("documents")(_check_document_keys)
+
+
+class OwnerSubmitBody(BaseModel):
+    documents: dict[str, DocumentRef]
+
+    _documents = field_validator("documents")(_check_document_keys)
+
+
+class PropertySubmitBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # payment_status / payment_id from the client are not trusted
+
+    property_id: str = Field(min_length=1, max_length=100)
+    documents: dict[str, DocumentRef]
+
+    _documents = field_validator("documents")(_check_document_keys)
+
+
+class StatusQuery(BaseModel):
+    type: Literal["renter", "owner", "property"] = "renter"
+    property_id: str | None = Field(default=None, max_length=100)
+
+
+class RejectBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@routes.post("/api/verification/upload-document")
+async def upload_document(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    if not request.content_type.startswith("multipart/"):
+        raise BadRequest("Send the document as multipart/form-data", code="multipart_required")
+    service = request.app[VERIFICATION]
+    try:
+        reader = await request.multipart()
+    except (ValueError, AssertionError) as exc:
+        raise BadRequest("Malformed multipart body", code="malformed_multipart") from exc
+    stored: StoredFile | None = None
+    document_type: str | None = None
+    try:
+        while True:
+            try:
+                part = await reader.next()
+            except (ValueError, AssertionError) as exc:
+                raise BadRequest("Malformed multipart body", code="malformed_multipart") from exc
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                raise BadRequest("Nested multipart bodies are not supported", code="malformed_multipart")
+            if part.name == "document" and stored is None:
+                # Streamed straight to storage; the form field may come before or after the file.
+                stored = await service.upload_document(user_id=user.id, part=part)
+            elif part.name == "document_type" and document_type is None:
+                document_type = (await part.text())[:100].strip()
+            else:
+                await part.release()
+        missing = [
+            {"field": name, "message": "Field required", "type": "missing"}
+            for name, present in (("document", stored is not None), ("document_type", bool(document_type)))
+            if not present
+        ]
+        if missing:
+            raise ValidationFailed(
+                "Invalid or missing fields: " + ", ".join(f["field"] for f in missing), fields=missing
+            )
+        if document_type is None or not _DOCUMENT_TYPE.fullmatch(document_type):
+            raise BadRequest("document_type must be a short name like id_proof", code="invalid_document_type")
+    except BaseException:
+        if stored is not None:
+            await service.discard_upload(stored)
+        raise
+    assert stored is not None
+    return web.json_response({"success": True, "data": {**stored.api_view(), "document_type": document_type}})
+
+
+@routes.post("/api/verification/renter/submit")
+async def submit_renter(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await parse_body(request, RenterSubmitBody)
+    result = await request.app[VERIFICATION].submit_renter(
+        user_id=user.id,
+        documents=_urls(body.documents),
+        employment_details=body.employment_details.model_dump(mode="json"),
+    )
+    return web.json_response(result)
+
+
+@routes.post("/api/verification/owner/submit")
+async def submit_owner(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await parse_body(request, OwnerSubmitBody)
+    result = await request.app[VERIFICATION].submit_owner(user_id=user.id, documents=_urls(body.documents))
+    return web.json_response(result)
+
+
+@routes.post("/api/verification/property/submit")
+async def submit_property(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    body = await parse_body(request, PropertySubmitBody)
+    result = await request.app[VERIFICATION].submit_property(
+        user_id=user.id, property_id=body.property_id, documents=_urls(body.documents)
+    )
+    return web.json_response(result)
+
+
+@routes.get("/api/verification/my-status")
+async def my_status(request: web.Request) -> web.Response:
+    user = await current_user(request)
+    query = parse_query(request, StatusQuery)
+    result = await request.app[VERIFICATION].my_status(
+        user=user, type=query.type, property_id=query.property_id
+    )
+    return web.json_response(result)
+
+
+@routes.get("/api/verification/admin/pending")
+async def admin_pending(request: web.Request) -> web.Response:
+    await require_admin(request)
+    items: list[dict[str, Any]] = await request.app[VERIFICATION].pending()
+    return web.json_response(items)
+
+
+@routes.post("/api/verification/admin/approve/{verification_id}")
+async def admin_approve(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    kind, entity_id = parse_verification_id(request.match_info["verification_id"])
+    result = await request.app[VERIFICATION].approve(
+        verification_type=kind, entity_id=entity_id, actor=admin_actor(request, admin)
+    )
+    return web.json_response(result)
+
+
+@routes.post("/api/verification/admin/reject/{verification_id}")
+async def admin_reject(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    kind, entity_id = parse_verification_id(request.match_info["verification_id"])
+    body = await parse_body_or_query(request, RejectBody)
+    result = await request.app[VERIFICATION].reject(
+        verification_type=kind, entity_id=entity_id, reason=body.reason, actor=admin_actor(request, admin)
+    )
+    return web.json_response(result)
