@@ -8,8 +8,15 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from handlers.common import admin_actor, json_body, parse_body, parse_query, require_admin
-from homer_rt.appkeys import ADMIN, PAYMENTS
+from handlers.common import (
+    admin_actor,
+    json_body,
+    parse_body,
+    parse_body_or_query,
+    parse_query,
+    require_admin,
+)
+from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
 
 routes = web.RouteTableDef()
 
@@ -59,6 +66,15 @@ class ReportListQuery(PageQuery):
 class ResolveReportBody(BaseModel):
     action: str = Field(min_length=1, max_length=50)
     note: str | None = Field(default=None, max_length=2000)
+
+
+class ApproveVerificationBody(BaseModel):
+    verification_type: Literal["renter", "owner", "property"]
+    entity_id: str = Field(min_length=1, max_length=100)
+
+
+class RejectVerificationBody(ApproveVerificationBody):
+    reason: str = Field(min_length=1, max_length=1000)
 
 
 def _json(data: Any) -> web.Response:
@@ -140,6 +156,51 @@ async def force_verify_property(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     result = await request.app[ADMIN].force_verify_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
+    )
+    return _json(result)
+
+
+# ---- verifications -------------------------------------------------------------------------------------
+# The decisions are the verification service's, the same code path as /api/verification/admin/*; it writes
+# the audit entry, notifies the user and pushes the new counts to /admin.
+
+
+@routes.get("/api/admin/verifications/pending")
+async def pending_verifications(request: web.Request) -> web.Response:
+    await require_admin(request)
+    items = await request.app[VERIFICATION].pending()
+    grouped: dict[str, list[dict[str, Any]]] = {"renter": [], "owner": [], "property": []}
+    for item in items:
+        grouped.setdefault(str(item["verification_type"]), []).append(item)
+    return _json(
+        {
+            "pending_renter_verifications": grouped["renter"],
+            "pending_owner_verifications": grouped["owner"],
+            "pending_property_verifications": grouped["property"],
+            "total_pending": len(items),
+        }
+    )
+
+
+@routes.post("/api/admin/verifications/approve")
+async def approve_verification(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    body = await parse_body_or_query(request, ApproveVerificationBody)
+    result = await request.app[VERIFICATION].approve(
+        verification_type=body.verification_type, entity_id=body.entity_id, actor=admin_actor(request, admin)
+    )
+    return _json(result)
+
+
+@routes.post("/api/admin/verifications/reject")
+async def reject_verification(request: web.Request) -> web.Response:
+    admin = await require_admin(request)
+    body = await parse_body_or_query(request, RejectVerificationBody)
+    result = await request.app[VERIFICATION].reject(
+        verification_type=body.verification_type,
+        entity_id=body.entity_id,
+        reason=body.reason,
+        actor=admin_actor(request, admin),
     )
     return _json(result)
 

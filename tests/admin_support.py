@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import socketio
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from documents.audit_log import AdminAuditLog
@@ -109,3 +110,59 @@ class LiveClient:
         if self.sio.connected:
             await self.sio.disconnect()
         await self.sio.shutdown()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+async def upload_document(client: TestClient[Any, Any], user: dict[str, Any], name: str = "id_proof") -> str:
+    form = FormData()
+    form.add_field("document_type", name)
+    form.add_field("document", PDF, filename=f"{name}.pdf", content_type="application/pdf")
+    response = await client.post("/api/verification/upload-document", headers=user["headers"], data=form)
+    assert response.status == 200, await response.text()
+    return str((await response.json())["data"]["file_url"])
+
+
+async def submit_renter_verification(client: TestClient[Any, Any], user: dict[str, Any]) -> None:
+    url = await upload_document(client, user)
+    response = await client.post(
+        "/api/verification/renter/submit",
+        headers=user["headers"],
+        json={
+            "documents": {"id_proof": {"file_url": url}},
+            "employment_details": {
+                "company_name": "Acme",
+                "employment_type": "salaried",
+                "annual_income": 1_200_000,
+            },
+        },
+    )
+    assert response.status == 200, await response.text()
+
+
+async def submit_property_verification(
+    client: TestClient[Any, Any], owner: dict[str, Any], property_id: str
+) -> str:
+    """Pays the verification fee (mock) and submits documents; returns the fee's transaction id."""
+    order = await client.post(
+        "/api/payments/create-order",
+        headers=owner["headers"],
+        json={"type": "property_verification", "metadata": {"property_id": property_id}},
+    )
+    assert order.status == 200, await order.text()
+    body = await order.json()
+    verified = await client.post(
+        "/api/payments/verify",
+        headers=owner["headers"],
+        json={"order_id": body["order_id"], "payment_id": f"mock_pay_{body['transaction_id'][:8]}"},
+    )
+    assert verified.status == 200, await verified.text()
+    url = await upload_document(client, owner, "ownership_proof")
+    submitted = await client.post(
+        "/api/verification/property/submit",
+        headers=owner["headers"],
+        json={"property_id": property_id, "documents": {"ownership_proof": {"file_url": url}}},
+    )
+    assert submitted.status == 200, await submitted.text()
+    return str(body["transaction_id"])
