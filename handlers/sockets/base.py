@@ -87,13 +87,15 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from_connect(environ, auth)
         if token is None:
+            message = "A token is required (auth: {token})"
             raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "not_authenticated", "message": "A token is required (auth: {token})"}
+                message, {"code": "not_authenticated", "message": message}
             )
         try:
             authenticated = await self._auth.authenticate(token)
         except DomainError as error:
-            raise socketio.exceptions.ConnectionRefusedError(error.as_error()) from error
+            # (message, data): clients read a plain err.message and the code in err.data.
+            raise socketio.exceptions.ConnectionRefusedError(error.detail, error.as_error()) from error
         await self.authorize(authenticated.user)
         await self.save_session(
             sid,
