@@ -1,0 +1,131 @@
+"""Helpers for listing tests: a valid create body, creating listings over HTTP, and premium users."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient
+
+from documents.property import Property
+from documents.user import User
+from homer_rt.appkeys import CLOCK
+
+
+def listing_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "Sunny 2BHK near the metro",
+        "description": "Second floor, good light",
+        "property_type": "apartment",
+        "bhk_type": "2BHK",
+        "rent": 25000,
+        "security_deposit": 100000,
+        "maintenance_charges": 2500,
+        "location": {
+            "address": "12, 3rd Cross, Koramangala",
+            "city": "Bengaluru",
+            "state": "Karnataka",
+            "pincode": "560034",
+            "latitude": 12.9352,
+            "longitude": 77.6245,
+            "locality": "Koramangala",
+            "landmarks": ["Forum Mall"],
+        },
+        "details": {
+            "carpet_area": 1050,
+            "furnishing": "semi-furnished",
+            "bathrooms": 2,
+            "amenities": ["lift", "power_backup"],
+            "available_from": "2026-12-01",
+        },
+    }
+    for key, value in overrides.items():
+        if key in ("location", "details") and isinstance(value, dict):
+            body[key] = {**body[key], **value}
+        else:
+            body[key] = value
+    return body
+
+
+async def create_listing(
+    client: TestClient[Any, Any], owner: dict[str, Any], **overrides: Any
+) -> dict[str, Any]:
+    response = await client.post(
+        "/api/properties/create", json=listing_body(**overrides), headers=owner["headers"]
+    )
+    assert response.status == 200, await response.text()
+    data: dict[str, Any] = await response.json()
+    return data["property"]
+
+
+async def set_listing(property_id: str, **values: Any) -> None:
+    """Change stored fields directly (what admin or payment flows would set)."""
+    await Property.get_motor_collection().update_one({"_id": property_id}, {"$set": values})
+
+
+async def make_premium(client: TestClient[Any, Any], user_id: str) -> None:
+    now = client.app[CLOCK].now()
+    await User.get_motor_collection().update_one(
+        {"_id": user_id},
+        {
+            "$set": {
+                "subscription_tier": "premium",
+                "subscription_start": now,
+                "subscription_end": now + timedelta(days=90),
+            }
+        },
+    )
+
+
+def png_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A real, decodable PNG."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 32
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+DOC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 120
+
+
+def docx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def plain_zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "not a word document")
+    return buffer.getvalue()
+
+
+def files_form(*files: tuple[str, bytes], field: str = "files", content_type: str = "image/jpeg") -> FormData:
+    form = FormData()
+    for name, data in files:
+        form.add_field(field, data, filename=name, content_type=content_type)
+    return form
