@@ -14,7 +14,14 @@ from documents.property import Property, PropertyStatus
 from documents.transaction import Transaction
 from documents.user import User
 from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
-from tests.admin_support import LiveClient, assert_no_secrets, audit_entries, make_property, pay_subscription
+from tests.admin_support import (
+    LiveClient,
+    assert_no_secrets,
+    audit_entries,
+    make_property,
+    pay_subscription,
+    submit_renter_verification,
+)
 from tests.conftest import PASSWORD, make_admin, register
 
 
@@ -276,6 +283,7 @@ async def test_delete_user_anonymises_and_unlists_but_keeps_money_and_audit(
     owner = await register(client, user_type="both", full_name="Leaving Owner")
     listing = await make_property(owner["user_id"])
     transaction_id = await pay_subscription(client, owner)
+    await submit_renter_verification(client, owner)
 
     response = await client.delete(f"/api/admin/users/{owner['user_id']}", headers=admin["headers"])
     assert response.status == 200, await response.text()
@@ -288,6 +296,9 @@ async def test_delete_user_anonymises_and_unlists_but_keeps_money_and_audit(
     assert stored.full_name == "Deleted user"
     assert (await Property.get(listing.id)).status == PropertyStatus.DELETED  # type: ignore[union-attr]
     assert await Transaction.get(transaction_id) is not None
+    assert stored.renter_verification_documents is None
+    queue = await (await client.get("/api/admin/verifications/pending", headers=admin["headers"])).json()
+    assert queue["total_pending"] == 0
     assert (await client.get("/api/auth/me", headers=owner["headers"])).status in (401, 403)
     login = await client.post("/api/auth/login", json={"email": owner["email"], "password": PASSWORD})
     assert login.status == 401

@@ -24,7 +24,7 @@ from documents.audit_log import AdminAuditLog
 from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
-from documents.user import SubscriptionTier, User, UserType
+from documents.user import SubscriptionTier, User, UserType, VerificationStatus
 from homer_rt.clock import Clock, as_utc, iso
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from homer_rt.money import paise_to_rupees, rupees_to_paise
@@ -428,18 +428,16 @@ class AdminService:
         await self._auth.revoke_all_sessions(user_id=user_id)
         await self._emitter.disconnect_user(user_id)
 
-    async def deactivate_user(self, *, user_id: str, by_admin_id: str) -> tuple[User, User]:
-        """The one deactivation path (PUT is_active false, report resolution): returns (before, after)."""
+    async def deactivate_user(self, *, user_id: str, by_admin_id: str) -> None:
+        """Deactivation outside PUT /users (a report's resolution): the same flag and the same cut-off."""
         if user_id == by_admin_id:
             raise Conflict("You cannot deactivate your own account", code="cannot_modify_self")
-        before_raw = await User.get_motor_collection().find_one_and_update(
-            {"_id": user_id}, {"$set": {"is_active": False}}, return_document=ReturnDocument.BEFORE
+        result = await User.get_motor_collection().update_one(
+            {"_id": user_id}, {"$set": {"is_active": False}}
         )
-        if before_raw is None:
+        if result.matched_count == 0:
             raise NotFound("User not found", code="user_not_found")
         await self._cut_off(user_id)
-        before = User.model_validate(before_raw)
-        return before, before.model_copy(update={"is_active": False})
 
     async def delete_user(self, *, actor: AdminActor, user_id: str) -> dict[str, Any]:
         async def work() -> Outcome[dict[str, Any]]:
@@ -478,6 +476,16 @@ class AdminService:
             if raw is None:
                 raise Conflict("User changed while being deleted; try again", code="user_changed")
             await self._cut_off(user_id)
+            # Their pending identity checks leave the review queue: the documents are gone with them.
+            withdrawn = 0
+            for status_field in ("renter_verification_status", "owner_verification_status"):
+                cleared = await User.get_motor_collection().update_one(
+                    {"_id": user_id, status_field: VerificationStatus.PENDING.value},
+                    {"$set": {status_field: VerificationStatus.NONE.value}},
+                )
+                withdrawn += cleared.modified_count
+            if withdrawn:
+                await self._feed.publish_counts()
             removed = await Property.get_motor_collection().update_many(
                 {"owner_id": user_id, "status": {"$ne": PropertyStatus.DELETED.value}},
                 {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": now}},
@@ -743,6 +751,8 @@ class AdminService:
                     fields=[{"field": "action", "message": "unknown action"}],
                 ) from exc
             now = self._clock.now()
+            # MongoDB keeps milliseconds; the stored value must equal this one for the release below.
+            now = now.replace(microsecond=now.microsecond // 1000 * 1000)
             resolution = ReportResolution(action=chosen.value, note=note)
             # Claimed atomically: two admins resolving at once cannot both act on the report.
             raw = await ChatReport.get_motor_collection().find_one_and_update(
