@@ -127,5 +127,6 @@ def plain_zip_bytes() -> bytes:
 def files_form(*files: tuple[str, bytes], field: str = "files", content_type: str = "image/jpeg") -> FormData:
     form = FormData()
     for name, data in files:
-        form.add_field(field, data, filename=name, content_type=content_type)
+        # A stream, as a browser sends a file (aiohttp warns about large in-memory bytes payloads).
+        form.add_field(field, io.BytesIO(data), filename=name, content_type=content_type)
     return form
