@@ -22,6 +22,7 @@ from aiohttp import web
 from beanie import Document
 from pymongo.errors import DuplicateKeyError
 
+from documents.chat import Chat, ChatMessage, LastMessage, SenderType
 from documents.property import (
     Analytics,
     BHKType,
@@ -405,8 +406,64 @@ async def seed_properties(ctx: DemoContext) -> None:
         ctx.property_ids.append(listing.id)
 
 
+DEMO_CHAT_LINES = (
+    (SenderType.RENTER, "Hi! Is this flat still available?"),
+    (SenderType.OWNER, "Yes, it is. Would you like to see it this weekend?"),
+    (SenderType.RENTER, "Saturday 11am works for me."),
+)
+
+
+async def seed_chats(ctx: DemoContext) -> None:
+    """One conversation (renter2 and the first listing's owner) under fixed ids, so two processes seeded
+    separately hold the same chat; its last line is unread by the owner."""
+    if not ctx.property_ids:
+        return
+    listing = await Property.get(ctx.property_ids[0])
+    if listing is None:
+        return
+    renter_id = DEMO_RENTERS[1].user_id
+    chat_id = demo_id("chat:0")
+    messages = [
+        ChatMessage(
+            id=demo_id(f"chat:0:message:{seq}"),
+            chat_id=chat_id,
+            seq=seq,
+            sender_id=renter_id if role is SenderType.RENTER else listing.owner_id,
+            sender_type=role,
+            message=text,
+            timestamp=DEMO_EPOCH + timedelta(days=1, minutes=seq),
+            is_read=seq < len(DEMO_CHAT_LINES),
+            client_msg_id=demo_id(f"chat:0:client:{seq}"),
+        )
+        for seq, (role, text) in enumerate(DEMO_CHAT_LINES, start=1)
+    ]
+    last = messages[-1]
+    chat = Chat(
+        id=chat_id,
+        property_id=listing.id,
+        renter_id=renter_id,
+        owner_id=listing.owner_id,
+        participants=[renter_id, listing.owner_id],
+        created_at=messages[0].timestamp,
+        last_message_at=last.timestamp,
+        last_seq=last.seq,
+        last_message=LastMessage(
+            message_id=last.id,
+            seq=last.seq,
+            sender_id=last.sender_id,
+            sender_type=last.sender_type,
+            message=last.message,
+            timestamp=last.timestamp,
+        ),
+        unread_owner=1,
+    )
+    ctx.summary.count("chats", await _insert_once(chat))
+    for message in messages:
+        await _insert_once(message)
+
+
 # Run in order. A later feature appends its step (it gets the same context, after users and listings).
-SEED_STEPS: list[SeedStep] = [seed_users, seed_properties]
+SEED_STEPS: list[SeedStep] = [seed_users, seed_properties, seed_chats]
 
 
 async def seed_demo(

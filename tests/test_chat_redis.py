@@ -1,0 +1,241 @@
+"""Two real server processes sharing rooms through Redis: a client on one process chats live with a
+client on the other.
+
+Each process has its own embedded store, seeded from the same deterministic demo data (``serve --demo``:
+fixed user, listing and chat ids), so the same chat exists in both and a message stored by one process is
+pushed through Redis to the other's client. Skipped when no Redis answers, unless HOMER_REQUIRE_REDIS=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from homer_rt.demo import DEMO_OWNERS, DEMO_PASSWORD, DEMO_RENTERS, demo_id
+from tests.chat_support import LiveClient, connect
+from tests.conftest import TEST_JWT_SECRET
+
+REDIS_URL = os.environ.get("HOMER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
+REPO = Path(__file__).resolve().parent.parent
+DEMO_LISTINGS = 12
+START_TIMEOUT = 30.0
+
+
+async def _redis_answers() -> bool:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def redis_available() -> None:
+    if await _redis_answers():
+        return
+    reason = f"no Redis answers at {REDIS_URL}"
+    if os.environ.get("HOMER_REQUIRE_REDIS") == "1":
+        pytest.fail(f"{reason}, and HOMER_REQUIRE_REDIS=1 requires the multi-process test to run")
+    pytest.skip(f"{reason} (start one, or set HOMER_TEST_REDIS_URL)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _server(port: int, channel: str, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MONGODB_", "REDIS_", "EMBEDDED_", "RAZORPAY_", "ADMIN_"))
+    }
+    env.update(
+        {
+            "APP_ENV": "test",
+            "JWT_SECRET": TEST_JWT_SECRET,
+            "BCRYPT_ROUNDS": "4",
+            "REDIS_URL": REDIS_URL,
+            "REDIS_CHANNEL": channel,
+            "SOCKETIO_PING_INTERVAL": "1",
+            "SOCKETIO_PING_TIMEOUT": "2",
+            "UPLOAD_DIR": str(workdir / f"uploads-{port}"),
+            "PYTHONPATH": str(REPO),
+        }
+    )
+    log = (workdir / f"server-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "homer_rt",
+            "serve",
+            "--demo",
+            "--properties",
+            str(DEMO_LISTINGS),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+async def _wait_ready(
+    session: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes], log: Path
+) -> None:
+    deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+    while asyncio.get_running_loop().time() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early:\n{_tail(log)}")
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.get(f"{url}/api/health") as response:
+                if response.status == 200:
+                    return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"server at {url} did not start:\n{_tail(log)}")
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:]
+
+
+async def _login(session: aiohttp.ClientSession, url: str, email: str) -> str:
+    async with session.post(
+        f"{url}/api/auth/login", json={"email": email, "password": DEMO_PASSWORD}
+    ) as response:
+        assert response.status == 200, await response.text()
+        token: str = (await response.json())["token"]
+        return token
+
+
+async def _active_listing_of(session: aiohttp.ClientSession, url: str, owner_id: str) -> str:
+    for index in range(len(DEMO_OWNERS), DEMO_LISTINGS, len(DEMO_OWNERS)):
+        async with session.get(f"{url}/api/properties/{demo_id(f'property:{index}')}") as response:
+            listing = await response.json()
+        if response.status == 200 and listing["owner_id"] == owner_id and listing["status"] == "active":
+            return str(listing["property_id"])
+    raise AssertionError("the demo data has no second active listing of the first owner")
+
+
+@contextlib.asynccontextmanager
+async def _clients(*pairs: tuple[str, str]) -> AsyncIterator[list[LiveClient]]:
+    connected: list[LiveClient] = []
+    try:
+        for url, token in pairs:
+            connected.append(await connect(url, token))
+        yield connected
+    finally:
+        for client in connected:
+            await client.sio.disconnect()
+
+
+async def test_two_processes_chat_live_through_redis(redis_available: None, tmp_path: Path) -> None:
+    # Listing i belongs to DEMO_OWNERS[i % len(DEMO_OWNERS)]; the demo chat is about listing 0.
+    owner = DEMO_OWNERS[0]
+    owner_id = owner.user_id
+    renter = DEMO_RENTERS[1]
+    newcomer = DEMO_RENTERS[3]
+    chat_id = demo_id("chat:0")
+
+    channel = f"homer-test-{uuid.uuid4().hex}"
+    port1, port2 = _free_port(), _free_port()
+    url1, url2 = f"http://127.0.0.1:{port1}", f"http://127.0.0.1:{port2}"
+    with _server(port1, channel, tmp_path) as p1, _server(port2, channel, tmp_path) as p2:
+        async with aiohttp.ClientSession() as session:
+            await _wait_ready(session, url1, p1, tmp_path / f"server-{port1}.log")
+            await _wait_ready(session, url2, p2, tmp_path / f"server-{port2}.log")
+            renter_token = await _login(session, url1, renter.email)
+            owner_token = await _login(session, url2, owner.email)
+            newcomer_token = await _login(session, url1, newcomer.email)
+            other_listing = await _active_listing_of(session, url1, owner_id)
+
+            async with _clients((url2, owner_token), (url1, renter_token)) as (owner_live, renter_live):
+                # Presence: the renter came online on process 1; the owner on process 2 hears of it.
+                online = await owner_live.recorder.wait_for(
+                    "presence", lambda e: e["user_id"] == renter.user_id
+                )
+                assert online["online"] is True
+
+                # Both processes hold the demo chat; each side joins on its own process.
+                renter_view = await renter_live.ok("join_chat", {"chat_id": chat_id})
+                owner_view = await owner_live.ok("join_chat", {"chat_id": chat_id})
+                assert renter_view["last_seq"] == owner_view["last_seq"] == 3
+
+                sent = await renter_live.ok(
+                    "send_message",
+                    {"chat_id": chat_id, "message": "Sent on process 1", "client_msg_id": "p1-1"},
+                )
+                got = await owner_live.recorder.wait_for(
+                    "message", lambda e: e["message"]["message"] == "Sent on process 1"
+                )
+                assert got["chat_id"] == chat_id and got["message"]["message_id"] == sent["message_id"]
+
+                await owner_live.ok("typing", {"chat_id": chat_id, "is_typing": True})
+                typing = await renter_live.recorder.wait_for("typing")
+                assert typing == {"chat_id": chat_id, "user_id": owner_id, "is_typing": True}
+
+                await owner_live.ok("send_message", {"chat_id": chat_id, "message": "Replied on process 2"})
+                await renter_live.recorder.wait_for(
+                    "message", lambda e: e["message"]["message"] == "Replied on process 2"
+                )
+
+                # A REST send on process 1 reaches the socket client on process 2 as well.
+                async with session.post(
+                    f"{url1}/api/chats/{chat_id}/messages",
+                    json={"message": "REST on process 1"},
+                    headers={"Authorization": f"Bearer {renter_token}"},
+                ) as response:
+                    assert response.status == 200
+                await owner_live.recorder.wait_for(
+                    "message", lambda e: e["message"]["message"] == "REST on process 1"
+                )
+
+                # A new enquiry on process 1 tells the owner on process 2 at once.
+                async with session.post(
+                    f"{url1}/api/chats/initiate",
+                    json={"property_id": other_listing, "initial_message": "Hello from a newcomer"},
+                    headers={"Authorization": f"Bearer {newcomer_token}"},
+                ) as response:
+                    assert response.status == 200, await response.text()
+                    new_chat = (await response.json())["chat_id"]
+                created = await owner_live.recorder.wait_for("chat_created")
+                assert created["chat"]["chat_id"] == new_chat
+                assert created["chat"]["messages"][0]["message"] == "Hello from a newcomer"
+
+                # Disconnecting the renter on process 1 shows them offline to the owner on process 2.
+                await renter_live.sio.disconnect()
+                offline = await owner_live.recorder.wait_for(
+                    "presence", lambda e: e["user_id"] == renter.user_id and e["online"] is False
+                )
+                assert offline["last_seen"]
