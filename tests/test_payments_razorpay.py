@@ -98,7 +98,7 @@ async def test_signed_payment_is_verified_and_applied(real_client: TestClient[An
 async def test_bad_signature_is_refused_and_applies_nothing(real_client: TestClient[Any, Any]) -> None:
     renter = await register(real_client)
     order = await _order(real_client, renter["headers"])
-    for signature in ["deadbeef", sign("wrong-secret", f"{order['order_id']}|pay_1"), None]:
+    for signature in ["deadbeef", sign("wrong-secret", f"{order['order_id']}|pay_1"), "é" * 64, None]:
         body: dict[str, Any] = {"order_id": order["order_id"], "payment_id": "pay_1"}
         if signature is not None:
             body["signature"] = signature

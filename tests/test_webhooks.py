@@ -95,7 +95,7 @@ async def test_bad_signatures_are_refused(hook_client: TestClient[Any, Any]) -> 
     renter = await register(hook_client)
     order = await _pending_order(hook_client, renter["headers"])
     body = _captured(order["order_id"])
-    for signature in [None, "", "0" * 64, sign("another-secret", body)]:
+    for signature in [None, "", "0" * 64, "é" * 64, sign("another-secret", body)]:
         response = await _post(hook_client, body, signature)
         assert response.status == 400
         assert "detail" in await response.json()

@@ -53,7 +53,7 @@ def verify_webhook_signature(*, body: bytes, signature: str, secret: str) -> boo
         return False
     try:
         razorpay.Utility(None).verify_webhook_signature(text, signature, secret)
-    except SignatureVerificationError:
+    except (SignatureVerificationError, TypeError):  # TypeError: a non-ASCII signature header
         return False
     return True
 
@@ -122,7 +122,8 @@ class RazorpayGateway:
         def check(client: razorpay.Client) -> bool:
             try:
                 return bool(client.utility.verify_payment_signature(params))
-            except SignatureVerificationError:
+            # hmac.compare_digest raises TypeError for a non-ASCII signature: just another bad signature.
+            except (SignatureVerificationError, TypeError):
                 return False
 
         return await self._call("signature verify", check)
