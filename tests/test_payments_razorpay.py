@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +218,22 @@ async def test_failed_razorpay_refund_is_audited_and_can_be_retried(
     fake.fail_with_status = None
     refunded = await real_client.app[PAYMENTS].refund(transaction_id=transaction.id, actor=actor)
     assert refunded.payment_status.value == "refunded"
+
+
+async def test_ten_concurrent_signed_verifies_apply_once(real_client: TestClient[Any, Any]) -> None:
+    renter = await register(real_client)
+    order = await _order(real_client, renter["headers"])
+    body = {
+        "order_id": order["order_id"],
+        "payment_id": "pay_c1",
+        "signature": sign(KEY_SECRET, f"{order['order_id']}|pay_c1"),
+    }
+    responses = await asyncio.gather(
+        *(real_client.post("/api/payments/verify", json=body, headers=renter["headers"]) for _ in range(10))
+    )
+    assert all(r.status == 200 for r in responses)
+    ids = {(await r.json())["transaction_id"] for r in responses}
+    assert len(ids) == 1
+    user = await User.get(renter["user"]["user_id"])
+    assert user is not None and user.subscription_end is not None and user.subscription_start is not None
+    assert user.subscription_end - user.subscription_start <= timedelta(days=90)

@@ -15,6 +15,7 @@ from documents.user import User
 from homer_rt.appkeys import VERIFICATION
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.verification import parse_verification_id
+from tests.chat_support import base_url, live
 from tests.conftest import make_admin, register
 from tests.payment_helpers import make_property, pay_mock
 
@@ -422,3 +423,27 @@ async def test_concurrent_decisions_decide_once(client: TestClient[Any, Any]) ->
         {"user_id": user_id, "type": {"$in": ["verification_approved", "verification_rejected"]}}
     ).count()
     assert decided == 1
+
+
+async def test_owner_gets_payment_and_decision_notifications_live(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    admin = await make_admin(client)
+    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    async with live(base_url(client), owner["token"], namespace="/notifications") as conn:
+        await pay_mock(
+            client, owner["headers"], type="property_verification", metadata={"property_id": property_id}
+        )
+        paid = await conn.recorder.wait_for("notification", lambda n: n["type"] == "payment_success")
+        assert paid["title"] == "Verification fee paid"
+        url = (await upload(client, owner, "ownership_proof"))["data"]["file_url"]
+        body = {"property_id": property_id, "documents": {"ownership_proof": {"file_url": url}}}
+        assert (
+            await client.post("/api/verification/property/submit", json=body, headers=owner["headers"])
+        ).status == 200
+        approved = await client.post(
+            f"/api/verification/admin/approve/property_{property_id}", headers=admin["headers"]
+        )
+        assert approved.status == 200
+        decided = await conn.recorder.wait_for("notification", lambda n: n["type"] == "verification_approved")
+        assert decided["action_url"] == f"/properties/{property_id}"
+        await conn.recorder.wait_for("unread_notifications", lambda e: e["count"] == 2)
