@@ -13,7 +13,7 @@ from aiohttp import BodyPartReader, web
 
 from handlers.common import optional_user
 from homer_rt.appkeys import UPLOADS
-from homer_rt.errors import BadRequest
+from homer_rt.errors import BadRequest, Unauthorized
 from storage.base import LocalTarget
 
 routes = web.RouteTableDef()
@@ -23,7 +23,11 @@ MAX_FILES_PER_REQUEST = 20
 
 @routes.get("/uploads/{area}/{owner}/{name}")
 async def serve_upload(request: web.Request) -> web.StreamResponse:
-    user = await optional_user(request)
+    try:
+        user = await optional_user(request)
+    except Unauthorized:
+        # A stale token must not break public images; private areas still answer 401 for anonymous callers.
+        user = None
     served = await request.app[UPLOADS].open_for(
         user=user,
         area=request.match_info["area"],

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import register
+from homer_rt.clock import AdjustableClock
+from tests.conftest import PASSWORD, register
 from tests.listing_support import create_listing, listing_body, make_premium, set_listing
 
 
@@ -257,7 +259,7 @@ async def test_analytics_are_owner_only(client: TestClient[Any, Any]) -> None:
     }
 
 
-async def test_lifestyle_search_is_premium_only(client: TestClient[Any, Any]) -> None:
+async def test_lifestyle_search_is_premium_only(client: TestClient[Any, Any], clock: AdjustableClock) -> None:
     owner = await register(client, user_type="owner")
     renter = await register(client)
     url = "/api/properties/lifestyle-search"
@@ -306,3 +308,9 @@ async def test_lifestyle_search_is_premium_only(client: TestClient[Any, Any]) ->
     ).json()
     assert data["total_count"] == 0
     assert (await client.get(url, params={"max_aqi": "lots"}, headers=renter["headers"])).status == 422
+
+    # Premium lapses by itself when the subscription ends.
+    clock.advance(timedelta(days=91))
+    login = await client.post("/api/auth/login", json={"email": renter["email"], "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    assert (await client.get(url, headers=headers)).status == 403

@@ -320,6 +320,16 @@ async def test_verification_files_are_private(client: TestClient[Any, Any]) -> N
         assert response.headers["Content-Type"] == "application/pdf"
     response = await client.get(stored.url, headers={"Authorization": "Bearer not-a-token"})
     assert response.status == 401
+    # ...while a stale token never breaks a public image.
+    public = await client.app[UPLOADS].save(
+        area="properties",
+        owner_segment="p1",
+        uploader_id=user_id,
+        part=FakePart(JPEG),
+        kind="image",  # type: ignore[arg-type]
+    )
+    response = await client.get(public.url, headers={"Authorization": "Bearer not-a-token"})
+    assert response.status == 200
     # A missing file in someone else's folder is a 403 too: nothing about it is revealed.
     response = await client.get(f"/uploads/verification/{user_id}/missing.pdf", headers=other["headers"])
     assert response.status == 403
