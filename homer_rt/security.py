@@ -85,7 +85,8 @@ class TokenCodec:
                 token,
                 self._secret,
                 algorithms=[self._algorithm],
-                options={"require": ["exp", "sub", "jti"], "verify_exp": False},
+                # Time claims are checked below against the injected clock, not pyjwt's wall clock.
+                options={"require": ["exp", "sub", "jti"], "verify_exp": False, "verify_iat": False},
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized("Invalid authentication credentials", code="invalid_token") from exc

@@ -231,3 +231,13 @@ async def test_inactive_user_gets_403(client: TestClient[Any, Any]) -> None:
     login = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
     assert login.status == 403
     assert (await login.json())["detail"] == "User account is inactive"
+
+
+async def test_tokens_follow_the_server_clock(client: TestClient[Any, Any], clock: AdjustableClock) -> None:
+    # A login after the clock moved forward must work: token times are judged by the server's clock.
+    user = await register(client)
+    clock.advance(timedelta(days=40))
+    login = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
+    assert login.status == 200
+    headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
+    assert (await client.get("/api/auth/me", headers=headers)).status == 200
