@@ -54,8 +54,21 @@ async def upload_photo(request: web.Request) -> web.Response:
                 area="profiles", owner_segment=user.id, uploader_id=user.id, part=part, kind="image"
             )
             updated = await request.app[USERS].set_profile_photo(user_id=user.id, url=stored.url)
+            await _discard_previous_photo(request, user.id, user.profile_photo_url, stored.url)
             return web.json_response(updated.private_view(now(request)))
     raise BadRequest("Send the image in a multipart field named photo", code="no_files")
+
+
+async def _discard_previous_photo(
+    request: web.Request, user_id: str, previous: str | None, current: str
+) -> None:
+    """The replaced photo's file goes too, if this user uploaded it (never someone else's file)."""
+    if not previous or previous == current:
+        return
+    uploads = request.app[UPLOADS]
+    old = await uploads.find_owned(url=previous, uploader_id=user_id)
+    if old is not None and old.area == "profiles":
+        await uploads.discard(old)
 
 
 @routes.get("/api/users/{user_id}")

@@ -372,6 +372,14 @@ async def test_profile_photo(client: TestClient[Any, Any]) -> None:
     me = await (await client.get("/api/users/me", headers=user["headers"])).json()
     assert me["profile_photo_url"] == url
 
+    # A new photo replaces the old one, whose file is removed.
+    response = await client.post(
+        "/api/users/me/photo", data=files_form(("new.jpg", JPEG), field="photo"), headers=user["headers"]
+    )
+    new_url = (await response.json())["profile_photo_url"]
+    assert new_url != url and (await client.get(new_url)).status == 200
+    assert (await client.get(url)).status == 404
+
     response = await client.post(
         "/api/users/me/photo", data=files_form(("cv.pdf", PDF), field="photo"), headers=user["headers"]
     )
