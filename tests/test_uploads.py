@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from documents.stored_file import StoredFile
 from homer_rt.appkeys import UPLOADS
 from homer_rt.errors import PayloadTooLarge, UnsupportedMediaType
+from homer_rt.services.properties import MAX_IMAGES_PER_LISTING
 from homer_rt.services.uploads import READ_CHUNK_BYTES
 from homer_rt.settings import Settings
 from tests.conftest import make_admin, make_settings, register
@@ -29,6 +30,7 @@ from tests.listing_support import (
     files_form,
     plain_zip_bytes,
     png_bytes,
+    set_listing,
 )
 
 CAP = 64 * 1024
@@ -471,3 +473,21 @@ async def test_paths_that_leave_their_folder_are_refused(
         status, data = await raw_get(client, path)
         assert status in (400, 404), (path, status)
         assert b"TOP-SECRET" not in data, path
+
+
+async def test_a_listing_keeps_at_most_thirty_images(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    owner, pid = await owner_with_listing(client)
+    existing = [f"/uploads/properties/{pid}/old{i}.jpg" for i in range(MAX_IMAGES_PER_LISTING - 1)]
+    await set_listing(pid, images=existing)
+    url = f"/api/properties/{pid}/upload-images"
+    response = await client.post(
+        url, data=files_form(("a.jpg", JPEG), ("b.jpg", JPEG)), headers=owner["headers"]
+    )
+    assert response.status == 409
+    assert stored_files(settings.upload_dir) == []  # the batch's files are removed again
+    response = await client.post(url, data=files_form(("a.jpg", JPEG)), headers=owner["headers"])
+    assert response.status == 200
+    listing = await (await client.get(f"/api/properties/{pid}")).json()
+    assert len(listing["images"]) == MAX_IMAGES_PER_LISTING
