@@ -491,3 +491,24 @@ async def test_a_listing_keeps_at_most_thirty_images(
     assert response.status == 200
     listing = await (await client.get(f"/api/properties/{pid}")).json()
     assert len(listing["images"]) == MAX_IMAGES_PER_LISTING
+
+
+async def test_malformed_and_truncated_multipart_is_400(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    owner, pid = await owner_with_listing(client)
+    url = f"/api/properties/{pid}/upload-images"
+    truncated = (
+        b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="a.jpg"\r\n\r\n' + JPEG[:40]
+    )  # the closing boundary never comes
+    for content_type, body in (
+        ("multipart/form-data", b"no boundary"),
+        ("multipart/form-data; boundary=xyz", b"not a multipart body"),
+        ("multipart/form-data; boundary=xyz", truncated),
+    ):
+        response = await client.post(
+            url, data=body, headers={**owner["headers"], "Content-Type": content_type}
+        )
+        assert response.status == 400, (content_type, body[:20])
+        assert (await response.json())["error"]["code"] == "malformed_multipart"
+    assert stored_files(settings.upload_dir) == []

@@ -91,6 +91,13 @@ def storage_from_settings(settings: Settings) -> FileStorage:
     return LocalStorage(root=settings.upload_dir)
 
 
+async def _read_chunk(part: aiohttp.BodyPartReader) -> bytes:
+    try:
+        return await part.read_chunk(READ_CHUNK_BYTES)
+    except ValueError as exc:  # aiohttp's word for a body that ends before its closing boundary
+        raise BadRequest("Malformed or truncated multipart body", code="malformed_multipart") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class ServedFile:
     file: StoredFile
@@ -137,7 +144,7 @@ class UploadService:
 
         head = bytearray()
         while len(head) < SNIFF_BYTES:
-            chunk = await part.read_chunk(READ_CHUNK_BYTES)
+            chunk = await _read_chunk(part)
             if not chunk:
                 break
             head += chunk
@@ -196,7 +203,7 @@ class UploadService:
         total = len(head)
         yield head
         while True:
-            chunk = await part.read_chunk(READ_CHUNK_BYTES)
+            chunk = await _read_chunk(part)
             if not chunk:
                 return
             total += len(chunk)
