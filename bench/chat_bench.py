@@ -57,6 +57,11 @@ TEXT = "Hi! Is the 2BHK near Koramangala still available from May? Could I visit
 UNLIMITED = str(10**9)
 
 
+# --mongodb-url: measure Homer on MongoDB (its production store) instead of the embedded one. Each Homer
+# process gets its own database, dropped when the process stops.
+STORE: dict[str, str | None] = {"mongodb_url": None}
+
+
 class HarnessError(Exception):
     """The benchmark could not measure (a server did not start, setup failed): exit non-zero."""
 
@@ -87,6 +92,10 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{kind}-{self.port}.log"
         env = {k: v for k, v in os.environ.items() if k not in {"MONGODB_URL", "REDIS_URL"}}
+        self.database: str | None = None
+        if kind == "homer" and STORE["mongodb_url"]:
+            self.database = f"homer_bench_{_run_tag}_{self.port}"
+            env.update(MONGODB_URL=str(STORE["mongodb_url"]), MONGODB_DB=self.database)
         if kind == "homer":
             argv = [
                 sys.executable,
@@ -99,7 +108,7 @@ class Server:
                 str(self.port),
             ]
             env.update(
-                PYTHONPATH=str(ROOT),
+                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                 APP_ENV="development",
                 BCRYPT_ROUNDS=str(bcrypt_rounds),
                 UPLOAD_DIR=str(workdir / "uploads"),
@@ -166,6 +175,16 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self._log.close()
+        if self.database:
+            from pymongo import MongoClient
+
+            client: MongoClient[dict[str, Any]] = MongoClient(STORE["mongodb_url"])
+            try:
+                await asyncio.to_thread(client.drop_database, self.database)
+            except Exception as error:  # cleanup must not hide why the run failed
+                log(f"could not drop {self.database}: {error}")
+            finally:
+                client.close()
 
 
 @contextlib.asynccontextmanager
@@ -884,6 +903,9 @@ async def bench(args: argparse.Namespace) -> int:
     kinds = args.servers.split(",")
     print(f"machine: {machine()}")
     print(f"plan: {plan}")
+    print(
+        f"Homer's store: {'MongoDB at ' + args.mongodb_url if args.mongodb_url else 'embedded (mongomock)'}"
+    )
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     needed = plan.idle_clients * 2 + 1000
     if soft < needed:
@@ -1008,12 +1030,16 @@ def main() -> int:
     )
     parser.add_argument("--window", type=int, default=0, help="unacked sends per sender in saturation")
     parser.add_argument("--pairs", type=int, default=0, help="renter/owner pairs chatting")
+    parser.add_argument(
+        "--mongodb-url", default=None, help="run Homer on this MongoDB (a fresh database per server process)"
+    )
     parser.add_argument("--servers", default="homer,relay", help=argparse.SUPPRESS)
     parser.add_argument(
         "--rate", type=float, default=None, help="Homer's max msg/s when saturation is skipped"
     )
     args = parser.parse_args()
     pin(LOADGEN_CORE)
+    STORE["mongodb_url"] = args.mongodb_url
     try:
         return asyncio.run(bench(args))
     except HarnessError as error:
