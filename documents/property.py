@@ -129,6 +129,8 @@ class Property(Document):
     analytics: Analytics = Field(default_factory=Analytics)
 
     status: PropertyStatus = PropertyStatus.ACTIVE
+    # Set when an admin takes the listing out of search; the owner cannot put it back until an admin does.
+    held_by_admin: bool = False
     created_at: datetime
     updated_at: datetime | None = None
 
@@ -178,6 +180,7 @@ class Property(Document):
             "lifestyle_data": self.lifestyle_data.model_dump(mode="json") if self.lifestyle_data else None,
             "analytics": self.analytics.model_dump(mode="json"),
             "status": self.status.value,
+            "held_by_admin": self.held_by_admin,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }

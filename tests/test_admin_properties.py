@@ -137,3 +137,33 @@ async def test_force_verify_marks_verified_notifies_owner_and_audits(client: Tes
     assert entries[1].ip_address == "127.0.0.1"
     for entry in entries:
         assert_no_secrets(entry.model_dump())
+
+
+async def test_a_listing_taken_down_by_an_admin_stays_down_until_an_admin_relists_it(
+    client: TestClient[Any, Any],
+) -> None:
+    admin = await make_admin(client)
+    owner = await register(client, user_type="owner")
+    prop = await make_property(owner["user_id"], city="Pune")
+    listing_url, admin_url = f"/api/properties/{prop.id}", f"/api/admin/properties/{prop.id}"
+
+    taken_down = await client.put(admin_url, headers=admin["headers"], json={"status": "inactive"})
+    assert taken_down.status == 200, await taken_down.text()
+
+    relist = await client.put(listing_url, headers=owner["headers"], json={"status": "active"})
+    assert relist.status == 403
+    assert "taken down by an admin" in (await relist.json())["detail"]
+    search = await (await client.get("/api/properties/search", params={"city": "Pune"})).json()
+    assert prop.id not in [p["property_id"] for p in search["properties"]]
+    # Other edits still work while the listing is held.
+    assert (
+        await client.put(listing_url, headers=owner["headers"], json={"title": "Fixed title"})
+    ).status == 200
+
+    assert (await client.put(admin_url, headers=admin["headers"], json={"status": "active"})).status == 200
+    assert (
+        await client.put(listing_url, headers=owner["headers"], json={"status": "inactive"})
+    ).status == 200
+    assert (await client.put(listing_url, headers=owner["headers"], json={"status": "active"})).status == 200
+    search = await (await client.get("/api/properties/search", params={"city": "Pune"})).json()
+    assert prop.id in [p["property_id"] for p in search["properties"]]

@@ -556,6 +556,8 @@ class AdminService:
                     )
                 else:
                     values[name] = value.value if hasattr(value, "value") else value
+            if "status" in values:
+                values["held_by_admin"] = values["status"] != PropertyStatus.ACTIVE.value
             before_raw = await Property.get_motor_collection().find_one_and_update(
                 {"_id": property_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
             )

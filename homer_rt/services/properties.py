@@ -406,14 +406,26 @@ class PropertyService:
             raise Forbidden("Not authorized: you do not own this property", code="not_property_owner")
         return listing
 
-    async def _update_owned(self, *, property_id: str, user: User, update: dict[str, Any]) -> Property:
+    async def _update_owned(
+        self, *, property_id: str, user: User, update: dict[str, Any], reactivating: bool = False
+    ) -> Property:
+        match: dict[str, Any] = {
+            "_id": property_id,
+            "owner_id": user.id,
+            "status": {"$ne": PropertyStatus.DELETED.value},
+        }
+        if reactivating:
+            match["held_by_admin"] = {"$ne": True}
         raw = await self._collection().find_one_and_update(
-            {"_id": property_id, "owner_id": user.id, "status": {"$ne": PropertyStatus.DELETED.value}},
-            update,
-            return_document=ReturnDocument.AFTER,
+            match, update, return_document=ReturnDocument.AFTER
         )
         if raw is None:
-            await self._owned(property_id=property_id, user=user)  # raises the right 404 / 403
+            listing = await self._owned(property_id=property_id, user=user)  # raises the right 404 / 403
+            if reactivating and listing.held_by_admin:
+                raise Forbidden(
+                    "This listing was taken down by an admin; contact support to relist it",
+                    code="listing_held_by_admin",
+                )
             raise NotFound("Property not found", code="property_not_found")
         return _load(raw)
 
@@ -446,7 +458,12 @@ class PropertyService:
             lifestyle = await self._lifestyle.lifestyle_for(location=location, now=now)
             values["lifestyle_data"] = lifestyle.model_dump()
         values["updated_at"] = now
-        return await self._update_owned(property_id=property_id, user=user, update={"$set": values})
+        return await self._update_owned(
+            property_id=property_id,
+            user=user,
+            update={"$set": values},
+            reactivating=values.get("status") == PropertyStatus.ACTIVE.value,
+        )
 
     async def delete(self, *, property_id: str, user: User) -> None:
         await self._update_owned(
