@@ -86,11 +86,18 @@ class Server:
     def __init__(
         self, kind: str, workdir: Path, *, bcrypt_rounds: int = 4, deflate: bool | None = None
     ) -> None:
-        """``deflate=None`` keeps each server's own default: Homer declines, the relay (library) accepts."""
+        """``deflate=None`` keeps each server's own default: Homer declines, the relay (library) accepts.
+
+        ``kind`` is ``homer`` or ``relay``, optionally with a variant: ``:deflate`` / ``:nodeflate`` force
+        permessage-deflate on / off (to show what the compression decision alone is worth)."""
+        self.name = kind
+        kind, _, variant = kind.partition(":")
+        if variant:
+            deflate = {"deflate": True, "nodeflate": False}[variant]
         self.kind = kind
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"{kind}-{self.port}.log"
+        self.log_path = workdir / f"{kind}-{variant or 'default'}-{self.port}.log"
         env = {k: v for k, v in os.environ.items() if k not in {"MONGODB_URL", "REDIS_URL"}}
         self.database: str | None = None
         if kind == "homer" and STORE["mongodb_url"]:
@@ -523,7 +530,7 @@ async def with_fleet(
 
 async def memory_per_client(http: aiohttp.ClientSession, workdir: Path, kind: str, clients: int) -> Sample:
     async with running(kind, workdir) as server:
-        if kind == "homer":
+        if server.kind == "homer":
             tokens = [
                 p.token
                 for p, _ in await bounded(8, (register(http, server.base, "renter") for _ in range(50)))
@@ -598,6 +605,7 @@ class Row:
     meets: Callable[[float], bool]
     lower_ratio_is_better: bool = False
     ratio_override: float | None = None
+    informational: bool = False
     notes: list[str] = field(default_factory=list)
 
     def ratio(self) -> float | None:
@@ -645,7 +653,7 @@ def print_table(rows: list[Row]) -> None:
                 f"{row.baseline_name}: {spread(row.baseline)}" if row.baseline else row.baseline_name,
                 f"{ratio:.2f}" if ratio is not None else "-",
                 row.target,
-                "yes" if row.meets(value) else "NO",
+                "-" if row.informational else "yes" if row.meets(value) else "NO",
                 f"{lost}/{dup}/{err}",
             )
         )
@@ -698,6 +706,7 @@ class Plan:
     storm_pairs: int
 
 
+EMBEDDED_HISTORY = 1000
 FULL = Plan(3, 10, 8, 5.0, 8.0, 2000, 10, 10_000, 40, 8.0, 20.0, 0.25, 4)
 QUICK = Plan(2, 4, 4, 1.5, 2.0, 200, 10, 500, 10, 2.0, 20.0, 0.25, 2)
 
@@ -899,6 +908,13 @@ async def bench(args: argparse.Namespace) -> int:
         plan.window = args.window
     if args.pairs:
         plan.pairs = args.pairs
+    if args.history_messages:
+        plan.history_large = args.history_messages
+    elif not args.mongodb_url and plan.history_large > EMBEDDED_HISTORY:
+        # mongomock has no indexes: every insert scans the collection (unique-index checks), so filling a
+        # 10,000-message chat costs O(n^2), over ten minutes here. The growth already shows at 1,000.
+        plan.history_large = EMBEDDED_HISTORY
+        log(f"embedded store: history case grows the chat to {EMBEDDED_HISTORY} messages, not 10,000")
     cases = set(args.cases.split(","))
     kinds = args.servers.split(",")
     print(f"machine: {machine()}")
@@ -911,6 +927,24 @@ async def bench(args: argparse.Namespace) -> int:
     if soft < needed:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(needed, soft)), hard))
     rows: list[Row] = []
+
+    def variants(case: str, metric: str, results: dict[str, list[Sample]]) -> None:
+        """Rows for ``kind:variant`` servers: reference figures against the relay, not targets."""
+        for kind, samples in results.items():
+            if ":" in kind and samples:
+                rows.append(
+                    Row(
+                        case,
+                        f"{metric} [{kind}]",
+                        samples,
+                        results.get("relay"),
+                        "relay",
+                        "reference",
+                        at_least(0),
+                        informational=True,
+                    )
+                )
+
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=0)
     with tempfile.TemporaryDirectory(prefix="homer-bench-") as scratch:
@@ -947,6 +981,7 @@ async def bench(args: argparse.Namespace) -> int:
                         at_least(0.5),
                     )
                 )
+                variants("saturation", "delivered msg/s", sat)
             if homer_max is None:
                 homer_max = 1000.0
                 log(
@@ -968,6 +1003,7 @@ async def bench(args: argparse.Namespace) -> int:
                         notes=[f"{k} run {i + 1}: {s.note}" for k in kinds for i, s in enumerate(lat[k])],
                     )
                 )
+                variants("latency", f"p99 ms @ {rate:.0f} msg/s", lat)
             if "memory" in cases:
                 mem = await case_memory(http, workdir, plan, kinds)
                 homer_kb = statistics.median(s.value for s in mem.get("homer") or mem["relay"])
@@ -983,6 +1019,7 @@ async def bench(args: argparse.Namespace) -> int:
                         notes=[f"{k} run {i + 1}: {s.note}" for k in kinds for i, s in enumerate(mem[k])],
                     )
                 )
+                variants("memory", "KB per idle client", mem)
             if "history" in cases:
                 his = await case_history(http, workdir, plan)
                 for what in ("open", "unread"):
@@ -1031,9 +1068,16 @@ def main() -> int:
     parser.add_argument("--window", type=int, default=0, help="unacked sends per sender in saturation")
     parser.add_argument("--pairs", type=int, default=0, help="renter/owner pairs chatting")
     parser.add_argument(
+        "--history-messages", type=int, default=0, help="messages in the large chat of the history case"
+    )
+    parser.add_argument(
         "--mongodb-url", default=None, help="run Homer on this MongoDB (a fresh database per server process)"
     )
-    parser.add_argument("--servers", default="homer,relay", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--servers",
+        default="homer,relay",
+        help="servers to compare; homer and relay, plus reference variants homer:deflate, relay:nodeflate",
+    )
     parser.add_argument(
         "--rate", type=float, default=None, help="Homer's max msg/s when saturation is skipped"
     )
