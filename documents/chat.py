@@ -36,8 +36,13 @@ class SenderType(StrEnum):
     OWNER = "owner"
 
 
-class LastMessage(BaseModel):
-    """A copy of the newest message, set in the same update that reserves its seq."""
+# The newest messages kept on the chat itself: opening a chat, its list row and a reconnect's sync read
+# them from the one chat document instead of querying the messages collection.
+RECENT_MESSAGES = 50
+
+
+class RecentMessage(BaseModel):
+    """A message as the chat document keeps it in ``recent``; read state comes from the chat's read marks."""
 
     message_id: str
     seq: int
@@ -46,6 +51,22 @@ class LastMessage(BaseModel):
     message: str
     timestamp: datetime
     attachments: list[str] = Field(default_factory=list)
+    client_msg_id: str | None = None
+
+    def api_view(self, *, chat_id: str, is_read: bool) -> dict[str, Any]:
+        """The spec's message shape plus ``seq`` (and the client's id, so a sender can match its ack)."""
+        return {
+            "message_id": self.message_id,
+            "seq": self.seq,
+            "chat_id": chat_id,
+            "sender_id": self.sender_id,
+            "sender_type": self.sender_type.value,
+            "message": self.message,
+            "timestamp": iso(self.timestamp),
+            "is_read": is_read,
+            "attachments": list(self.attachments),
+            "client_msg_id": self.client_msg_id,
+        }
 
 
 class Chat(Document):
@@ -61,10 +82,18 @@ class Chat(Document):
     status: ChatStatus = ChatStatus.ACTIVE
 
     last_seq: int = 0
-    last_message: LastMessage | None = None
-    # Messages from the other side not yet read by this participant.
-    unread_renter: int = 0
-    unread_owner: int = 0
+    # The newest RECENT_MESSAGES messages, ascending by seq ($push with $sort and $slice keeps them so).
+    recent: list[RecentMessage] = Field(default_factory=list)
+    # Unread state is counters, never a scan of messages. Each side's sent count grows in the update that
+    # reserves a message's seq. A read always covers a prefix of the chat (opening reads everything, mark_read
+    # reads up to a seq), so each participant keeps the seq read up to and how many of the other side's
+    # messages that prefix holds; both only grow ($max). Unread = other side's sent - read_sent.
+    sent_renter: int = 0
+    sent_owner: int = 0
+    read_seq_renter: int = 0
+    read_seq_owner: int = 0
+    read_sent_renter: int = 0
+    read_sent_owner: int = 0
 
     blocked_by: str | None = None
     blocked_at: datetime | None = None
@@ -84,6 +113,10 @@ class Chat(Document):
     def chat_id(self) -> str:
         return self.id
 
+    @property
+    def last_message(self) -> RecentMessage | None:
+        return self.recent[-1] if self.recent else None
+
     def is_participant(self, user_id: str) -> bool:
         return user_id in (self.renter_id, self.owner_id)
 
@@ -93,25 +126,37 @@ class Chat(Document):
     def role_of(self, user_id: str) -> SenderType:
         return SenderType.RENTER if user_id == self.renter_id else SenderType.OWNER
 
+    def sent_by(self, user_id: str) -> int:
+        return self.sent_renter if user_id == self.renter_id else self.sent_owner
+
+    def read_seq_of(self, user_id: str) -> int:
+        return self.read_seq_renter if user_id == self.renter_id else self.read_seq_owner
+
+    def read_sent_of(self, user_id: str) -> int:
+        return self.read_sent_renter if user_id == self.renter_id else self.read_sent_owner
+
     def unread_for(self, user_id: str) -> int:
-        count = self.unread_renter if user_id == self.renter_id else self.unread_owner
-        return max(0, count)
+        return max(0, self.sent_by(self.other_participant(user_id)) - self.read_sent_of(user_id))
+
+    def message_view(self, message: ChatMessage | RecentMessage) -> dict[str, Any]:
+        """A message with its read state: read once its recipient's read prefix reaches its seq."""
+        recent: RecentMessage = message.as_recent() if isinstance(message, ChatMessage) else message
+        recipient = self.other_participant(recent.sender_id)
+        return recent.api_view(chat_id=self.id, is_read=recent.seq <= self.read_seq_of(recipient))
+
+    def recent_window(self, *, after: int, before: int) -> list[RecentMessage] | None:
+        """Messages with after < seq < before from ``recent`` when it surely holds all of them (it ends at
+        last_seq with no gap and reaches back far enough); None when the collection must answer."""
+        recent = self.recent
+        if not recent or recent[-1].seq != self.last_seq or recent[-1].seq - recent[0].seq != len(recent) - 1:
+            return None
+        if recent[0].seq > after + 1 and recent[0].seq > 1:
+            return None
+        return [m for m in recent if after < m.seq < before]
 
     def last_message_view(self) -> dict[str, Any] | None:
-        if self.last_message is None:
-            return None
         last = self.last_message
-        return {
-            "message_id": last.message_id,
-            "seq": last.seq,
-            "sender_id": last.sender_id,
-            "sender_type": last.sender_type.value,
-            "message": last.message,
-            "timestamp": iso(last.timestamp),
-            # The newest message is read exactly when its recipient has nothing left unread here.
-            "is_read": self.unread_for(self.other_participant(last.sender_id)) == 0,
-            "attachments": list(last.attachments),
-        }
+        return self.message_view(last) if last is not None else None
 
     def api_view(self, *, viewer_id: str) -> dict[str, Any]:
         """The spec's convert_chat_to_dict fields plus what live clients need; no messages."""
@@ -136,8 +181,8 @@ class Chat(Document):
         return {
             **self.api_view(viewer_id=self.renter_id),
             "unread_count": None,
-            "unread_renter": max(0, self.unread_renter),
-            "unread_owner": max(0, self.unread_owner),
+            "unread_renter": self.unread_for(self.renter_id),
+            "unread_owner": self.unread_for(self.owner_id),
         }
 
 
@@ -149,8 +194,6 @@ class ChatMessage(Document):
     sender_type: SenderType
     message: str
     timestamp: datetime
-    is_read: bool = False
-    read_at: datetime | None = None
     attachments: list[str] = Field(default_factory=list)
     # Always set (generated when the client sends none) so the unique index below needs no partial or
     # sparse semantics, which the embedded store does not share with MongoDB.
@@ -161,7 +204,7 @@ class ChatMessage(Document):
         indexes = [
             IndexModel([("chat_id", 1), ("seq", 1)], unique=True),
             IndexModel([("chat_id", 1), ("sender_id", 1), ("client_msg_id", 1)], unique=True),
-            IndexModel([("chat_id", 1), ("is_read", 1), ("sender_id", 1)]),
+            IndexModel([("chat_id", 1), ("sender_id", 1), ("seq", 1)]),
             IndexModel([("chat_id", 1), ("timestamp", 1)]),
         ]
 
@@ -169,21 +212,21 @@ class ChatMessage(Document):
     def message_id(self) -> str:
         return self.id
 
-    def api_view(self) -> dict[str, Any]:
-        """The spec's message shape plus ``seq`` (and the client's id, so a sender can match its ack)."""
-        return {
-            "message_id": self.id,
-            "seq": self.seq,
-            "chat_id": self.chat_id,
-            "sender_id": self.sender_id,
-            "sender_type": self.sender_type.value,
-            "message": self.message,
-            "timestamp": iso(self.timestamp),
-            "is_read": self.is_read,
-            "read_at": iso(self.read_at),
-            "attachments": list(self.attachments),
-            "client_msg_id": self.client_msg_id,
-        }
+    def as_recent(self) -> RecentMessage:
+        return RecentMessage(
+            message_id=self.id,
+            seq=self.seq,
+            sender_id=self.sender_id,
+            sender_type=self.sender_type,
+            message=self.message,
+            timestamp=self.timestamp,
+            attachments=list(self.attachments),
+            client_msg_id=self.client_msg_id,
+        )
+
+    def api_view(self, *, is_read: bool = False) -> dict[str, Any]:
+        """The spec's message shape plus ``seq``; read state belongs to the chat (Chat.message_view)."""
+        return self.as_recent().api_view(chat_id=self.chat_id, is_read=is_read)
 
 
 class ReportStatus(StrEnum):

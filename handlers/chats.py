@@ -96,7 +96,7 @@ async def send_message(request: web.Request) -> web.Response:
         attachments=body.attachments,
         client_msg_id=body.client_msg_id,
     )
-    view = result.message.api_view()
+    view = result.view()
     return web.json_response({"message_id": view["message_id"], "seq": view["seq"], "message": view})
 
 

@@ -22,7 +22,7 @@ from aiohttp import web
 from beanie import Document
 from pymongo.errors import DuplicateKeyError
 
-from documents.chat import Chat, ChatMessage, LastMessage, SenderType
+from documents.chat import Chat, ChatMessage, SenderType
 from documents.property import (
     Analytics,
     BHKType,
@@ -432,7 +432,6 @@ async def seed_chats(ctx: DemoContext) -> None:
             sender_type=role,
             message=text,
             timestamp=DEMO_EPOCH + timedelta(days=1, minutes=seq),
-            is_read=seq < len(DEMO_CHAT_LINES),
             client_msg_id=demo_id(f"chat:0:client:{seq}"),
         )
         for seq, (role, text) in enumerate(DEMO_CHAT_LINES, start=1)
@@ -447,15 +446,14 @@ async def seed_chats(ctx: DemoContext) -> None:
         created_at=messages[0].timestamp,
         last_message_at=last.timestamp,
         last_seq=last.seq,
-        last_message=LastMessage(
-            message_id=last.id,
-            seq=last.seq,
-            sender_id=last.sender_id,
-            sender_type=last.sender_type,
-            message=last.message,
-            timestamp=last.timestamp,
-        ),
-        unread_owner=1,
+        recent=[message.as_recent() for message in messages],
+        sent_renter=2,
+        sent_owner=1,
+        # Both have read up to the second line; the renter's last line is unread by the owner.
+        read_seq_owner=2,
+        read_sent_owner=1,
+        read_seq_renter=2,
+        read_sent_renter=1,
     )
     ctx.summary.count("chats", await _insert_once(chat))
     for message in messages:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
-from documents.chat import Chat, ChatMessage, ChatReport
+from documents.chat import RECENT_MESSAGES, Chat, ChatMessage, ChatReport
 from documents.property import Property
 from documents.user import User
-from homer_rt.appkeys import CLOCK
+from homer_rt.app import create_app
+from homer_rt.appkeys import CHATS, CLOCK
+from homer_rt.clock import AdjustableClock
 from tests.chat_support import make_chat, make_property
-from tests.conftest import register
+from tests.conftest import ClientFactory, make_settings, register
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -353,3 +356,83 @@ async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any
         f"/api/chats/{chat_id}/attachments", data=FormData({"a": "b"}), headers=renter["headers"]
     )
     assert nothing.status == 400
+
+
+async def test_pages_skip_a_gap_in_seqs(client: TestClient[Any, Any]) -> None:
+    # A retry that loses its race leaves an unused seq; pages must still be full and ordered.
+    renter, owner, _, chat_id = await make_chat(client)
+    for seq in (2, 3, 5, 6):
+        await ChatMessage(
+            chat_id=chat_id,
+            seq=seq,
+            sender_id=renter["user"]["user_id"],
+            sender_type="renter",
+            message=f"m{seq}",
+            timestamp=client.app[CLOCK].now(),
+        ).insert()
+    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"last_seq": 6}})
+    latest = await (await client.get(f"/api/chats/{chat_id}?limit=3", headers=owner["headers"])).json()
+    assert [m["seq"] for m in latest["messages"]] == [3, 5, 6]
+    assert latest["has_more"] is True
+
+
+async def test_long_chat_pages_reads_sync_and_old_retries(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Past the window of recent messages the chat keeps on itself, the messages collection answers."""
+    app = create_app(make_settings(tmp_path, chat_send_rate_per_10s=1000), clock=AdjustableClock())
+    client = await aiohttp_client(app)
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    renter_id, owner_id = renter["user"]["user_id"], owner["user"]["user_id"]
+    total = RECENT_MESSAGES + 30
+    for seq in range(2, total + 1):
+        sender = owner_id if seq % 3 == 0 else renter_id
+        await chats.send(chat_id=chat_id, user_id=sender, message=f"m{seq}", client_msg_id=f"c{seq}")
+    chat = await Chat.get(chat_id)
+    assert chat is not None and len(chat.recent) == RECENT_MESSAGES and chat.recent[-1].seq == total
+
+    # A retry of a message older than the window still finds the stored one.
+    again = await chats.send(chat_id=chat_id, user_id=renter_id, message="m2", client_msg_id="c2")
+    assert again.created is False and again.message.seq == 2
+    assert (await Chat.get(chat_id)).last_seq == total  # type: ignore[union-attr]
+
+    renter_sent = sum(1 for seq in range(1, total + 1) if seq % 3 != 0)
+    owner_counts = await (await client.get("/api/chats/unread-count", headers=owner["headers"])).json()
+    assert owner_counts["unread_count"] == renter_sent
+
+    # A partial read before the window counts exactly what is left.
+    read = await client.post(
+        f"/api/chats/{chat_id}/messages", json={"message": "ok"}, headers=owner["headers"]
+    )
+    assert read.status == 200
+    await chats.mark_read(chat_id=chat_id, user_id=owner_id, up_to=10)
+    left = sum(1 for seq in range(11, total + 1) if seq % 3 != 0)
+    owner_counts = await (await client.get("/api/chats/unread-count", headers=owner["headers"])).json()
+    assert owner_counts["unread_count"] == left
+
+    sync = await chats.sync_by_seq(user_id=renter_id, known={chat_id: 5})
+    synced = sync["chats"][chat_id]["messages"]
+    assert [m["seq"] for m in synced] == list(range(6, total + 2))
+    assert [m["is_read"] for m in synced if m["sender_id"] == renter_id][:2] == [True, True]
+    assert all(not m["is_read"] for m in synced if m["sender_id"] == renter_id and m["seq"] > 10)
+
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=renter["headers"])).json()
+    assert [m["seq"] for m in page["messages"]] == list(range(total + 2 - 50, total + 2))
+    assert page["has_more"] is True
+    seen: list[int] = [m["seq"] for m in page["messages"]]
+    before = seen[0]
+    while True:
+        older = await (
+            await client.get(f"/api/chats/{chat_id}?before_seq={before}&limit=50", headers=renter["headers"])
+        ).json()
+        seen = [m["seq"] for m in older["messages"]] + seen
+        if not older["has_more"]:
+            break
+        before = older["messages"][0]["seq"]
+    assert seen == list(range(1, total + 2))
+
+    # Opening as the owner reads everything: the whole history shows read for the renter's messages.
+    opened = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
+    assert opened["unread_count"] == 0
+    assert all(m["is_read"] for m in opened["messages"] if m["sender_id"] == renter_id)

@@ -98,7 +98,7 @@ class ChatNamespace(AuthenticatedNamespace):
             attachments=list(payload.attachments),
             client_msg_id=payload.client_msg_id,
         )
-        return result.message.api_view()
+        return result.view()
 
     @acked
     async def on_typing(self, sid: str, data: Any = None) -> Any:

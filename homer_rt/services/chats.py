@@ -2,12 +2,14 @@
 
 Every state change is one atomic single-document update:
 - a message reserves its ``seq`` with ``$inc last_seq`` on the chat, guarded by the chat being active, and
-  bumps the recipient's unread counter in the same update; the message is then inserted under a unique
-  (chat_id, seq) index, so concurrent sends from both sides never lose or reorder anything;
+  counts itself in its sender's ``sent_*`` in the same update; the message is then inserted under a unique
+  (chat_id, seq) index and pushed into the chat's ``recent`` window (sorted, sliced), so concurrent sends
+  from both sides never lose or reorder anything;
 - a retry carries the same ``client_msg_id`` (unique per chat and sender), so it returns the stored
   message and is delivered once;
-- reading flips the other side's unread messages with one ``update_many`` and takes exactly the number
-  it flipped off the reader's counter, so the counter always equals the unread messages without a scan;
+- a read covers a prefix of the chat: one ``$max`` of the reader's ``read_seq_*`` and ``read_sent_*``.
+  Unread is ``sent by the other side - read_sent``, and a message is read when its seq is within its
+  recipient's prefix, so nothing scans or rewrites messages, however long the chat;
 - a free renter's contact is a guarded ``$inc`` on the user (``contacts_used < limit``), refunded if the
   chat insert loses a race to the unique (property_id, renter_id) index.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,12 +30,13 @@ from pymongo.errors import DuplicateKeyError
 
 from documents.base import new_id
 from documents.chat import (
+    RECENT_MESSAGES,
     Chat,
     ChatInitiator,
     ChatMessage,
     ChatReport,
     ChatStatus,
-    LastMessage,
+    RecentMessage,
     SenderType,
 )
 from documents.property import Property, PropertyStatus
@@ -60,20 +63,24 @@ def _to_ms(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-def _unread_field(role: SenderType) -> str:
-    return "unread_renter" if role is SenderType.RENTER else "unread_owner"
+def _field(prefix: str, role: SenderType) -> str:
+    return f"{prefix}_{role.value}"
 
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
     message: ChatMessage
     created: bool  # False when a retry (same client_msg_id) returned the stored message
+    chat: Chat
+
+    def view(self) -> dict[str, Any]:
+        return self.chat.message_view(self.message)
 
 
 @dataclass(frozen=True, slots=True)
 class ChatPage:
     chat: Chat
-    messages: list[ChatMessage]
+    messages: list[ChatMessage | RecentMessage]
     has_more: bool
 
 
@@ -279,9 +286,9 @@ class ChatService:
         text = self._check_text(message, attachments=attachments)
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
         if client_msg_id is not None:
-            stored = await self._find_by_client_id(chat_id, user_id, client_msg_id)
+            stored = await self._stored_retry(chat, user_id, client_msg_id)
             if stored is not None:
-                return SendResult(stored, created=False)
+                return SendResult(stored, created=False, chat=chat)
         self._check_sendable(chat)
         wait = self._send_limiter.try_acquire(user_id)
         if wait:
@@ -300,6 +307,16 @@ class ChatService:
         if chat.status != ChatStatus.ACTIVE:
             raise Forbidden("This chat is archived; no new messages can be sent", code="chat_archived")
 
+    async def _stored_retry(self, chat: Chat, sender_id: str, client_msg_id: str) -> ChatMessage | None:
+        """The message a retry refers to: a retry is nearly always of a recent message, found on the chat
+        document; the collection is asked only when the chat has older messages than it keeps."""
+        for kept in reversed(chat.recent):
+            if kept.sender_id == sender_id and kept.client_msg_id == client_msg_id:
+                return await ChatMessage.get(kept.message_id)
+        if chat.recent and chat.recent[0].seq == 1:
+            return None
+        return await self._find_by_client_id(chat.id, sender_id, client_msg_id)
+
     async def _find_by_client_id(
         self, chat_id: str, sender_id: str, client_msg_id: str
     ) -> ChatMessage | None:
@@ -317,12 +334,12 @@ class ChatService:
         client_msg_id: str | None,
     ) -> SendResult:
         role = chat.role_of(sender_id)
-        recipient_field = _unread_field(SenderType.OWNER if role is SenderType.RENTER else SenderType.RENTER)
+        sent_field = _field("sent", role)
         now = _to_ms(self._clock.now())
         collection = Chat.get_motor_collection()
         reserved = await collection.find_one_and_update(
             {"_id": chat.id, "status": ChatStatus.ACTIVE.value},
-            {"$inc": {"last_seq": 1, recipient_field: 1}, "$set": {"last_message_at": now}},
+            {"$inc": {"last_seq": 1, sent_field: 1}, "$set": {"last_message_at": now}},
             projection={"last_seq": 1},
             return_document=ReturnDocument.AFTER,
         )
@@ -343,36 +360,35 @@ class ChatService:
         try:
             await message.insert()
         except DuplicateKeyError:
-            # A concurrent retry with the same client_msg_id won: give back its unread bump (this seq
-            # stays unused, a harmless gap) and answer with the stored message.
-            await collection.update_one({"_id": chat.id}, {"$inc": {recipient_field: -1}})
+            # A concurrent retry with the same client_msg_id won: uncount this one (its seq stays unused,
+            # a harmless gap) and answer with the stored message.
+            await collection.update_one({"_id": chat.id}, {"$inc": {sent_field: -1}})
             stored = (
                 await self._find_by_client_id(chat.id, sender_id, client_msg_id) if client_msg_id else None
             )
             if stored is None:
                 raise
-            return SendResult(stored, created=False)
-        last = LastMessage(
-            message_id=message.id,
-            seq=seq,
-            sender_id=sender_id,
-            sender_type=role,
-            message=text,
-            timestamp=now,
-            attachments=attachments,
-        )
-        # Only ever moves forward, so concurrent sends leave the highest seq as the chat's last message.
+            return SendResult(stored, created=False, chat=chat)
+        # Sorted by seq and cut to the newest few, so concurrent sends leave the window in order.
         await collection.update_one(
-            {"_id": chat.id, "$or": [{"last_message": None}, {"last_message.seq": {"$lt": seq}}]},
-            {"$set": {"last_message": last.model_dump()}},
+            {"_id": chat.id},
+            {
+                "$push": {
+                    "recent": {
+                        "$each": [message.as_recent().model_dump()],
+                        "$sort": {"seq": 1},
+                        "$slice": -RECENT_MESSAGES,
+                    }
+                }
+            },
         )
-        return SendResult(message, created=True)
+        return SendResult(message, created=True, chat=chat)
 
     async def _deliver(self, chat: Chat, message: ChatMessage) -> None:
         await self._emitter.to_users(
             [chat.renter_id, chat.owner_id],
             "message",
-            {"chat_id": chat.id, "message": message.api_view()},
+            {"chat_id": chat.id, "message": chat.message_view(message)},
             namespace=CHAT_NAMESPACE,
         )
         await self._push_unread(chat.other_participant(message.sender_id))
@@ -387,58 +403,98 @@ class ChatService:
         if before_seq is None and chat.unread_for(user_id) > 0:
             chat = await self._mark_read(chat=chat, reader_id=user_id, up_to=None)
         size = min(limit or self._page_size, 200)
-        query: dict[str, Any] = {"chat_id": chat.id}
-        if before_seq is not None:
-            query["seq"] = {"$lt": before_seq}
-        newest_first = (
-            await ChatMessage.find(query).sort([("seq", SortDirection.DESCENDING)]).limit(size + 1).to_list()
-        )
+        upper = before_seq if before_seq is not None else chat.last_seq + 1
+        from_recent = chat.recent_window(after=max(0, upper - size - 1), before=upper)
+        if from_recent is not None:
+            # The window is contiguous, and seq 1 (the opening message) always exists.
+            return ChatPage(
+                chat=chat, messages=list(from_recent), has_more=bool(from_recent) and from_recent[0].seq > 1
+            )
+        # Seqs are dense (a gap only where a duplicate retry lost a race), so the page is a seq range: it
+        # touches size + 1 messages whatever the chat's length. With a gap, fall back to sort + limit.
+        lower = max(1, upper - size - 1)
+        newest_first = await self._newest(chat.id, {"$gte": lower, "$lt": upper}, size + 1)
+        if len(newest_first) < size + 1 and lower > 1:
+            newest_first = await self._newest(chat.id, {"$lt": upper}, size + 1)
         has_more = len(newest_first) > size
-        return ChatPage(chat=chat, messages=list(reversed(newest_first[:size])), has_more=has_more)
+        page: list[ChatMessage | RecentMessage] = list(reversed(newest_first[:size]))
+        return ChatPage(chat=chat, messages=page, has_more=has_more)
+
+    async def _newest(self, chat_id: str, seq_range: dict[str, int], limit: int) -> list[ChatMessage]:
+        return (
+            await ChatMessage.find({"chat_id": chat_id, "seq": seq_range})
+            .sort([("seq", SortDirection.DESCENDING)])
+            .limit(limit)
+            .to_list()
+        )
 
     async def mark_read(self, *, chat_id: str, user_id: str, up_to: int | None = None) -> Chat:
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
         return await self._mark_read(chat=chat, reader_id=user_id, up_to=up_to)
 
     async def _mark_read(self, *, chat: Chat, reader_id: str, up_to: int | None) -> Chat:
-        read_at = _to_ms(self._clock.now())
-        limit_seq = chat.last_seq if up_to is None else min(up_to, chat.last_seq)
-        result = await ChatMessage.get_motor_collection().update_many(
-            {
-                "chat_id": chat.id,
-                "sender_id": {"$ne": reader_id},
-                "is_read": False,
-                "seq": {"$lte": limit_seq},
-            },
-            {"$set": {"is_read": True, "read_at": read_at}},
-        )
-        flipped = int(result.modified_count)
-        if flipped == 0:
+        other_id = chat.other_participant(reader_id)
+        if up_to is None or up_to >= chat.last_seq:
+            # last_seq and the other side's sent count come from one read of the chat, so they describe
+            # the same prefix: a message sent after it has a higher seq and stays unread.
+            through, read_sent = chat.last_seq, chat.sent_by(other_id)
+        else:
+            through, read_sent = up_to, await self._sent_through(chat, other_id, up_to)
+        if through <= chat.read_seq_of(reader_id) and read_sent <= chat.read_sent_of(reader_id):
             return chat
+        role = chat.role_of(reader_id)
         updated = await Chat.get_motor_collection().find_one_and_update(
             {"_id": chat.id},
-            {"$inc": {_unread_field(chat.role_of(reader_id)): -flipped}},
+            {"$max": {_field("read_seq", role): through, _field("read_sent", role): read_sent}},
             return_document=ReturnDocument.AFTER,
         )
-        chat = Chat.model_validate(updated) if updated is not None else chat
-        await self._emitter.to_user(
-            chat.other_participant(reader_id),
-            "read",
-            {"chat_id": chat.id, "reader_id": reader_id, "up_to": limit_seq, "read_at": iso(read_at)},
-            namespace=CHAT_NAMESPACE,
-        )
+        if updated is None:
+            raise NotFound("Chat not found", code="chat_not_found")
+        after: Chat = Chat.model_validate(updated)
+        if after.read_seq_of(reader_id) > chat.read_seq_of(reader_id):
+            await self._emitter.to_user(
+                other_id,
+                "read",
+                {
+                    "chat_id": chat.id,
+                    "reader_id": reader_id,
+                    "up_to": after.read_seq_of(reader_id),
+                    "read_at": iso(_to_ms(self._clock.now())),
+                },
+                namespace=CHAT_NAMESPACE,
+            )
         await self._push_unread(reader_id)
-        return chat
+        return after
+
+    async def _sent_through(self, chat: Chat, sender_id: str, seq: int) -> int:
+        """How many of ``sender_id``'s messages have a seq up to ``seq``."""
+        later = chat.recent_window(after=seq, before=chat.last_seq + 1)
+        if later is not None:
+            return chat.sent_by(sender_id) - sum(1 for m in later if m.sender_id == sender_id)
+        return int(
+            await ChatMessage.get_motor_collection().count_documents(
+                {"chat_id": chat.id, "sender_id": sender_id, "seq": {"$lte": seq}}
+            )
+        )
 
     async def unread_summary(self, *, user_id: str) -> dict[str, Any]:
         """``{unread_count, chats: {chat_id: n}}`` from the per-chat counters, never from messages."""
         rows = Chat.get_motor_collection().find(
             {"participants": user_id, "status": ChatStatus.ACTIVE.value},
-            projection={"renter_id": 1, "unread_renter": 1, "unread_owner": 1},
+            projection={
+                "renter_id": 1,
+                "sent_renter": 1,
+                "sent_owner": 1,
+                "read_sent_renter": 1,
+                "read_sent_owner": 1,
+            },
         )
         chats: dict[str, int] = {}
         async for row in rows:
-            count = row.get("unread_renter", 0) if row["renter_id"] == user_id else row.get("unread_owner", 0)
+            if row["renter_id"] == user_id:
+                count = row.get("sent_owner", 0) - row.get("read_sent_renter", 0)
+            else:
+                count = row.get("sent_renter", 0) - row.get("read_sent_owner", 0)
             chats[str(row["_id"])] = max(0, int(count))
         return {"unread_count": sum(chats.values()), "chats": chats}
 
@@ -467,14 +523,14 @@ class ChatService:
         ]
 
     async def chat_summary(
-        self, *, chat: Chat, viewer_id: str, messages: list[ChatMessage] | None = None
+        self, *, chat: Chat, viewer_id: str, messages: Sequence[ChatMessage | RecentMessage] | None = None
     ) -> dict[str, Any]:
         """One chat as the list shows it, or with ``messages`` (a page) when given."""
         prop = await Property.get(chat.property_id)
         other = await User.get(chat.other_participant(viewer_id))
         view = self._summary(chat, viewer_id, prop, other)
         if messages is not None:
-            view["messages"] = [m.api_view() for m in messages]
+            view["messages"] = [chat.message_view(m) for m in messages]
         return view
 
     async def page_view(self, *, page: ChatPage, viewer_id: str) -> dict[str, Any]:
@@ -528,12 +584,16 @@ class ChatService:
         result: dict[str, Any] = {}
         for chat_id, last_seq in known.items():
             chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
-            missed = (
-                await ChatMessage.find({"chat_id": chat.id, "seq": {"$gt": last_seq}})
-                .sort([("seq", SortDirection.ASCENDING)])
-                .limit(MAX_SYNC_MESSAGES + 1)
-                .to_list()
+            missed: Sequence[ChatMessage | RecentMessage] | None = chat.recent_window(
+                after=last_seq, before=chat.last_seq + 1
             )
+            if missed is None:
+                missed = (
+                    await ChatMessage.find({"chat_id": chat.id, "seq": {"$gt": last_seq}})
+                    .sort([("seq", SortDirection.ASCENDING)])
+                    .limit(MAX_SYNC_MESSAGES + 1)
+                    .to_list()
+                )
             result[chat.id] = self._sync_entry(chat, missed)
         return {"chats": result}
 
@@ -556,10 +616,10 @@ class ChatService:
             result[chat_id] = self._sync_entry(chats[chat_id], messages)
         return {"chats": result}
 
-    def _sync_entry(self, chat: Chat, messages: list[ChatMessage]) -> dict[str, Any]:
+    def _sync_entry(self, chat: Chat, messages: Sequence[ChatMessage | RecentMessage]) -> dict[str, Any]:
         page = messages[:MAX_SYNC_MESSAGES]
         return {
-            "messages": [m.api_view() for m in page],
+            "messages": [chat.message_view(m) for m in page],
             "last_seq": chat.last_seq,
             "status": chat.status.value,
             "has_more": len(messages) > MAX_SYNC_MESSAGES,
