@@ -327,6 +327,10 @@ async def test_blocked_chat_refuses_socket_sends_from_both_sides(client: TestCli
         for who in (renter_live, owner_live):
             error = await who.error("send_message", {"chat_id": chat_id, "message": "hello"})
             assert error["code"] == "chat_blocked"
+            typing = await who.error("typing", {"chat_id": chat_id, "is_typing": True})
+            assert typing["code"] == "chat_blocked"
+        # Reading history still works in a blocked chat.
+        assert (await owner_live.ok("join_chat", {"chat_id": chat_id}))["status"] == "blocked"
 
 
 async def test_initiate_tells_the_owner_live(client: TestClient[Any, Any]) -> None:

@@ -1,8 +1,8 @@
 """The /chat namespace: the same ChatService calls as the REST routes, over Socket.IO with acks.
 
 Live messages go to each participant's ``user:<id>`` room, so a client receives every chat of its user
-without joining; ``join_chat`` loads a chat (and marks it read) and remembers it for typing.
-Per-connection state (joined chats, typing throttle) lives in the session.
+without joining; ``join_chat`` opens a chat (its latest page, and marks it read) and puts the connection in
+the room ``chat:<id>`` until ``leave_chat``. Per-connection state (the typing throttle) lives in the session.
 """
 
 from __future__ import annotations
@@ -67,24 +67,17 @@ class ChatNamespace(AuthenticatedNamespace):
         if user_id:
             await self._chats.connection_closed(user_id=str(user_id))
 
-    async def _joined(self, sid: str) -> dict[str, str]:
-        session = await self.get_session(sid)
-        joined: dict[str, str] = session.setdefault("joined", {})
-        return joined
-
     @acked
     async def on_join_chat(self, sid: str, data: Any = None) -> Any:
         payload = parse_payload(JoinChat, data)
         user_id = await self.user_id(sid)
         page = await self._chats.open_chat(chat_id=payload.chat_id, user_id=user_id, limit=payload.limit)
-        (await self._joined(sid))[page.chat.id] = page.chat.other_participant(user_id)
         await self.enter_room(sid, f"chat:{page.chat.id}")
         return await self._chats.page_view(page=page, viewer_id=user_id)
 
     @acked
     async def on_leave_chat(self, sid: str, data: Any = None) -> Any:
         payload = parse_payload(ChatRef, data)
-        (await self._joined(sid)).pop(payload.chat_id, None)
         await self.leave_room(sid, f"chat:{payload.chat_id}")
         return {"chat_id": payload.chat_id}
 
@@ -105,6 +98,7 @@ class ChatNamespace(AuthenticatedNamespace):
         payload = parse_payload(Typing, data)
         user_id = await self.user_id(sid)
         chat = await self._chats.get_for_participant(chat_id=payload.chat_id, user_id=user_id)
+        self._chats.check_sendable(chat)
         session = await self.get_session(sid)
         throttle: dict[str, tuple[bool, float]] = session.setdefault("typing", {})
         now = self._clock.monotonic()

@@ -289,7 +289,7 @@ class ChatService:
             stored = await self._stored_retry(chat, user_id, client_msg_id)
             if stored is not None:
                 return SendResult(stored, created=False, chat=chat)
-        self._check_sendable(chat)
+        self.check_sendable(chat)
         wait = self._send_limiter.try_acquire(user_id)
         if wait:
             raise RateLimited(f"Too many messages; try again in {wait} s", retry_after=wait)
@@ -301,7 +301,7 @@ class ChatService:
             await self._deliver(chat, result.message)
         return result
 
-    def _check_sendable(self, chat: Chat) -> None:
+    def check_sendable(self, chat: Chat) -> None:
         if chat.status == ChatStatus.BLOCKED:
             raise Forbidden("This chat is blocked; no new messages can be sent", code="chat_blocked")
         if chat.status != ChatStatus.ACTIVE:
@@ -344,7 +344,7 @@ class ChatService:
             return_document=ReturnDocument.AFTER,
         )
         if reserved is None:
-            self._check_sendable(await self._reload(chat.id))
+            self.check_sendable(await self._reload(chat.id))
             raise Forbidden("This chat takes no new messages", code="chat_closed")
         seq = int(reserved["last_seq"])
         message = ChatMessage(
