@@ -411,3 +411,21 @@ async def test_attachment_sent_live_must_be_own_upload(client: TestClient[Any, A
             "message", lambda e: e["message"]["attachments"] == [url]
         )
         assert delivered["chat_id"] == chat_id
+
+
+async def test_opening_over_rest_sends_receipt_and_count_live(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    url = base_url(client)
+    async with live(url, renter["token"]) as renter_live, live(url, owner["token"]) as owner_live:
+        await owner_live.recorder.wait_for("unread_count", lambda e: e["unread_count"] == 1)
+        assert (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).status == 200
+        receipt = await renter_live.recorder.wait_for("read")
+        assert receipt["reader_id"] == owner["user"]["user_id"] and receipt["up_to"] == 1
+        await owner_live.recorder.wait_for(
+            "unread_count", lambda e: e == {"unread_count": 0, "chats": {chat_id: 0}}
+        )
+        # Opening again has nothing new to read: no second receipt.
+        assert (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).status == 200
+        await renter_live.ok("send_message", {"chat_id": chat_id, "message": "marker"})
+        await owner_live.recorder.wait_for("message", lambda e: e["message"]["message"] == "marker")
+        assert len(renter_live.recorder.events["read"]) == 1
