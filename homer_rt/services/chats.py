@@ -508,11 +508,16 @@ class ChatService:
     # ---- listing and views ----------------------------------------------------------------------
 
     async def list_chats(self, *, user_id: str) -> list[dict[str, Any]]:
-        chats = (
-            await Chat.find({"participants": user_id, "status": ChatStatus.ACTIVE.value})
-            .sort([("last_message_at", SortDirection.DESCENDING)])
-            .to_list()
+        # A list row needs only the newest of the chat's recent messages. An inclusion projection with
+        # $slice behaves the same on MongoDB and the embedded store (a bare $slice does not).
+        fields: dict[str, Any] = {name: 1 for name in Chat.model_fields if name not in ("id", "recent")}
+        fields["recent"] = {"$slice": -1}
+        rows = (
+            Chat.get_motor_collection()
+            .find({"participants": user_id, "status": ChatStatus.ACTIVE.value}, projection=fields)
+            .sort([("last_message_at", -1)])
         )
+        chats = [Chat.model_validate(row) async for row in rows]
         properties = await self._properties({c.property_id for c in chats})
         users = await self._users({c.other_participant(user_id) for c in chats})
         return [
