@@ -436,3 +436,27 @@ async def test_long_chat_pages_reads_sync_and_old_retries(
     opened = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
     assert opened["unread_count"] == 0
     assert all(m["is_read"] for m in opened["messages"] if m["sender_id"] == renter_id)
+
+
+async def test_sync_since_a_time_inside_and_before_the_recent_window(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    clock = AdjustableClock()
+    app = create_app(make_settings(tmp_path, chat_send_rate_per_10s=1000), clock=clock)
+    client = await aiohttp_client(app)
+    renter, _, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    renter_id = renter["user"]["user_id"]
+    stamps = {}
+    for seq in range(2, RECENT_MESSAGES + 12):
+        clock.advance(timedelta(minutes=1))
+        sent = await chats.send(chat_id=chat_id, user_id=renter_id, message=f"m{seq}")
+        stamps[sent.message.seq] = sent.message.timestamp
+    last = RECENT_MESSAGES + 11
+    for after in (5, 40):  # before the window (the collection answers) and inside it
+        synced = await chats.sync_since(user_id=renter_id, since=stamps[after])
+        assert [m["seq"] for m in synced["chats"][chat_id]["messages"]] == list(range(after + 1, last + 1))
+    naive = stamps[40].replace(tzinfo=None)  # a stamp without an offset is UTC
+    synced = await chats.sync_since(user_id=renter_id, since=naive)
+    assert synced["chats"][chat_id]["messages"][0]["seq"] == 41
+    assert await chats.sync_since(user_id=renter_id, since=stamps[last]) == {"chats": {}}

@@ -21,7 +21,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from beanie import SortDirection
@@ -41,7 +41,7 @@ from documents.chat import (
 )
 from documents.property import Property, PropertyStatus
 from documents.user import User
-from homer_rt.clock import Clock, iso
+from homer_rt.clock import Clock, as_utc, iso
 from homer_rt.errors import BadRequest, Forbidden, NotFound, RateLimited, ValidationFailed
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 CHAT_UPLOAD_AREA = "chat"
 MAX_ATTACHMENTS = 10
 MAX_SYNC_MESSAGES = 500
+STAMP_MARGIN = timedelta(seconds=5)
 
 
 def _to_ms(value: datetime) -> datetime:
@@ -604,21 +605,28 @@ class ChatService:
 
     async def sync_since(self, *, user_id: str, since: datetime) -> dict[str, Any]:
         """Every message in the user's chats stamped after ``since`` (new chats included), grouped by
-        chat, each chat's oldest first."""
-        chats = {c.id: c for c in await Chat.find({"participants": user_id}).to_list()}
+        chat, each chat's oldest first. Only chats active since then are read."""
+        since = as_utc(since)
+        active = await Chat.find({"participants": user_id, "last_message_at": {"$gt": since}}).to_list()
         result: dict[str, Any] = {}
-        if not chats:
-            return {"chats": result}
-        missed = (
-            await ChatMessage.find({"chat_id": {"$in": list(chats)}, "timestamp": {"$gt": since}})
-            .sort([("chat_id", SortDirection.ASCENDING), ("seq", SortDirection.ASCENDING)])
-            .to_list()
-        )
-        grouped: dict[str, list[ChatMessage]] = {}
-        for message in missed:
-            grouped.setdefault(message.chat_id, []).append(message)
-        for chat_id, messages in grouped.items():
-            result[chat_id] = self._sync_entry(chats[chat_id], messages)
+        for chat in active:
+            missed: Sequence[ChatMessage | RecentMessage] | None = None
+            window = chat.recent_window(after=0, before=chat.last_seq + 1) if chat.recent else None
+            # Stamps follow seqs up to the few milliseconds between stamping and reserving; the margin makes
+            # sure nothing older than the window was stamped after ``since``.
+            if window is None and chat.recent and as_utc(chat.recent[0].timestamp) <= since - STAMP_MARGIN:
+                window = chat.recent_window(after=chat.recent[0].seq - 1, before=chat.last_seq + 1)
+            if window is not None:
+                missed = [m for m in window if as_utc(m.timestamp) > since]
+            else:
+                missed = (
+                    await ChatMessage.find({"chat_id": chat.id, "timestamp": {"$gt": since}})
+                    .sort([("seq", SortDirection.ASCENDING)])
+                    .limit(MAX_SYNC_MESSAGES + 1)
+                    .to_list()
+                )
+            if missed:
+                result[chat.id] = self._sync_entry(chat, missed)
         return {"chats": result}
 
     def _sync_entry(self, chat: Chat, messages: Sequence[ChatMessage | RecentMessage]) -> dict[str, Any]:
