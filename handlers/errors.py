@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from homer_rt.errors import DomainError, RateLimited
+from homer_rt.errors import DomainError, RateLimited, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ def error_response(status: int, detail: str, code: str, **extra: object) -> web.
 
 def render_domain_error(error: DomainError) -> web.Response:
     response = error_response(error.status, error.detail, error.code, **error.extra)
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | ServiceUnavailable) and error.retry_after:
         response.headers["Retry-After"] = str(error.retry_after)
     return response
 

@@ -25,6 +25,7 @@ from homer_rt.appkeys import (
     CHATS,
     CLOCK,
     EMITTER,
+    HASHER,
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
@@ -84,7 +85,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     emitter = RealtimeEmitter(sio=sio)
     app[EMITTER] = emitter
 
-    hasher = PasswordHasher(rounds=settings.bcrypt_rounds)
+    hasher = PasswordHasher(
+        rounds=settings.bcrypt_rounds,
+        threads=settings.bcrypt_threads,
+        max_pending=settings.bcrypt_max_pending,
+    )
+    app[HASHER] = hasher
     app[AUTH] = AuthService(
         clock=clock,
         hasher=hasher,
@@ -165,7 +171,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
 
     setup_routes(app)
-    app.cleanup_ctx.extend([_store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
+    app.cleanup_ctx.extend([_hasher_ctx, _store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
     if isinstance(file_storage, S3Storage):
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     app.cleanup_ctx.append(_subscription_reminders_ctx)
@@ -176,6 +182,11 @@ async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[Non
     interval = app[SETTINGS].subscription_reminder_interval_seconds
     spawn(app, app[PAYMENTS].run_reminders(interval_seconds=interval), name="subscription-reminders")
     yield
+
+
+async def _hasher_ctx(app: web.Application) -> AsyncIterator[None]:
+    yield
+    app[HASHER].close()
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:

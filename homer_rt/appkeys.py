@@ -9,6 +9,7 @@ from aiohttp import web
 
 from homer_rt.clock import Clock
 from homer_rt.realtime import RealtimeEmitter
+from homer_rt.security import PasswordHasher
 from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
@@ -26,6 +27,7 @@ from homer_rt.store import Store
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
+HASHER = web.AppKey("password_hasher", PasswordHasher)
 STORE = web.AppKey("store", Store)
 SOCKET_SERVER = web.AppKey("socket_server", socketio.AsyncServer)
 EMITTER = web.AppKey("emitter", RealtimeEmitter)

@@ -33,7 +33,7 @@ from documents.property import (
     VerificationTier,
 )
 from documents.user import SubscriptionTier, User, UserType, VerificationStatus
-from homer_rt.appkeys import CLOCK, SETTINGS
+from homer_rt.appkeys import CLOCK, HASHER
 from homer_rt.clock import Clock
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
@@ -499,10 +499,9 @@ def enable_demo_data(app: web.Application, *, properties: int) -> None:
         raise ValueError(f"--properties must be between 0 and {MAX_DEMO_PROPERTIES}")
 
     async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
-        settings = app[SETTINGS]
         summary = await seed_demo(
             clock=app[CLOCK],
-            hasher=PasswordHasher(rounds=settings.bcrypt_rounds),
+            hasher=app[HASHER],
             properties=properties,
             lifestyle=MockLifestyleProvider(),
         )

@@ -90,6 +90,10 @@ class ServiceUnavailable(DomainError):
     status = 503
     code = "service_unavailable"
 
+    def __init__(self, detail: str, *, code: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(detail, code=code, extra={"retry_after": retry_after} if retry_after else None)
+        self.retry_after = retry_after
+
 
 class UpstreamTimeout(DomainError):
     status = 504

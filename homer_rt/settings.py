@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     jwt_algorithm: Literal["HS256"] = "HS256"
     jwt_expiry_hours: int = Field(default=24, ge=1, le=24 * 30)
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+    bcrypt_threads: int = Field(default=1, ge=1, le=16)
+    bcrypt_max_pending: int = Field(default=32, ge=1)
 
     cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000", "http://localhost:3001"]
 
