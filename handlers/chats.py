@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from handlers.common import current_user, parse_body, parse_body_or_query, parse_query
-from handlers.files import file_parts
+from handlers.files import form_parts
 from homer_rt.appkeys import CHATS, UPLOADS
 from homer_rt.errors import BadRequest
 from homer_rt.services.chats import CHAT_UPLOAD_AREA
@@ -138,7 +138,7 @@ async def upload_attachment(request: web.Request) -> web.Response:
         chat_id=request.match_info["chat_id"], user_id=user.id
     )
     stored = None
-    async for part in file_parts(request, fields=("file",)):
+    async for part in form_parts(request, fields=("file",)):
         if stored is not None:
             raise BadRequest("Send one file per request", code="one_file_only")
         stored = await request.app[UPLOADS].save(

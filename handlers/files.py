@@ -50,12 +50,13 @@ async def serve_upload(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(served.target.url, headers={"Cache-Control": "private, no-store"})
 
 
-async def file_parts(
+async def form_parts(
     request: web.Request, *, fields: Collection[str]
 ) -> AsyncGenerator[BodyPartReader, None]:
-    """The multipart body's file parts named one of ``fields``, read one at a time (never buffered)."""
+    """The multipart body's parts named one of ``fields`` (files or text), read one at a time and never
+    buffered; parts with other names are skipped."""
     if not request.content_type.startswith("multipart/"):
-        raise BadRequest("Send the files as multipart/form-data", code="multipart_required")
+        raise BadRequest("Send the form as multipart/form-data", code="multipart_required")
     try:
         reader = await request.multipart()
     except (ValueError, AssertionError) as exc:

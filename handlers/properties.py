@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.common import current_user, optional_user, parse_body, parse_body_or_query, parse_query
-from handlers.files import file_parts
+from handlers.files import form_parts
 from homer_rt.appkeys import PROPERTIES
 from homer_rt.services.properties import LifestyleQuery, PropertyCreate, PropertyUpdate, SearchQuery
 
@@ -88,7 +88,7 @@ async def delete_property(request: web.Request) -> web.Response:
 @routes.post("/api/properties/{property_id}/upload-images")
 async def upload_images(request: web.Request) -> web.Response:
     user = await current_user(request)
-    async with aclosing(file_parts(request, fields=IMAGE_FIELDS)) as parts:
+    async with aclosing(form_parts(request, fields=IMAGE_FIELDS)) as parts:
         urls = await request.app[PROPERTIES].add_images(
             property_id=request.match_info["property_id"], user=user, parts=parts
         )

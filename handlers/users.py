@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.common import current_user, now, parse_body
-from handlers.files import file_parts
+from handlers.files import form_parts
 from homer_rt.appkeys import UPLOADS, USERS
 from homer_rt.errors import BadRequest
 
@@ -48,7 +48,7 @@ async def update_me(request: web.Request) -> web.Response:
 @routes.post("/api/users/me/photo")
 async def upload_photo(request: web.Request) -> web.Response:
     user = await current_user(request)
-    async with aclosing(file_parts(request, fields=("photo",))) as parts:
+    async with aclosing(form_parts(request, fields=("photo",))) as parts:
         async for part in parts:
             stored = await request.app[UPLOADS].save(
                 area="profiles", owner_segment=user.id, uploader_id=user.id, part=part, kind="image"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from contextlib import aclosing
 from typing import Any, Literal
 
-from aiohttp import BodyPartReader, web
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from documents.stored_file import StoredFile
@@ -17,6 +18,7 @@ from handlers.common import (
     parse_query,
     require_admin,
 )
+from handlers.files import form_parts
 from homer_rt.appkeys import VERIFICATION
 from homer_rt.errors import BadRequest, ValidationFailed
 from homer_rt.services.verification import parse_verification_id
@@ -96,32 +98,19 @@ class RejectBody(BaseModel):
 @routes.post("/api/verification/upload-document")
 async def upload_document(request: web.Request) -> web.Response:
     user = await current_user(request)
-    if not request.content_type.startswith("multipart/"):
-        raise BadRequest("Send the document as multipart/form-data", code="multipart_required")
     service = request.app[VERIFICATION]
-    try:
-        reader = await request.multipart()
-    except (ValueError, AssertionError) as exc:
-        raise BadRequest("Malformed multipart body", code="malformed_multipart") from exc
     stored: StoredFile | None = None
     document_type: str | None = None
     try:
-        while True:
-            try:
-                part = await reader.next()
-            except (ValueError, AssertionError) as exc:
-                raise BadRequest("Malformed multipart body", code="malformed_multipart") from exc
-            if part is None:
-                break
-            if not isinstance(part, BodyPartReader):
-                raise BadRequest("Nested multipart bodies are not supported", code="malformed_multipart")
-            if part.name == "document" and stored is None:
-                # Streamed straight to storage; the form field may come before or after the file.
-                stored = await service.upload_document(user_id=user.id, part=part)
-            elif part.name == "document_type" and document_type is None:
-                document_type = (await part.text())[:100].strip()
-            else:
-                await part.release()
+        async with aclosing(form_parts(request, fields=("document", "document_type"))) as parts:
+            async for part in parts:
+                if part.name == "document" and stored is None:
+                    # Streamed straight to storage; the form field may come before or after the file.
+                    stored = await service.upload_document(user_id=user.id, part=part)
+                elif part.name == "document_type" and document_type is None:
+                    document_type = (await part.text())[:100].strip()
+                else:
+                    await part.release()
         missing = [
             {"field": name, "message": "Field required", "type": "missing"}
             for name, present in (("document", stored is not None), ("document_type", bool(document_type)))
