@@ -25,7 +25,8 @@ class ProfileUpdateBody(BaseModel):
     gender: str | None = Field(default=None, max_length=20)
     date_of_birth: date | None = None
     renter_preferences: dict[str, Any] | None = None
-    profile_visibility: bool | None = None
+    # Not nullable: a stored null would make the account unreadable (every later request a 500).
+    profile_visibility: bool = True
     profile_photo_url: str | None = Field(default=None, max_length=500, pattern=r"^/uploads/profiles/")
 
 
