@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -82,13 +83,63 @@ def _field_errors(error: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def unstorable_values(value: Any, path: str = "") -> list[dict[str, Any]]:
+    """What MongoDB cannot store or query, as field errors: integers beyond 64 bits, NaN and infinities
+    (which pydantic lets through by default), and object keys starting with ``$`` or holding NUL (an
+    operator injection, or a key BSON cannot encode). mongomock accepts them all, the real server fails."""
+    problems: list[dict[str, Any]] = []
+    if isinstance(value, bool):
+        return problems
+    if isinstance(value, int) and abs(value) > _INT64_MAX:
+        problems.append({"field": path or "body", "message": "Number is too large", "type": "int_too_large"})
+    elif isinstance(value, float) and not math.isfinite(value):
+        problems.append(
+            {"field": path or "body", "message": "Number must be finite", "type": "finite_number"}
+        )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and (key.startswith("$") or "\x00" in key):
+                problems.append({"field": name, "message": "Field name not allowed", "type": "bad_key"})
+            else:
+                problems.extend(unstorable_values(item, name))
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            problems.extend(unstorable_values(item, f"{path}.{index}" if path else str(index)))
+    return problems
+
+
+def check_storable(model: BaseModel) -> None:
+    """Refuse (422) a validated model holding a value the store would fail on instead of validation."""
+    fields = unstorable_values(model.model_dump())
+    if fields:
+        names = ", ".join(sorted({f["field"] for f in fields}))
+        raise ValidationFailed(f"Invalid or missing fields: {names}", fields=fields)
+
+
 def validate(model: type[ModelT], data: Any) -> ModelT:
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as error:
         fields = _field_errors(error)
         names = ", ".join(sorted({f["field"] for f in fields}))
         raise ValidationFailed(f"Invalid or missing fields: {names}", fields=fields) from error
+    check_storable(result)
+    return result
+
+
+def _not_json_number(text: str) -> float:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses to inf
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 async def json_body(request: web.Request) -> Any:
@@ -99,8 +150,8 @@ async def json_body(request: web.Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(raw, parse_constant=_not_json_number, parse_float=_finite_float)
+    except ValueError as exc:  # also JSONDecodeError and UnicodeDecodeError
         raise BadRequest("Request body is not valid JSON", code="malformed_json") from exc
 
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import socketio
 from pydantic import BaseModel, ValidationError
 
+from handlers.common import check_storable
 from homer_rt.errors import DomainError, ValidationFailed
 from homer_rt.realtime import user_room
 from homer_rt.services.auth import AuthService
@@ -47,7 +48,9 @@ def token_from_connect(environ: dict[str, Any], auth: Any) -> str | None:
 
 def parse_payload(model: type[ModelT], data: Any) -> ModelT:
     try:
-        return model.model_validate(data if data is not None else {})
+        result = model.model_validate(data if data is not None else {})
+        check_storable(result)
+        return result
     except ValidationError as error:
         fields = [
             {"field": ".".join(str(p) for p in e["loc"]) or "payload", "message": e["msg"]}
@@ -66,6 +69,9 @@ def acked(handler: HandlerT) -> HandlerT:
 
     @functools.wraps(handler)
     async def wrapper(self: AuthenticatedNamespace, sid: str, *args: Any) -> Ack:
+        if len(args) > 1:
+            # Every event takes one payload object; more arguments would not bind to the handler.
+            return failed("validation_failed", "Send one payload object per event")
         try:
             return ok(await handler(self, sid, *args))
         except DomainError as error:

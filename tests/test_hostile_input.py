@@ -1,0 +1,387 @@
+"""Bad input never hurts: every route and every socket event answers hostile input with a clean 4xx.
+
+The REST sweep walks every route registered in the app (a new route is swept without touching this file),
+fills its path placeholders with real ids and with hostile strings, and sends it garbage bodies, garbage
+query strings and wrong multipart forms as an anonymous caller, a normal user and an admin. Every answer
+must be below 500, and every 4xx must be JSON with a non-empty ``detail``. The socket sweep emits every
+event each namespace defines with hostile payloads and checks the ack envelope and that the connection
+still works afterwards.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import pkgutil
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+from aiohttp import FormData
+from aiohttp.test_utils import TestClient
+from pydantic import BaseModel
+
+import handlers
+import handlers.sockets
+from homer_rt.app import create_app
+from homer_rt.appkeys import NOTIFICATIONS
+from homer_rt.settings import Settings
+from tests.chat_support import WAIT, base_url, make_property
+from tests.conftest import make_admin, make_settings, register
+
+
+def _routes() -> list[tuple[str, str]]:
+    """(method, canonical path) of every route the app serves, HEAD folded into GET."""
+    app = create_app(make_settings(Path("/nonexistent-hostile-sweep")))
+    found = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None
+        and route.method not in ("HEAD", "OPTIONS")
+        and not route.resource.canonical.startswith("/socket.io")
+    }
+    return sorted(found, key=lambda item: (item[1], item[0]))
+
+
+ROUTES = _routes()
+
+
+def _model_fields() -> tuple[list[str], list[str]]:
+    """Every field name any REST validation model declares (body and query alike), and the names of the
+    fields that are nested objects in create bodies, so garbage reaches real validators, not only extras."""
+    names: set[str] = set()
+    for info in pkgutil.iter_modules(handlers.__path__):
+        module = importlib.import_module(f"handlers.{info.name}")
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, BaseModel) and obj.__module__ == module.__name__:
+                names.update(obj.model_fields)
+    return sorted(names), sorted(names | {"page", "limit", "q", "since", "start_date", "end_date"})
+
+
+BODY_FIELDS, QUERY_FIELDS = _model_fields()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    # With a webhook secret the webhook route validates what it is sent instead of answering 503.
+    return make_settings(tmp_path, razorpay_webhook_secret="hostile-sweep-webhook-secret")
+
+
+LONG = "x" * 5000
+HOSTILE_SEGMENTS = [
+    str(uuid.uuid4()),
+    "..%2f..",
+    LONG,
+    "%00",
+    "$where",
+    "%7B%22%24gt%22%3A%20%22%22%7D",
+]
+
+# One value per type confusion: each body sends it in every field any model knows.
+HOSTILE_VALUES: list[Any] = [
+    "123",
+    {"$gt": ""},
+    [1, "a", None],
+    None,
+    1e308,
+    -1,
+    10**40,
+    "NaN",
+    "-Infinity",
+    "y" * 3000,
+    "nul\u0000 \u202e\U0001f600 ü",
+    True,
+    {},
+    [],
+]
+
+RAW_BODIES: list[tuple[str, str]] = [
+    ("application/json", '{"title": '),
+    ("application/json", "[1, 2, 3]"),
+    ("application/json", '"just a string"'),
+    ("application/json", "null"),
+    ("application/json", "1e999"),
+    ("application/json", "{" + ", ".join(f'"{name}": NaN' for name in BODY_FIELDS) + "}"),
+    ("application/json", "{" + ", ".join(f'"{name}": -Infinity' for name in BODY_FIELDS) + "}"),
+    ("application/json", "{" + ", ".join(f'"{name}": 1e999' for name in BODY_FIELDS) + "}"),
+    (
+        "application/json",
+        "{" + ", ".join(f'"{name}": {{"$gt": 1, "a\\u0000b": 2}}' for name in BODY_FIELDS) + "}",
+    ),
+    ("application/json", "\xff\xfe not utf-8"),
+    ("text/plain", "hello"),
+    ("application/x-www-form-urlencoded", "a=1&b=2"),
+]
+
+QUERIES: list[str] = [
+    "page=-1&limit=1000000000",
+    "page=abc&limit=abc",
+    "limit=1&limit=2&page=1&page=x",
+    "&".join(f"{name}=not-a-date" for name in QUERY_FIELDS),
+    "&".join(f"{name}=%24where" for name in QUERY_FIELDS),
+    "&".join(f"{name}=-1" for name in QUERY_FIELDS),
+    "&".join(f"{name}=1{'0' * 40}" for name in QUERY_FIELDS),
+    "&".join(f"{name}=inf" for name in QUERY_FIELDS),
+    "q=" + LONG,
+    "search=" + LONG,
+    "%00=%00&page=%00",
+]
+
+UPLOAD_ROUTES = {path for _, path in ROUTES if "upload" in path or "photo" in path or "attachments" in path}
+
+
+def _multipart_bodies() -> list[Any]:
+    wrong_name = FormData()
+    wrong_name.add_field("not_the_field", b"\x89PNG\r\n\x1a\n" + b"0" * 64, filename="a.png")
+    text_only = FormData()
+    for name in ("file", "files", "photo", "document", "document_type", "image"):
+        text_only.add_field(name, "plain text, not a file")
+    junk_type = FormData()
+    for name in ("file", "files", "photo", "document"):
+        junk_type.add_field(name, b"MZ\x90\x00 not an image", filename="../../evil.exe")
+    return [wrong_name, text_only, junk_type]
+
+
+async def _world(client: TestClient[Any, Any]) -> dict[str, Any]:
+    """An owner with a listing, a renter with a chat about it (which notifies the owner), a report on the
+    chat, an admin, and a bystander whose id the admin routes may act on."""
+    owner = await register(client, user_type="owner", full_name="Olivia Owner")
+    renter = await register(client, user_type="renter", full_name="Ravi Renter")
+    bystander = await register(client, user_type="renter", full_name="Bea Bystander")
+    admin = await make_admin(client)
+    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    response = await client.post(
+        "/api/chats/initiate",
+        json={"property_id": prop.id, "initial_message": "Is it available?"},
+        headers=renter["headers"],
+    )
+    assert response.status == 200, await response.text()
+    chat_id = (await response.json())["chat_id"]
+    response = await client.post(
+        f"/api/chats/{chat_id}/report", json={"reason": "rude replies"}, headers=renter["headers"]
+    )
+    assert response.status == 200, await response.text()
+    report_id = (await response.json())["report_id"]
+    note = await client.app[NOTIFICATIONS].notify(
+        user_id=renter["user"]["user_id"], type="system", title="Hello", message="Welcome"
+    )
+    return {
+        "identities": {"anonymous": {}, "user": renter["headers"], "admin": admin["headers"]},
+        "ids": {
+            "user_id": bystander["user"]["user_id"],
+            "property_id": prop.id,
+            "chat_id": chat_id,
+            "report_id": report_id,
+            "notification_id": note.id,
+            "owner": owner["user"]["user_id"],
+            "area": "properties",
+            "name": "missing.jpg",
+        },
+    }
+
+
+def _fill(path: str, ids: dict[str, str], hostile: tuple[str, str] | None = None) -> str:
+    """The path with real ids (a random one where none exists), one placeholder replaced by ``hostile``."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if hostile is not None and hostile[0] == name:
+            return hostile[1]
+        return ids.get(name, str(uuid.uuid4()))
+
+    return re.sub(r"\{(\w+)\}", value, path)
+
+
+async def _check(response: Any, what: str) -> None:
+    assert response.status < 500, f"{what} -> {response.status}: {await response.text()}"
+    if 400 <= response.status < 500 and response.method != "HEAD":
+        assert response.content_type == "application/json", f"{what} -> {response.status} non-JSON"
+        body = await response.json()
+        assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"], (
+            f"{what} -> {response.status} without detail: {body}"
+        )
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+async def test_route_survives_hostile_input(client: TestClient[Any, Any], method: str, path: str) -> None:
+    world = await _world(client)
+    ids: dict[str, str] = world["ids"]
+    identities: dict[str, dict[str, str]] = world["identities"]
+    placeholders = re.findall(r"\{(\w+)\}", path)
+    real_url = _fill(path, ids)
+
+    async def send(url: str, who: str, *, content_type: str | None = None, **kwargs: Any) -> Any:
+        headers = dict(identities[who])
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        response = await client.request(method, url, headers=headers, **kwargs)
+        await _check(response, f"{method} {url[:120]} as {who} {str(kwargs)[:120]}")
+        return response
+
+    # Who is refused at the door is not worth sweeping further: anonymous on a private route, a normal
+    # user on an admin route. Their refusals were checked for shape above.
+    callers = []
+    for who in identities:
+        response = await send(real_url, who)
+        if not (who == "anonymous" and response.status == 401) and not (
+            who == "user" and response.status == 403 and "/admin" in path
+        ):
+            callers.append(who)
+        for name in placeholders:
+            for segment in HOSTILE_SEGMENTS:
+                await send(_fill(path, ids, (name, segment)), who)
+
+    for who in callers:
+        for query in QUERIES:
+            await send(f"{real_url}?{query}", who)
+        if method == "GET":
+            continue
+        for content_type, raw in RAW_BODIES:
+            await send(real_url, who, data=raw.encode("utf-8", "surrogateescape"), content_type=content_type)
+        for hostile in HOSTILE_VALUES:
+            await send(real_url, who, json={name: hostile for name in BODY_FIELDS})
+            await send(f"{real_url}?{QUERIES[3]}", who, json=hostile)
+        if path in UPLOAD_ROUTES:
+            for form in _multipart_bodies():
+                await send(real_url, who, data=form)
+            await send(real_url, who, data=b"--nope\r\n\r\n", content_type="multipart/form-data; boundary=b")
+            await send(real_url, who, data=b"x", content_type="multipart/form-data")
+
+    # Nothing the garbage did may leave a stored object unreadable.
+    for url, who in (
+        ("/api/users/me", "user"),
+        (f"/api/users/{ids['user_id']}", "user"),
+        (f"/api/admin/users/{ids['user_id']}", "admin"),
+        (f"/api/properties/{ids['property_id']}", "anonymous"),
+        ("/api/chats", "user"),
+        ("/api/notifications", "user"),
+        ("/api/shortlists", "user"),
+        ("/api/admin/reports", "admin"),
+        ("/api/admin/properties", "admin"),
+        ("/api/admin/users", "admin"),
+    ):
+        response = await client.get(url, headers=identities[who])
+        logged_out = path == "/api/auth/logout" and who != "anonymous"
+        assert response.status < 500 and (response.status != 401 or logged_out), (
+            f"after {method} {path}: GET {url} -> {response.status} {await response.text()}"
+        )
+
+
+def test_sweep_covers_every_route() -> None:
+    """The sweep is built from the router itself; this guards the filter that builds it."""
+    paths = {path for _, path in ROUTES}
+    assert "/api/admin/users/{user_id}" in paths and "/uploads/{area}/{owner}/{name}" in paths
+    assert len(ROUTES) >= 60
+
+
+# --- Socket.IO -------------------------------------------------------------------------------------------
+
+HOSTILE_PAYLOADS: list[Any] = [
+    None,
+    "a string",
+    ["a", "list"],
+    123,
+    True,
+    {},
+    {"chat_id": None},
+    {"chat_id": {"$gt": ""}},
+    {"chat_id": ["x"]},
+    {"chat_id": 12},
+    {"chat_id": LONG},
+    {"chat_id": str(uuid.uuid4())},
+    {"chat_id": "..%2f.."},
+    {"notification_id": {"$gt": ""}},
+    {"notification_id": str(uuid.uuid4())},
+    {"notification_id": LONG},
+    {"message": {"$gt": ""}, "chat_id": "$where"},
+    {"chats": "x"},
+    {"chats": {"a": "b"}},
+    {"chats": {LONG: 10**40}},
+    {"since": "not-a-date"},
+    {"since": 1e308},
+    {"limit": -1, "chat_id": "x"},
+    {"up_to": "NaN", "chat_id": "x"},
+    {"is_typing": "yes", "chat_id": "x"},
+    {"attachments": "x" * 20_000, "chat_id": "x"},
+    {"message": "m" * 30_000, "chat_id": "x", "client_msg_id": "c" * 1000},
+    {"$where": "1", "chat_id": {"$ne": None}},
+    {"chats": {"$gt": 1}},
+    {"chats": {"a": 10**40}, "up_to": 10**40, "limit": 10**40},
+    {"since": "9999-99-99"},
+]
+
+
+def _events(module_name: str) -> list[str]:
+    module = importlib.import_module(f"handlers.sockets.{module_name}")
+    events: set[str] = set()
+    for _, cls in inspect.getmembers(module, inspect.isclass):
+        if cls.__module__ == module.__name__:
+            events.update(
+                name[3:]
+                for name in vars(cls)
+                if name.startswith("on_") and name not in ("on_connect", "on_disconnect")
+            )
+    return sorted(events)
+
+
+def _assert_envelope(ack: Any, what: str) -> None:
+    assert isinstance(ack, dict), f"{what}: ack {ack!r}"
+    if ack.get("ok") is True:
+        assert "data" in ack, f"{what}: {ack}"
+        return
+    assert ack.get("ok") is False, f"{what}: {ack}"
+    error = ack.get("error")
+    assert isinstance(error, dict), f"{what}: {ack}"
+    assert isinstance(error.get("code"), str) and error["code"], f"{what}: {ack}"
+    assert isinstance(error.get("message"), str) and error["message"], f"{what}: {ack}"
+    assert error["code"] != "internal_error", f"{what}: {ack}"
+
+
+async def _call(sio: socketio.AsyncClient, event: str, payload: Any, namespace: str, what: str) -> Any:
+    try:
+        return await sio.call(event, payload, namespace=namespace, timeout=WAIT)
+    except socketio.exceptions.TimeoutError:
+        raise AssertionError(f"{what}: no ack within {WAIT}s") from None
+
+
+@pytest.mark.parametrize(
+    ("namespace", "module_name", "as_admin", "valid"),
+    [
+        ("/chat", "chat", False, ("sync", {"chats": {}})),
+        ("/notifications", "notifications", False, ("mark_all_read", None)),
+        ("/admin", "admin", True, ("get_counts", None)),
+    ],
+)
+async def test_socket_events_survive_hostile_payloads(
+    client: TestClient[Any, Any], namespace: str, module_name: str, as_admin: bool, valid: tuple[str, Any]
+) -> None:
+    world = await _world(client)
+    headers = world["identities"]["admin" if as_admin else "user"]
+    token = headers["Authorization"].split(" ", 1)[1]
+    events = _events(module_name)
+    assert events, module_name
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(
+        base_url(client),
+        namespaces=[namespace],
+        transports=["websocket"],
+        auth={"token": token},
+        wait_timeout=WAIT,
+    )
+    try:
+        for event in events:
+            for payload in HOSTILE_PAYLOADS:
+                what = f"{namespace} {event} {json.dumps(payload)[:80]}"
+                _assert_envelope(await _call(sio, event, payload, namespace, what), what)
+            # Several arguments where one is expected, and none at all.
+            what = f"{namespace} {event} with three arguments"
+            _assert_envelope(await _call(sio, event, ("one", "two", "three"), namespace, what), what)
+        event, payload = valid
+        ack = await sio.call(event, payload, namespace=namespace, timeout=WAIT)
+        assert ack["ok"] is True, ack
+    finally:
+        await sio.disconnect()
