@@ -1,16 +1,19 @@
 """Chats, their messages and reports.
 
 The spec keeps a chat's messages in a JSON array on the chat row. Here messages live in their own
-collection keyed by (chat_id, seq), and the chat carries what listing and badges need (``last_seq``,
-``last_message`` and one unread counter per participant), all changed with atomic operators, so sending,
-opening a chat and counting unread cost the same with 10 messages or 10,000.
+collection, ordered by (chat_id, seq), and the chat carries what listing and badges need (``last_seq``,
+the newest messages and one unread counter per participant), all changed with atomic operators, so
+sending, opening a chat and counting unread cost the same with 10 messages or 10,000.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from beanie import Document
 from pydantic import BaseModel, Field
@@ -39,6 +42,15 @@ class SenderType(StrEnum):
 # The newest messages kept on the chat itself: opening a chat, its list row and a reconnect's sync read
 # them from the one chat document instead of querying the messages collection.
 RECENT_MESSAGES = 50
+
+# Fixed forever: changing it would give a retry of an already stored message a different id.
+MESSAGE_ID_NAMESPACE = uuid.UUID("c74c33c6-9659-49fe-89e1-6ece989fe1e0")
+
+
+def message_id_for(chat_id: str, sender_id: str, client_msg_id: str) -> str:
+    """A message's id follows from its idempotency key, so a retry collides with the stored message on the
+    primary key: a check the embedded store makes in O(1) and MongoDB makes on every insert anyway."""
+    return str(uuid.uuid5(MESSAGE_ID_NAMESPACE, f"{chat_id}\n{sender_id}\n{client_msg_id}"))
 
 
 class RecentMessage(BaseModel):
@@ -82,7 +94,8 @@ class Chat(Document):
     status: ChatStatus = ChatStatus.ACTIVE
 
     last_seq: int = 0
-    # The newest RECENT_MESSAGES messages, ascending by seq ($push with $sort and $slice keeps them so).
+    # The newest RECENT_MESSAGES messages, ascending by seq ($push with $slice keeps them so). A message
+    # enters it in the update that reserves its seq, just before it is inserted into chat_messages.
     recent: list[RecentMessage] = Field(default_factory=list)
     # Unread state is counters, never a scan of messages. Each side's sent count grows in the update that
     # reserves a message's seq. A read always covers a prefix of the chat (opening reads everything, mark_read
@@ -186,6 +199,72 @@ class Chat(Document):
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ChatHead:
+    """What sending needs of a chat, read with a projection: no embedded message is copied or validated,
+    only the ids of the recent ones (to recognise a retry)."""
+
+    PROJECTION: ClassVar[dict[str, int]] = {
+        "renter_id": 1,
+        "owner_id": 1,
+        "status": 1,
+        "last_seq": 1,
+        "read_seq_renter": 1,
+        "read_seq_owner": 1,
+        "recent.message_id": 1,
+    }
+
+    id: str
+    renter_id: str
+    owner_id: str
+    status: ChatStatus
+    last_seq: int
+    read_seq_renter: int
+    read_seq_owner: int
+    recent_ids: frozenset[str]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> ChatHead:
+        return cls(
+            id=str(row["_id"]),
+            renter_id=str(row["renter_id"]),
+            owner_id=str(row["owner_id"]),
+            status=ChatStatus(row.get("status", ChatStatus.ACTIVE.value)),
+            last_seq=int(row.get("last_seq", 0)),
+            read_seq_renter=int(row.get("read_seq_renter", 0)),
+            read_seq_owner=int(row.get("read_seq_owner", 0)),
+            recent_ids=frozenset(str(m["message_id"]) for m in row.get("recent", ())),
+        )
+
+    @classmethod
+    def of(cls, chat: Chat) -> ChatHead:
+        return cls(
+            id=chat.id,
+            renter_id=chat.renter_id,
+            owner_id=chat.owner_id,
+            status=chat.status,
+            last_seq=chat.last_seq,
+            read_seq_renter=chat.read_seq_renter,
+            read_seq_owner=chat.read_seq_owner,
+            recent_ids=frozenset(m.message_id for m in chat.recent),
+        )
+
+    def is_participant(self, user_id: str) -> bool:
+        return user_id in (self.renter_id, self.owner_id)
+
+    def other_participant(self, user_id: str) -> str:
+        return self.owner_id if user_id == self.renter_id else self.renter_id
+
+    def role_of(self, user_id: str) -> SenderType:
+        return SenderType.RENTER if user_id == self.renter_id else SenderType.OWNER
+
+    def message_view(self, message: ChatMessage) -> dict[str, Any]:
+        """As Chat.message_view: read once the recipient's read prefix (as of this read) reaches its seq."""
+        recipient = self.other_participant(message.sender_id)
+        read_seq = self.read_seq_renter if recipient == self.renter_id else self.read_seq_owner
+        return message.api_view(is_read=message.seq <= read_seq)
+
+
 class ChatMessage(Document):
     id: str = Field(default_factory=new_id)  # type: ignore[assignment]
     chat_id: str
@@ -195,15 +274,19 @@ class ChatMessage(Document):
     message: str
     timestamp: datetime
     attachments: list[str] = Field(default_factory=list)
-    # Always set (generated when the client sends none) so the unique index below needs no partial or
-    # sparse semantics, which the embedded store does not share with MongoDB.
+    # The sender's idempotency key (generated when the client sends none); the id is derived from it
+    # (message_id_for), so a retry is refused by the primary key.
     client_msg_id: str = Field(default_factory=new_id)
 
     class Settings:
         name = "chat_messages"
+        # No secondary unique index: the embedded store checks each one by scanning the whole collection on
+        # every insert. Uniqueness holds without them: a seq comes from an atomic increment of the chat's
+        # last_seq (one document), and a retry's id equals the stored message's id.
+        # The (chat_id, seq) index is named because it was unique before: MongoDB refuses to create an index
+        # under an existing name with other options (the old unique one may stay; it is equally correct).
         indexes = [
-            IndexModel([("chat_id", 1), ("seq", 1)], unique=True),
-            IndexModel([("chat_id", 1), ("sender_id", 1), ("client_msg_id", 1)], unique=True),
+            IndexModel([("chat_id", 1), ("seq", 1)], name="chat_seq"),
             IndexModel([("chat_id", 1), ("sender_id", 1), ("seq", 1)]),
             IndexModel([("chat_id", 1), ("timestamp", 1)]),
         ]
@@ -211,6 +294,20 @@ class ChatMessage(Document):
     @property
     def message_id(self) -> str:
         return self.id
+
+    @classmethod
+    def from_recent(cls, kept: RecentMessage, *, chat_id: str) -> ChatMessage:
+        return cls(
+            id=kept.message_id,
+            chat_id=chat_id,
+            seq=kept.seq,
+            sender_id=kept.sender_id,
+            sender_type=kept.sender_type,
+            message=kept.message,
+            timestamp=kept.timestamp,
+            attachments=list(kept.attachments),
+            client_msg_id=kept.client_msg_id or kept.message_id,
+        )
 
     def as_recent(self) -> RecentMessage:
         return RecentMessage(

@@ -1,12 +1,13 @@
 """Live chat between a renter and a property's owner: one code path for REST and Socket.IO.
 
 Every state change is one atomic single-document update:
-- a message reserves its ``seq`` with ``$inc last_seq`` on the chat, guarded by the chat being active, and
-  counts itself in its sender's ``sent_*`` in the same update; the message is then inserted under a unique
-  (chat_id, seq) index and pushed into the chat's ``recent`` window (sorted, sliced), so concurrent sends
-  from both sides never lose or reorder anything;
-- a retry carries the same ``client_msg_id`` (unique per chat and sender), so it returns the stored
-  message and is delivered once;
+- a message takes its ``seq`` from the chat's ``last_seq`` (compare-and-set, or ``$inc`` when another
+  send got there first), guarded by the chat being active, and in the same update counts itself in its
+  sender's ``sent_*`` and enters the chat's ``recent`` window; then it is inserted into chat_messages, so
+  concurrent sends from both sides never lose or reorder anything;
+- a message's id is derived from (chat, sender, ``client_msg_id``): a retry is recognised in the recent
+  window, or, when older, by the primary key refusing the insert (whose count and window entry are then
+  undone). It returns the stored message, delivered once;
 - a read covers a prefix of the chat: one ``$max`` of the reader's ``read_seq_*`` and ``read_sent_*``.
   Unread is ``sent by the other side - read_sent``, and a message is read when its seq is within its
   recipient's prefix, so nothing scans or rewrites messages, however long the chat;
@@ -32,12 +33,14 @@ from documents.base import new_id
 from documents.chat import (
     RECENT_MESSAGES,
     Chat,
+    ChatHead,
     ChatInitiator,
     ChatMessage,
     ChatReport,
     ChatStatus,
     RecentMessage,
     SenderType,
+    message_id_for,
 )
 from documents.property import Property, PropertyStatus
 from documents.user import User
@@ -71,8 +74,8 @@ def _field(prefix: str, role: SenderType) -> str:
 @dataclass(frozen=True, slots=True)
 class SendResult:
     message: ChatMessage
-    created: bool  # False when a retry (same client_msg_id) returned the stored message
-    chat: Chat
+    created: bool  # True for the one call that stored the message (and delivers it); False for a retry
+    chat: ChatHead
 
     def view(self) -> dict[str, Any]:
         return self.chat.message_view(self.message)
@@ -214,7 +217,7 @@ class ChatService:
             {"_id": property_id}, {"$inc": {"analytics.total_contacts": 1}}
         )
         first = await self._append(
-            chat=chat, sender_id=user.id, text=text, attachments=[], client_msg_id=None
+            head=ChatHead.of(chat), sender_id=user.id, text=text, attachments=[], client_msg_id=new_id()
         )
         chat = await self._reload(chat.id)
         for viewer in (chat.owner_id, chat.renter_id):
@@ -285,42 +288,78 @@ class ChatService:
     ) -> SendResult:
         attachments = list(attachments or [])
         text = self._check_text(message, attachments=attachments)
-        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        head = await self._head(chat_id=chat_id, user_id=user_id)
+        # A retry of a recent message is answered before the sendable and rate checks: it sends nothing new.
         if client_msg_id is not None:
-            stored = await self._stored_retry(chat, user_id, client_msg_id)
-            if stored is not None:
-                return SendResult(stored, created=False, chat=chat)
-        self.check_sendable(chat)
+            message_id = message_id_for(head.id, user_id, client_msg_id)
+            retried = await self._retry_in_window(head, message_id) if message_id in head.recent_ids else None
+            if retried is not None:
+                if retried.created:
+                    await self._deliver(retried)
+                return retried
+        self.check_sendable(head)
         wait = self._send_limiter.try_acquire(user_id)
         if wait:
             raise RateLimited(f"Too many messages; try again in {wait} s", retry_after=wait)
         await self._check_attachments(chat_id=chat_id, user_id=user_id, attachments=attachments)
         result = await self._append(
-            chat=chat, sender_id=user_id, text=text, attachments=attachments, client_msg_id=client_msg_id
+            head=head,
+            sender_id=user_id,
+            text=text,
+            attachments=attachments,
+            client_msg_id=client_msg_id or new_id(),
         )
         if result.created:
-            await self._deliver(chat, result.message)
+            await self._deliver(result)
         return result
 
-    def check_sendable(self, chat: Chat) -> None:
+    def check_sendable(self, chat: Chat | ChatHead) -> None:
         if chat.status == ChatStatus.BLOCKED:
             raise Forbidden("This chat is blocked; no new messages can be sent", code="chat_blocked")
         if chat.status != ChatStatus.ACTIVE:
             raise Forbidden("This chat is archived; no new messages can be sent", code="chat_archived")
 
-    async def _stored_retry(self, chat: Chat, sender_id: str, client_msg_id: str) -> ChatMessage | None:
-        """The message a retry refers to: a retry is nearly always of a recent message, found on the chat
-        document; the collection is asked only when the chat has older messages than it keeps."""
-        for kept in reversed(chat.recent):
-            if kept.sender_id == sender_id and kept.client_msg_id == client_msg_id:
-                return await ChatMessage.get(kept.message_id)
-        if chat.recent and chat.recent[0].seq == 1:
+    async def _head(self, *, chat_id: str, user_id: str) -> ChatHead:
+        """What sending needs of the chat, checked for the participant, in one projected read."""
+        row = await Chat.get_motor_collection().find_one(
+            {"_id": chat_id}, projection=dict(ChatHead.PROJECTION)
+        )
+        if row is None:
+            raise NotFound("Chat not found", code="chat_not_found")
+        head = ChatHead.from_row(row)
+        if not head.is_participant(user_id):
+            raise Forbidden("Not authorized", code="not_participant")
+        return head
+
+    async def _retry_in_window(self, head: ChatHead, message_id: str) -> SendResult | None:
+        """A retry of a message in the chat's recent window: the stored message. A window entry is written
+        just before its message is inserted, so an entry without a stored message is a send still in flight
+        or cut off (a lost connection to the store): this retry inserts the entry's message, and the insert
+        that succeeds is the one that delivers. None when the entry has left the window meanwhile."""
+        stored = await ChatMessage.get(message_id)
+        if stored is not None:
+            return SendResult(stored, created=False, chat=head)
+        row = await Chat.get_motor_collection().find_one(
+            {"_id": head.id}, projection={"recent": {"$elemMatch": {"message_id": message_id}}}
+        )
+        kept = row.get("recent") if row is not None else None
+        if not kept:
             return None
-        return await self._find_by_client_id(chat.id, sender_id, client_msg_id)
+        message = ChatMessage.from_recent(RecentMessage.model_validate(kept[0]), chat_id=head.id)
+        try:
+            await message.insert()
+        except DuplicateKeyError:
+            stored = await ChatMessage.get(message_id)
+            if stored is None:
+                raise
+            return SendResult(stored, created=False, chat=head)
+        return SendResult(message, created=True, chat=head)
 
     async def _find_by_client_id(
         self, chat_id: str, sender_id: str, client_msg_id: str
     ) -> ChatMessage | None:
+        """A message stored with a random id (before ids followed client_msg_id) under an older deployment's
+        unique (chat_id, sender_id, client_msg_id) index, which MongoDB keeps until it is dropped."""
         return await ChatMessage.find_one(
             {"chat_id": chat_id, "sender_id": sender_id, "client_msg_id": client_msg_id}
         )
@@ -328,51 +367,73 @@ class ChatService:
     async def _append(
         self,
         *,
-        chat: Chat,
+        head: ChatHead,
         sender_id: str,
         text: str,
         attachments: list[str],
-        client_msg_id: str | None,
+        client_msg_id: str,
     ) -> SendResult:
-        role = chat.role_of(sender_id)
+        role = head.role_of(sender_id)
         sent_field = _field("sent", role)
-        now = _to_ms(self._clock.now())
+        message = ChatMessage(
+            id=message_id_for(head.id, sender_id, client_msg_id),
+            chat_id=head.id,
+            seq=head.last_seq + 1,
+            sender_id=sender_id,
+            sender_type=role,
+            message=text,
+            timestamp=_to_ms(self._clock.now()),
+            attachments=attachments,
+            client_msg_id=client_msg_id,
+        )
+        await self._reserve(head=head, message=message, sent_field=sent_field)
+        try:
+            await message.insert()
+        except DuplicateKeyError:
+            # The message is stored already: this is a retry of a message older than the window (the stored
+            # one has another seq), or this very send was completed by a concurrent retry (same seq).
+            stored = await ChatMessage.get(message.id) or await self._find_by_client_id(
+                head.id, sender_id, client_msg_id
+            )
+            if stored is None:
+                raise
+            if stored.seq != message.seq:
+                await self._unreserve(head=head, message=message, sent_field=sent_field)
+            return SendResult(stored, created=False, chat=head)
+        return SendResult(message, created=True, chat=head)
+
+    async def _reserve(self, *, head: ChatHead, message: ChatMessage, sent_field: str) -> None:
+        """Give ``message`` the chat's next seq, count it for its sender and put it in the recent window.
+
+        When nobody has sent since ``head`` was read, that is one compare-and-set update: the seq is
+        last_seq + 1 and, being the newest, the entry is appended (the window stays sorted without $sort).
+        When another send took that seq, ``$inc`` reserves one (atomic on the one chat document, so seqs
+        stay unique) and a second update pushes the entry sorted."""
         collection = Chat.get_motor_collection()
+        swapped = await collection.update_one(
+            {"_id": head.id, "status": ChatStatus.ACTIVE.value, "last_seq": head.last_seq},
+            {
+                "$set": {"last_seq": message.seq, "last_message_at": message.timestamp},
+                "$inc": {sent_field: 1},
+                "$push": {
+                    "recent": {"$each": [message.as_recent().model_dump()], "$slice": -RECENT_MESSAGES}
+                },
+            },
+        )
+        if swapped.matched_count:
+            return
         reserved = await collection.find_one_and_update(
-            {"_id": chat.id, "status": ChatStatus.ACTIVE.value},
-            {"$inc": {"last_seq": 1, sent_field: 1}, "$set": {"last_message_at": now}},
+            {"_id": head.id, "status": ChatStatus.ACTIVE.value},
+            {"$inc": {"last_seq": 1, sent_field: 1}, "$set": {"last_message_at": message.timestamp}},
             projection={"last_seq": 1},
             return_document=ReturnDocument.AFTER,
         )
         if reserved is None:
-            self.check_sendable(await self._reload(chat.id))
+            self.check_sendable(await self._head(chat_id=head.id, user_id=message.sender_id))
             raise Forbidden("This chat takes no new messages", code="chat_closed")
-        seq = int(reserved["last_seq"])
-        message = ChatMessage(
-            chat_id=chat.id,
-            seq=seq,
-            sender_id=sender_id,
-            sender_type=role,
-            message=text,
-            timestamp=now,
-            attachments=attachments,
-            client_msg_id=client_msg_id or new_id(),
-        )
-        try:
-            await message.insert()
-        except DuplicateKeyError:
-            # A concurrent retry with the same client_msg_id won: uncount this one (its seq stays unused,
-            # a harmless gap) and answer with the stored message.
-            await collection.update_one({"_id": chat.id}, {"$inc": {sent_field: -1}})
-            stored = (
-                await self._find_by_client_id(chat.id, sender_id, client_msg_id) if client_msg_id else None
-            )
-            if stored is None:
-                raise
-            return SendResult(stored, created=False, chat=chat)
-        # Sorted by seq and cut to the newest few, so concurrent sends leave the window in order.
+        message.seq = int(reserved["last_seq"])
         await collection.update_one(
-            {"_id": chat.id},
+            {"_id": head.id},
             {
                 "$push": {
                     "recent": {
@@ -383,16 +444,31 @@ class ChatService:
                 }
             },
         )
-        return SendResult(message, created=True, chat=chat)
 
-    async def _deliver(self, chat: Chat, message: ChatMessage) -> None:
+    async def _unreserve(self, *, head: ChatHead, message: ChatMessage, sent_field: str) -> None:
+        """Undo a reservation whose message turned out to be stored already: uncount it and take its entry
+        out of the window in one update, and give its seq back if no send has taken a later one. Otherwise
+        the seq stays unused, a gap that pages, sync and read counts allow for."""
+        undo: dict[str, Any] = {
+            "$inc": {sent_field: -1},
+            "$pull": {"recent": {"message_id": message.id, "seq": message.seq}},
+        }
+        collection = Chat.get_motor_collection()
+        given_back = await collection.update_one(
+            {"_id": head.id, "last_seq": message.seq}, {**undo, "$set": {"last_seq": message.seq - 1}}
+        )
+        if not given_back.matched_count:
+            await collection.update_one({"_id": head.id}, undo)
+
+    async def _deliver(self, result: SendResult) -> None:
+        head, message = result.chat, result.message
         await self._emitter.to_users(
-            [chat.renter_id, chat.owner_id],
+            [head.renter_id, head.owner_id],
             "message",
-            {"chat_id": chat.id, "message": chat.message_view(message)},
+            {"chat_id": head.id, "message": result.view()},
             namespace=CHAT_NAMESPACE,
         )
-        await self._push_unread(chat.other_participant(message.sender_id))
+        await self._push_unread(head.other_participant(message.sender_id))
 
     # ---- reading --------------------------------------------------------------------------------
 

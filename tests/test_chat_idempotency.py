@@ -1,0 +1,161 @@
+"""A message is stored once however often it is sent: its id is derived from (chat, sender, client_msg_id),
+so the primary key refuses a duplicate on the embedded store and on MongoDB alike, with no secondary unique
+index (which the embedded store checks by scanning the whole collection on every insert)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from pymongo.errors import AutoReconnect
+
+from documents.chat import RECENT_MESSAGES, Chat, ChatHead, ChatMessage, message_id_for
+from homer_rt.app import create_app
+from homer_rt.appkeys import CHATS
+from homer_rt.clock import AdjustableClock
+from tests.chat_support import make_chat
+from tests.conftest import ClientFactory, make_settings
+
+
+async def fast_client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:
+    app = create_app(make_settings(tmp_path, chat_send_rate_per_10s=1000), clock=AdjustableClock())
+    return await aiohttp_client(app)
+
+
+async def stored(chat_id: str) -> list[ChatMessage]:
+    return await ChatMessage.find({"chat_id": chat_id}).sort("seq").to_list()
+
+
+async def unread(client: TestClient[Any, Any], who: dict[str, Any]) -> int:
+    body = await (await client.get("/api/chats/unread-count", headers=who["headers"])).json()
+    return int(body["unread_count"])
+
+
+async def test_the_message_id_is_the_only_unique_key_of_chat_messages(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    client = await fast_client(aiohttp_client, tmp_path)
+    renter, _, _, chat_id = await make_chat(client)
+    renter_id = renter["user"]["user_id"]
+    sent = await client.app[CHATS].send(chat_id=chat_id, user_id=renter_id, message="hi", client_msg_id="k1")
+    assert sent.message.id == message_id_for(chat_id, renter_id, "k1")
+    # The same key from the other participant, or in another chat, is another message.
+    assert message_id_for(chat_id, "someone-else", "k1") != sent.message.id
+    assert message_id_for("another-chat", renter_id, "k1") != sent.message.id
+
+    indexes = await ChatMessage.get_motor_collection().index_information()
+    unique = sorted(name for name, spec in indexes.items() if spec.get("unique"))
+    assert unique == []  # _id is unique by definition; nothing else is checked per insert
+    assert [("chat_id", 1), ("seq", 1)] in [list(spec["key"]) for spec in indexes.values()]  # pages, sync
+
+
+async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    client = await fast_client(aiohttp_client, tmp_path)
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    renter_id = renter["user"]["user_id"]
+    total = RECENT_MESSAGES + 5
+    first = None
+    for seq in range(2, total + 1):
+        result = await chats.send(
+            chat_id=chat_id, user_id=renter_id, message=f"m{seq}", client_msg_id=f"c{seq}"
+        )
+        first = first or result
+    assert first is not None and first.message.seq == 2
+    before = await Chat.get(chat_id)
+    assert before is not None and before.recent[0].seq > 2  # the retried message left the window
+
+    again = await chats.send(chat_id=chat_id, user_id=renter_id, message="m2", client_msg_id="c2")
+    assert again.created is False
+    assert again.view()["message_id"] == first.message.id and again.view()["seq"] == 2
+
+    messages = await stored(chat_id)
+    assert [m.seq for m in messages] == list(range(1, total + 1))
+    assert len({m.id for m in messages}) == total
+    after = await Chat.get(chat_id)
+    assert after is not None
+    assert after.last_seq == total and after.sent_renter == total
+    # The window holds no second copy of the retried message, and stays in order.
+    assert first.message.id not in {m.message_id for m in after.recent}
+    assert [m.seq for m in after.recent] == list(range(after.recent[0].seq, total + 1))
+    assert await unread(client, owner) == total
+
+    # Sending goes on right after: the next message takes the next seq and shows on the latest page.
+    nxt = await chats.send(chat_id=chat_id, user_id=renter_id, message="next", client_msg_id="c-next")
+    assert nxt.created is True and nxt.message.seq == total + 1
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=renter["headers"])).json()
+    seqs = [m["seq"] for m in page["messages"]]
+    assert seqs == list(range(total + 2 - len(seqs), total + 2)) and len(seqs) == RECENT_MESSAGES
+
+
+async def test_a_send_cut_off_before_its_insert_is_completed_by_its_retry(
+    aiohttp_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store accepted the chat update, then the connection dropped before the message was inserted: the
+    client retries, and the retry stores that very message (same seq, counted once) instead of a second."""
+    client = await fast_client(aiohttp_client, tmp_path)
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    renter_id = renter["user"]["user_id"]
+    insert = ChatMessage.insert
+    failures = [AutoReconnect("connection closed")]
+
+    async def insert_once_failing(self: ChatMessage, *args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await insert(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChatMessage, "insert", insert_once_failing)
+    with pytest.raises(AutoReconnect):
+        await chats.send(chat_id=chat_id, user_id=renter_id, message="Still free?", client_msg_id="k-cut")
+    assert [m.seq for m in await stored(chat_id)] == [1]
+
+    retried = await chats.send(
+        chat_id=chat_id, user_id=renter_id, message="Still free?", client_msg_id="k-cut"
+    )
+    assert retried.created is True  # this call stored it, so this call delivers it
+    assert retried.message.seq == 2 and retried.message.id == message_id_for(chat_id, renter_id, "k-cut")
+    assert [(m.seq, m.message) for m in await stored(chat_id)] == [
+        (1, "Hello, is it available?"),
+        (2, "Still free?"),
+    ]
+    chat = await Chat.get(chat_id)
+    assert chat is not None and chat.last_seq == 2 and chat.sent_renter == 2
+    assert await unread(client, owner) == 2
+
+    third = await chats.send(chat_id=chat_id, user_id=renter_id, message="Still free?", client_msg_id="k-cut")
+    assert third.created is False and third.message.seq == 2
+    assert len(await stored(chat_id)) == 2
+
+
+async def test_a_send_that_lost_the_race_for_its_seq_takes_the_next_one(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Two sends read the chat at the same last_seq (on MongoDB, concurrent sends do): the second one's
+    compare-and-set fails, and it reserves the following seq instead; nothing is lost or reordered."""
+    client = await fast_client(aiohttp_client, tmp_path)
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    renter_id, owner_id = renter["user"]["user_id"], owner["user"]["user_id"]
+    chat = await Chat.get(chat_id)
+    assert chat is not None
+    stale = ChatHead.of(chat)
+    await chats.send(chat_id=chat_id, user_id=renter_id, message="first", client_msg_id="a")
+    late = await chats._append(
+        head=stale, sender_id=owner_id, text="second", attachments=[], client_msg_id="b"
+    )
+    assert late.created is True and late.message.seq == 3
+
+    after = await Chat.get(chat_id)
+    assert after is not None and after.last_seq == 3
+    assert [(m.seq, m.message) for m in after.recent] == [
+        (1, "Hello, is it available?"),
+        (2, "first"),
+        (3, "second"),
+    ]
+    assert (after.sent_renter, after.sent_owner) == (2, 1)
+    assert [m.seq for m in await stored(chat_id)] == [1, 2, 3]
