@@ -27,11 +27,13 @@ from pydantic import BaseModel
 
 import handlers
 import handlers.sockets
+import homer_rt.services
 from homer_rt.app import create_app
 from homer_rt.appkeys import NOTIFICATIONS
 from homer_rt.settings import Settings
 from tests.chat_support import WAIT, base_url, make_property
 from tests.conftest import make_admin, make_settings, register
+from tests.listing_support import listing_body
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -54,8 +56,11 @@ def _model_fields() -> tuple[list[str], list[str]]:
     """Every field name any REST validation model declares (body and query alike), and the names of the
     fields that are nested objects in create bodies, so garbage reaches real validators, not only extras."""
     names: set[str] = set()
-    for info in pkgutil.iter_modules(handlers.__path__):
-        module = importlib.import_module(f"handlers.{info.name}")
+    # Some request models live with their service (listing create/update/search), so both are read.
+    modules = [f"handlers.{info.name}" for info in pkgutil.iter_modules(handlers.__path__)]
+    modules += [f"homer_rt.services.{info.name}" for info in pkgutil.iter_modules(homer_rt.services.__path__)]
+    for module_name in modules:
+        module = importlib.import_module(module_name)
         for _, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, BaseModel) and obj.__module__ == module.__name__:
                 names.update(obj.model_fields)
@@ -171,6 +176,7 @@ async def _world(client: TestClient[Any, Any]) -> dict[str, Any]:
     )
     return {
         "identities": {"anonymous": {}, "user": renter["headers"], "admin": admin["headers"]},
+        "owner": owner["headers"],
         "ids": {
             "user_id": bystander["user"]["user_id"],
             "property_id": prop.id,
@@ -385,3 +391,149 @@ async def test_socket_events_survive_hostile_payloads(
         assert ack["ok"] is True, ack
     finally:
         await sio.disconnect()
+
+
+# --- One field at a time ---------------------------------------------------------------------------------
+
+# (method, path, caller, a body the route accepts). Each field (and each field of a nested object) is
+# swapped in turn for every hostile value while the rest stays valid, so the garbage reaches the code
+# behind validation, not only the first validator.
+VALID_BODIES: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("POST", "/api/properties/create", "owner", listing_body()),
+    ("PUT", "/api/properties/{property_id}", "owner", {**listing_body(), "status": "inactive"}),
+    (
+        "POST",
+        "/api/auth/register",
+        "anonymous",
+        {
+            "email": "new@example.com",
+            "phone": "+919999988888",
+            "password": "long-enough-pw",
+            "user_type": "renter",
+            "full_name": "New Person",
+        },
+    ),
+    ("POST", "/api/auth/login", "anonymous", {"email": "nobody@example.com", "password": "whatever-pw"}),
+    (
+        "POST",
+        "/api/auth/change-password",
+        "user",
+        {"old_password": "wrong-password", "new_password": "x" * 12},
+    ),
+    (
+        "PUT",
+        "/api/users/me",
+        "user",
+        {
+            "full_name": "Ravi",
+            "gender": "male",
+            "date_of_birth": "1990-01-02",
+            "renter_preferences": {"a": 1},
+            "profile_visibility": True,
+            "profile_photo_url": "/uploads/profiles/x.jpg",
+        },
+    ),
+    (
+        "POST",
+        "/api/chats/initiate",
+        "user",
+        {"property_id": "{property_id}", "initial_message": "Hello again"},
+    ),
+    (
+        "POST",
+        "/api/chats/{chat_id}/messages",
+        "user",
+        {"message": "Hi", "attachments": [], "client_msg_id": "c-1"},
+    ),
+    ("POST", "/api/chats/{chat_id}/report", "user", {"reason": "spam messages"}),
+    ("POST", "/api/shortlists", "user", {"property_id": "{property_id}", "notes": "near work"}),
+    ("PUT", "/api/shortlists/{property_id}", "user", {"notes": "still near work"}),
+    (
+        "POST",
+        "/api/payments/create-order",
+        "user",
+        {"type": "renter_subscription", "metadata": {"plan": "m"}},
+    ),
+    (
+        "POST",
+        "/api/payments/verify",
+        "user",
+        {"payment_id": "pay_1", "order_id": "order_1", "signature": "s"},
+    ),
+    (
+        "POST",
+        "/api/verification/renter/submit",
+        "user",
+        {
+            "documents": {"aadhaar": {"file_url": "/uploads/verification/u/a.pdf"}},
+            "employment_details": {
+                "company_name": "Acme",
+                "designation": "Dev",
+                "employment_type": "salaried",
+                "annual_income": 1200000,
+                "years_of_experience": 3,
+            },
+        },
+    ),
+    (
+        "PUT",
+        "/api/admin/users/{user_id}",
+        "admin",
+        {"full_name": "Bea", "user_type": "renter", "is_active": True, "profile_visibility": True},
+    ),
+    (
+        "PUT",
+        "/api/admin/properties/{property_id}",
+        "admin",
+        {"title": "Renamed flat", "rent": 26000, "status": "active"},
+    ),
+    ("POST", "/api/admin/reports/{report_id}/resolve", "admin", {"action": "dismiss", "note": "ok"}),
+    (
+        "POST",
+        "/api/admin/verifications/reject",
+        "admin",
+        {"verification_type": "renter", "entity_id": "{user_id}", "reason": "blurry"},
+    ),
+]
+
+
+def _mutations(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    variants: list[tuple[str, dict[str, Any]]] = []
+    for key, original in body.items():
+        for hostile in HOSTILE_VALUES:
+            variants.append((key, {**body, key: hostile}))
+        if isinstance(original, dict):
+            for inner in original:
+                for hostile in HOSTILE_VALUES:
+                    variants.append((f"{key}.{inner}", {**body, key: {**original, inner: hostile}}))
+    return variants
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "who", "body"), VALID_BODIES, ids=[f"{m} {p}" for m, p, _, _ in VALID_BODIES]
+)
+async def test_each_field_swapped_for_garbage(
+    client: TestClient[Any, Any], method: str, path: str, who: str, body: dict[str, Any]
+) -> None:
+    world = await _world(client)
+    ids: dict[str, str] = world["ids"]
+    identities = {**world["identities"], "owner": world["owner"]}
+    headers = identities[who]
+    url = _fill(path, ids)
+    template = json.loads(
+        json.dumps(body).replace("{property_id}", ids["property_id"]).replace("{user_id}", ids["user_id"])
+    )
+    for field, variant in _mutations(template):
+        response = await client.request(method, url, json=variant, headers=headers)
+        await _check(response, f"{method} {url} as {who} with {field}={str(variant)[:100]}")
+    for read_url, reader in (
+        ("/api/users/me", "user"),
+        (f"/api/admin/users/{ids['user_id']}", "admin"),
+        (f"/api/properties/{ids['property_id']}", "owner"),
+        (f"/api/chats/{ids['chat_id']}", "user"),
+        ("/api/shortlists", "user"),
+        ("/api/payments/history", "user"),
+        ("/api/verification/my-status", "user"),
+    ):
+        response = await client.get(read_url, headers=identities[reader])
+        assert response.status < 500, f"after {method} {path}: GET {read_url} -> {await response.text()}"

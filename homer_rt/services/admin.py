@@ -34,6 +34,7 @@ from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.auth import AuthService
 from homer_rt.services.chats import ChatService
 from homer_rt.services.notifications import NotificationService
+from homer_rt.services.properties import MAX_RUPEES
 
 T = TypeVar("T")
 
@@ -102,9 +103,10 @@ class PropertyChanges(BaseModel):
     status: PropertyStatus = PropertyStatus.ACTIVE
     property_type: PropertyType = PropertyType.APARTMENT
     bhk_type: BHKType = BHKType.ONE_BHK
-    rent: Decimal = Field(default=Decimal(1), gt=0)
-    security_deposit: Decimal | None = Field(default=None, ge=0)
-    maintenance_charges: Decimal = Field(default=Decimal(0), ge=0)
+    # The owner's bounds: an unbounded amount (1e308) overflows the integer paise it is stored as.
+    rent: Decimal = Field(default=Decimal(1), gt=0, le=MAX_RUPEES)
+    security_deposit: Decimal | None = Field(default=None, ge=0, le=MAX_RUPEES)
+    maintenance_charges: Decimal = Field(default=Decimal(0), ge=0, le=MAX_RUPEES)
     video_url: str | None = Field(default=None, max_length=500)
     virtual_tour_url: str | None = Field(default=None, max_length=500)
 
