@@ -10,6 +10,7 @@ still works afterwards.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import json
@@ -537,3 +538,114 @@ async def test_each_field_swapped_for_garbage(
     ):
         response = await client.get(read_url, headers=identities[reader])
         assert response.status < 500, f"after {method} {path}: GET {read_url} -> {await response.text()}"
+
+
+# --- Door checks and the guards the sweep relies on --------------------------------------------------------
+
+ADMIN_ROUTES = [(m, p) for m, p in ROUTES if "/admin" in p]
+
+
+@pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES, ids=[f"{m} {p}" for m, p in ADMIN_ROUTES])
+async def test_every_admin_route_is_401_anonymous_and_403_for_users(
+    client: TestClient[Any, Any], method: str, path: str
+) -> None:
+    """Derived from the router, so admin routes outside /api/admin (verification review) and new ones are
+    held to what tests/test_admin_access.py checks in depth for /api/admin."""
+    user = await register(client)
+    url = _fill(path, {})
+    anonymous = await client.request(method, url, json={})
+    assert anonymous.status == 401 and (await anonymous.json())["detail"]
+    signed_in = await client.request(method, url, json={}, headers=user["headers"])
+    assert signed_in.status == 403
+    assert (await signed_in.json())["error"]["code"] == "admin_required"
+
+
+async def test_values_the_store_cannot_hold_are_422_naming_the_field(client: TestClient[Any, Any]) -> None:
+    # mongomock stores these happily; MongoDB fails on them, so validation must refuse them first.
+    world = await _world(client)
+    user = world["identities"]["user"]
+    too_big = await client.get(f"/api/chats/{world['ids']['chat_id']}?before_seq=1{'0' * 30}", headers=user)
+    assert too_big.status == 422
+    assert (await too_big.json())["error"]["fields"][0]["field"] == "before_seq"
+    operator = await client.put("/api/users/me", json={"renter_preferences": {"$where": "1"}}, headers=user)
+    assert operator.status == 422
+    assert (await operator.json())["error"]["fields"][0]["field"] == "renter_preferences.$where"
+    not_a_number = await client.post(
+        "/api/payments/create-order",
+        data=b'{"type": "renter_subscription", "metadata": {"amount": NaN}}',
+        headers={**user, "Content-Type": "application/json"},
+    )
+    assert not_a_number.status == 400
+    assert (await not_a_number.json())["error"]["code"] == "malformed_json"
+
+
+async def test_null_profile_visibility_is_refused_and_the_account_stays_usable(
+    client: TestClient[Any, Any],
+) -> None:
+    world = await _world(client)
+    user = world["identities"]["user"]
+    response = await client.put("/api/users/me", json={"profile_visibility": None}, headers=user)
+    assert response.status == 422
+    me = await client.get("/api/users/me", headers=user)
+    assert me.status == 200 and (await me.json())["profile_visibility"] is True
+
+
+async def test_admin_cannot_set_an_unstorable_rent(client: TestClient[Any, Any]) -> None:
+    world = await _world(client)
+    url = f"/api/admin/properties/{world['ids']['property_id']}"
+    response = await client.put(url, json={"rent": 1e308}, headers=world["identities"]["admin"])
+    assert response.status == 422
+    listing = await client.get(url.replace("/admin", ""))
+    assert listing.status == 200 and (await listing.json())["rent"] == 35000
+
+
+async def test_extra_socket_arguments_are_a_validation_error(client: TestClient[Any, Any]) -> None:
+    world = await _world(client)
+    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(base_url(client), namespaces=["/chat"], transports=["websocket"], auth={"token": token})
+    try:
+        ack = await sio.call("join_chat", ({"chat_id": world["ids"]["chat_id"]}, "extra"), namespace="/chat")
+        assert ack == {
+            "ok": False,
+            "error": {"code": "validation_failed", "message": ack["error"]["message"]},
+        }
+        joined = await sio.call("join_chat", {"chat_id": world["ids"]["chat_id"]}, namespace="/chat")
+        assert joined["ok"] is True
+    finally:
+        await sio.disconnect()
+
+
+async def test_an_oversized_socket_frame_drops_only_that_connection(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    """A frame over SOCKETIO_MAX_PAYLOAD_BYTES closes that websocket (nothing is buffered or acked); the
+    client learns it is disconnected instead of waiting, and the server keeps serving everyone else."""
+    world = await _world(client)
+    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
+    url = base_url(client)
+
+    async def connected() -> socketio.AsyncClient:
+        sio = socketio.AsyncClient(reconnection=False)
+        await sio.connect(url, namespaces=["/chat"], transports=["websocket"], auth={"token": token})
+        return sio
+
+    bystander = await connected()
+    hostile = await connected()
+    dropped = asyncio.Event()
+    hostile.on("disconnect", lambda *args: dropped.set(), namespace="/chat")
+    try:
+        huge = {
+            "chat_id": world["ids"]["chat_id"],
+            "message": "m" * (settings.socketio_max_payload_bytes + 1),
+        }
+        await hostile.emit("send_message", huge, namespace="/chat")
+        await asyncio.wait_for(dropped.wait(), WAIT)
+        assert not hostile.connected
+        ack = await bystander.call("join_chat", {"chat_id": world["ids"]["chat_id"]}, namespace="/chat")
+        assert ack["ok"] is True
+        page = await client.get(f"/api/chats/{world['ids']['chat_id']}", headers=world["identities"]["user"])
+        assert all(len(m["message"]) < 1000 for m in (await page.json())["messages"])
+    finally:
+        await bystander.disconnect()
+        await hostile.disconnect()
