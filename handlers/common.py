@@ -150,9 +150,31 @@ async def json_body(request: web.Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw, parse_constant=_not_json_number, parse_float=_finite_float)
+        data = json.loads(raw, parse_constant=_not_json_number, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise BadRequest("Request body is nested too deeply", code="malformed_json") from exc
     except ValueError as exc:  # also JSONDecodeError and UnicodeDecodeError
         raise BadRequest("Request body is not valid JSON", code="malformed_json") from exc
+    check_depth(data)
+    return data
+
+
+MAX_NESTING = 32
+
+
+def check_depth(data: Any, *, limit: int = MAX_NESTING) -> None:
+    """Refuse (400) objects nested deeper than any request needs, before recursive code walks them."""
+    level: list[Any] = [data]
+    for _ in range(limit + 1):
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+        if not level:
+            return
+    raise BadRequest(f"Request data is nested more than {limit} levels deep", code="too_deeply_nested")
 
 
 async def parse_body(request: web.Request, model: type[ModelT]) -> ModelT:

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import socketio
 from pydantic import BaseModel, ValidationError
 
-from handlers.common import check_storable
+from handlers.common import check_depth, check_storable
 from homer_rt.errors import DomainError, ValidationFailed
 from homer_rt.realtime import user_room
 from homer_rt.services.auth import AuthService
@@ -47,6 +47,7 @@ def token_from_connect(environ: dict[str, Any], auth: Any) -> str | None:
 
 
 def parse_payload(model: type[ModelT], data: Any) -> ModelT:
+    check_depth(data)
     try:
         result = model.model_validate(data if data is not None else {})
         check_storable(result)
