@@ -487,8 +487,9 @@ class ChatService:
             return ChatPage(
                 chat=chat, messages=list(from_recent), has_more=bool(from_recent) and from_recent[0].seq > 1
             )
-        # Seqs are dense (a gap only where a duplicate retry lost a race), so the page is a seq range: it
-        # touches size + 1 messages whatever the chat's length. With a gap, fall back to sort + limit.
+        # Seqs are dense (a gap only where a retry's reservation was undone after a later send), so the
+        # page is a seq range: it touches size + 1 messages whatever the chat's length. With a gap, fall
+        # back to sort + limit.
         lower = max(1, upper - size - 1)
         newest_first = await self._newest(chat.id, {"$gte": lower, "$lt": upper}, size + 1)
         if len(newest_first) < size + 1 and lower > 1:
