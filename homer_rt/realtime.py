@@ -6,12 +6,14 @@ notification leaves through one place whichever door (REST or socket) it came in
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import socketio
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
+from socketio import packet as socketio_packet
 
 from homer_rt.settings import Settings
 
@@ -28,13 +30,65 @@ def user_room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+# What a packet whose JSON is nested too deeply to decode turns into, so it is answered, not dropped.
+MALFORMED_EVENT = "\x00malformed"
+
+
+class _PacketJson:
+    """The json module for Socket.IO packets: a payload nested past Python's recursion limit (a 64 KB
+    frame holds 30,000 brackets) becomes the MALFORMED_EVENT marker instead of an uncaught RecursionError
+    that drops the packet without an ack, so the caller would wait for its timeout."""
+
+    @staticmethod
+    def dumps(*args: Any, **kwargs: Any) -> str:
+        return json.dumps(*args, **kwargs)
+
+    @staticmethod
+    def loads(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return json.loads(*args, **kwargs)
+        except RecursionError:
+            return [MALFORMED_EVENT]
+
+
+class _GuardedPacket(socketio_packet.Packet):  # type: ignore[misc]
+    json = _PacketJson
+
+
+def _refusal(code: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """Client packets may only name application events. python-socketio would dispatch a client's
+    ``["disconnect"]`` or ``["connect", ...]`` packet to the namespace's lifecycle handlers (closing its
+    presence while still connected), and a non-string event name raises inside the dispatcher; both are
+    answered with an error ack instead (when the client asked for one) and go no further."""
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
+        event = data[0] if isinstance(data, list) and data else None
+        if event == MALFORMED_EVENT:
+            refusal = _refusal("malformed_payload", "The payload is nested too deeply")
+        elif not isinstance(event, str) or event in self.reserved_events:
+            refusal = _refusal("unknown_event", "Not an event clients can send")
+        else:
+            await super()._handle_event(eio_sid, namespace, id, data)
+            return
+        if id is not None:
+            await self._send_packet(
+                eio_sid,
+                self.packet_class(socketio_packet.ACK, namespace=namespace or "/", id=id, data=[refusal]),
+            )
+
+
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     manager: socketio.AsyncManager | None = None
     if settings.redis_url:
         # Rooms and emits are shared through Redis pub/sub, so several processes act as one server.
         manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
-    return socketio.AsyncServer(
+    return HomerSocketServer(
         async_mode="aiohttp",
+        serializer=_GuardedPacket,
         client_manager=manager,
         cors_allowed_origins=list(settings.cors_origins),
         ping_interval=settings.socketio_ping_interval,

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 from aiohttp import FormData
@@ -30,7 +31,7 @@ import handlers
 import handlers.sockets
 import homer_rt.services
 from homer_rt.app import create_app
-from homer_rt.appkeys import NOTIFICATIONS
+from homer_rt.appkeys import CHATS, NOTIFICATIONS
 from homer_rt.settings import Settings
 from tests.chat_support import WAIT, base_url, make_property
 from tests.conftest import make_admin, make_settings, register
@@ -196,6 +197,7 @@ async def _world(client: TestClient[Any, Any]) -> dict[str, Any]:
             "report_id": report_id,
             "notification_id": note.id,
             "owner": owner["user"]["user_id"],
+            "renter": renter["user"]["user_id"],
             "area": "properties",
             "name": "missing.jpg",
         },
@@ -681,3 +683,61 @@ async def test_an_oversized_socket_frame_drops_only_that_connection(
     finally:
         await bystander.disconnect()
         await hostile.disconnect()
+
+
+async def test_unknown_events_are_answered_not_left_to_time_out(client: TestClient[Any, Any]) -> None:
+    world = await _world(client)
+    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(base_url(client), namespaces=["/chat"], transports=["websocket"], auth={"token": token})
+    try:
+        for event in ("no_such_event", "connected", "user_id", "authorize", "x" * 500):
+            ack = await sio.call(event, {"chat_id": world["ids"]["chat_id"]}, namespace="/chat", timeout=WAIT)
+            assert ack["ok"] is False and ack["error"]["code"] == "unknown_event", (event, ack)
+    finally:
+        await sio.disconnect()
+
+
+async def test_raw_packets_a_client_library_would_never_send(client: TestClient[Any, Any]) -> None:
+    """Reserved event names, non-string names and JSON nested past the recursion limit, written straight
+    onto the websocket: each gets an error ack, and the connection (and its presence) carries on."""
+    world = await _world(client)
+    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
+    url = base_url(client).replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    async with client.session.ws_connect(url) as ws:
+
+        async def receive_text() -> str:
+            while True:
+                message = await asyncio.wait_for(ws.receive(), WAIT)
+                assert message.type == aiohttp.WSMsgType.TEXT, message
+                if message.data == "2":  # engine.io ping
+                    await ws.send_str("3")
+                    continue
+                return str(message.data)
+
+        async def ack_for(packet_id: int, payload: str) -> Any:
+            await ws.send_str(f"42/chat,{packet_id}{payload}")
+            while True:
+                text = await receive_text()
+                prefix = f"43/chat,{packet_id}"
+                if text.startswith(prefix):
+                    return json.loads(text[len(prefix) :])[0]
+
+        assert (await receive_text()).startswith("0")
+        await ws.send_str("40/chat," + json.dumps({"token": token}))
+        while not (await receive_text()).startswith("40/chat,"):
+            pass
+        presence = client.app[CHATS].presence_of(world["ids"]["renter"])
+        assert presence["online"] is True
+        for packet_id, payload, code in (
+            (1, '["disconnect"]', "unknown_event"),
+            (2, '["connect", {}, {"token": "x"}]', "unknown_event"),
+            (3, "[42, {}]", "unknown_event"),
+            (4, '["sync", ' + "[" * 30_000 + "]" * 30_000 + "]", "malformed_payload"),
+            (5, "[null]", "unknown_event"),
+        ):
+            ack = await ack_for(packet_id, payload)
+            assert ack["ok"] is False and ack["error"]["code"] == code, (payload[:40], ack)
+        assert client.app[CHATS].presence_of(world["ids"]["renter"])["online"] is True
+        ack = await ack_for(6, '["sync", {"chats": {}}]')
+        assert ack["ok"] is True

@@ -81,6 +81,7 @@ def acked(handler: HandlerT) -> HandlerT:
             log.exception("unhandled error in socket event %s", handler.__name__)
             return failed("internal_error", "Internal server error")
 
+    wrapper.client_event = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
@@ -114,6 +115,16 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         )
         await self.enter_room(sid, user_room(authenticated.user.id))
         await self.connected(sid, authenticated.user.id)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        # connect/disconnect only ever come from the server (HomerSocketServer refuses them from clients);
+        # any other name must be an @acked handler, so an unknown event is answered rather than left to
+        # time out.
+        if event in ("connect", "disconnect") or getattr(
+            getattr(self, f"on_{event}", None), "client_event", False
+        ):
+            return await super().trigger_event(event, *args)
+        return failed("unknown_event", f"Unknown event {event[:100]!r} on {self.namespace}")
 
     async def authorize(self, user: Any) -> None:
         """Namespaces with stricter rules (admins only) refuse here."""
