@@ -11,6 +11,8 @@ still works afterwards.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import importlib
 import inspect
 import json
@@ -31,7 +33,7 @@ import handlers
 import handlers.sockets
 import homer_rt.services
 from homer_rt.app import create_app
-from homer_rt.appkeys import CHATS, NOTIFICATIONS
+from homer_rt.appkeys import CHATS, NOTIFICATIONS, SETTINGS
 from homer_rt.settings import Settings
 from tests.chat_support import WAIT, base_url, make_property
 from tests.conftest import make_admin, make_settings, register
@@ -741,3 +743,30 @@ async def test_raw_packets_a_client_library_would_never_send(client: TestClient[
         assert client.app[CHATS].presence_of(world["ids"]["renter"])["online"] is True
         ack = await ack_for(6, '["sync", {"chats": {}}]')
         assert ack["ok"] is True
+
+
+async def test_signed_webhooks_with_garbage_inside_are_4xx_or_ignored(client: TestClient[Any, Any]) -> None:
+    """A correctly signed body can still hold anything; the signature only proves who sent it."""
+    secret = client.app[SETTINGS].razorpay_webhook_secret
+    assert secret
+    bodies = [raw for _, raw in RAW_BODIES] + [
+        json.dumps({"event": event, "payload": payload})
+        for event in ("payment.captured", "payment.failed", "refund.processed", {"$gt": ""}, None)
+        for payload in (
+            None,
+            "x",
+            {"payment": None},
+            {"payment": {"entity": {"order_id": {"$gt": ""}, "id": 1, "amount": "NaN"}}},
+            {"payment": {"entity": {"order_id": "order_x", "id": "pay_x", "amount": 10**40}}},
+            {"refund": {"entity": {"payment_id": ["x"], "amount": -1}}},
+        )
+    ]
+    for raw in bodies:
+        data = raw.encode("utf-8", "surrogateescape")
+        signature = hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+        response = await client.post(
+            "/api/payments/webhook",
+            data=data,
+            headers={"X-Razorpay-Signature": signature, "Content-Type": "application/json"},
+        )
+        await _check(response, f"signed webhook {raw[:80]}")

@@ -302,7 +302,7 @@ class PaymentService:
             raise BadRequest("Invalid webhook signature", code="invalid_signature")
         try:
             event = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # ValueError: bad JSON or UTF-8; Recursion: too deep
             raise BadRequest("Webhook body is not valid JSON", code="malformed_json") from exc
         if not isinstance(event, dict):
             raise BadRequest("Webhook body must be a JSON object", code="malformed_json")
