@@ -94,8 +94,9 @@ class Chat(Document):
     status: ChatStatus = ChatStatus.ACTIVE
 
     last_seq: int = 0
-    # The newest RECENT_MESSAGES messages, ascending by seq ($push with $slice keeps them so). A message
-    # enters it in the update that reserves its seq, just before it is inserted into chat_messages.
+    # The newest RECENT_MESSAGES messages, ascending by seq: a send appends the newest ($push, $slice), or
+    # pushes with $sort when another send took the seq it expected. A message enters it in the update that
+    # reserves its seq, just before it is inserted into chat_messages.
     recent: list[RecentMessage] = Field(default_factory=list)
     # Unread state is counters, never a scan of messages. Each side's sent count grows in the update that
     # reserves a message's seq. A read always covers a prefix of the chat (opening reads everything, mark_read
