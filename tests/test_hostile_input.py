@@ -88,6 +88,8 @@ HOSTILE_SEGMENTS = [
     "%00",
     "$where",
     "%7B%22%24gt%22%3A%20%22%22%7D",
+    "%FF%FE",
+    "%E2%80%AE%F0%9F%98%80",
 ]
 
 # One value per type confusion: each body sends it in every field any model knows.
@@ -140,6 +142,8 @@ QUERIES: list[str] = [
     "q=" + LONG,
     "search=" + LONG,
     "%00=%00&page=%00",
+    "page=%ZZ&limit=%FF&q=%E2%80",
+    "page[$gt]=1&limit[]=2&type=property&property_id[$ne]=x",
 ]
 
 BAD_AUTHORIZATIONS = [
