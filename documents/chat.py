@@ -81,7 +81,23 @@ class RecentMessage(BaseModel):
         }
 
 
-class Chat(Document):
+class ParticipantRoles:
+    """Who is who in a chat; shared by the full Chat document and the projected ChatHead of a send."""
+
+    renter_id: str
+    owner_id: str
+
+    def is_participant(self, user_id: str) -> bool:
+        return user_id in (self.renter_id, self.owner_id)
+
+    def other_participant(self, user_id: str) -> str:
+        return self.owner_id if user_id == self.renter_id else self.renter_id
+
+    def role_of(self, user_id: str) -> SenderType:
+        return SenderType.RENTER if user_id == self.renter_id else SenderType.OWNER
+
+
+class Chat(Document, ParticipantRoles):
     id: str = Field(default_factory=new_id)  # type: ignore[assignment]
     property_id: str
     renter_id: str
@@ -130,15 +146,6 @@ class Chat(Document):
     @property
     def last_message(self) -> RecentMessage | None:
         return self.recent[-1] if self.recent else None
-
-    def is_participant(self, user_id: str) -> bool:
-        return user_id in (self.renter_id, self.owner_id)
-
-    def other_participant(self, user_id: str) -> str:
-        return self.owner_id if user_id == self.renter_id else self.renter_id
-
-    def role_of(self, user_id: str) -> SenderType:
-        return SenderType.RENTER if user_id == self.renter_id else SenderType.OWNER
 
     def sent_by(self, user_id: str) -> int:
         return self.sent_renter if user_id == self.renter_id else self.sent_owner
@@ -201,7 +208,7 @@ class Chat(Document):
 
 
 @dataclass(frozen=True, slots=True)
-class ChatHead:
+class ChatHead(ParticipantRoles):
     """What sending needs of a chat, read with a projection: no embedded message is copied or validated,
     only the ids of the recent ones (to recognise a retry)."""
 
@@ -249,15 +256,6 @@ class ChatHead:
             read_seq_owner=chat.read_seq_owner,
             recent_ids=frozenset(m.message_id for m in chat.recent),
         )
-
-    def is_participant(self, user_id: str) -> bool:
-        return user_id in (self.renter_id, self.owner_id)
-
-    def other_participant(self, user_id: str) -> str:
-        return self.owner_id if user_id == self.renter_id else self.renter_id
-
-    def role_of(self, user_id: str) -> SenderType:
-        return SenderType.RENTER if user_id == self.renter_id else SenderType.OWNER
 
     def message_view(self, message: ChatMessage) -> dict[str, Any]:
         """As Chat.message_view: read once the recipient's read prefix (as of this read) reaches its seq."""
