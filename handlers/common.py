@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -58,7 +59,7 @@ async def require_admin(request: web.Request) -> User:
     return user
 
 
-def now(request: web.Request) -> Any:
+def now(request: web.Request) -> datetime:
     return request.app[CLOCK].now()
 
 
