@@ -146,6 +146,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         free_contact_limit=settings.free_contact_limit,
         max_message_chars=settings.chat_message_max_chars,
         page_size=settings.chat_page_size,
+        spawn=lambda coro, name: spawn(app, coro, name=name),
+        unread_push_interval=settings.chat_unread_push_interval_ms / 1000,
         admin_feed=app[ADMIN_FEED],
     )
     sio.register_namespace(ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], chats=app[CHATS], clock=clock))

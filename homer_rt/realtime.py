@@ -138,11 +138,14 @@ class RealtimeEmitter:
     async def to_user(self, user_id: str, event: str, data: Any, *, namespace: str) -> None:
         await self._sio.emit(event, data, room=user_room(user_id), namespace=namespace)
 
-    async def to_users(self, user_ids: list[str], event: str, data: Any, *, namespace: str) -> None:
-        """One emit to several users' rooms: a connection in more than one of them gets it once."""
+    async def to_users(
+        self, user_ids: list[str], event: str, data: Any, *, namespace: str, skip_sid: str | None = None
+    ) -> None:
+        """One emit to several users' rooms: a connection in more than one of them gets it once, and
+        ``skip_sid`` (the connection that caused it) not at all."""
         rooms = sorted({user_room(user_id) for user_id in user_ids})
         if rooms:
-            await self._sio.emit(event, data, room=rooms, namespace=namespace)
+            await self._sio.emit(event, data, room=rooms, namespace=namespace, skip_sid=skip_sid)
 
     async def to_sid(self, sid: str, event: str, data: Any, *, namespace: str) -> None:
         await self._sio.emit(event, data, to=sid, namespace=namespace)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     chat_message_max_chars: int = Field(default=4000, ge=1)
     chat_send_rate_per_10s: int = Field(default=30, ge=1)
     chat_page_size: int = Field(default=50, ge=1, le=200)
+    # A receiver's unread_count push follows a new message by this much, covering every message sent
+    # meanwhile with one count query and one event.
+    chat_unread_push_interval_ms: int = Field(default=50, ge=0, le=5000)
 
     admin_email: str | None = None
     admin_phone: str | None = None

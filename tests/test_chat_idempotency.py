@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pymongo.errors import AutoReconnect
 
-from documents.chat import RECENT_MESSAGES, Chat, ChatHead, ChatMessage, message_id_for
+from documents.chat import RECENT_MESSAGES, Chat, ChatMessage, ChatParties, message_id_for
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS
 from homer_rt.clock import AdjustableClock
@@ -40,10 +40,10 @@ async def test_the_message_id_is_the_only_unique_key_of_chat_messages(
     renter, _, _, chat_id = await make_chat(client)
     renter_id = renter["user"]["user_id"]
     sent = await client.app[CHATS].send(chat_id=chat_id, user_id=renter_id, message="hi", client_msg_id="k1")
-    assert sent.message.id == message_id_for(chat_id, renter_id, "k1")
+    assert sent.message.message_id == message_id_for(chat_id, renter_id, "k1")
     # The same key from the other participant, or in another chat, is another message.
-    assert message_id_for(chat_id, "someone-else", "k1") != sent.message.id
-    assert message_id_for("another-chat", renter_id, "k1") != sent.message.id
+    assert message_id_for(chat_id, "someone-else", "k1") != sent.message.message_id
+    assert message_id_for("another-chat", renter_id, "k1") != sent.message.message_id
 
     indexes = await ChatMessage.get_motor_collection().index_information()
     unique = sorted(name for name, spec in indexes.items() if spec.get("unique"))
@@ -67,11 +67,11 @@ async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(
         first = first or result
     assert first is not None and first.message.seq == 2
     before = await Chat.get(chat_id)
-    assert before is not None and before.recent[0].seq > 2  # the retried message left the window
+    assert before is not None and before.recent_messages[0].seq > 2  # the retried message left the window
 
     again = await chats.send(chat_id=chat_id, user_id=renter_id, message="m2", client_msg_id="c2")
     assert again.created is False
-    assert again.view()["message_id"] == first.message.id and again.view()["seq"] == 2
+    assert again.view()["message_id"] == first.message.message_id and again.view()["seq"] == 2
 
     messages = await stored(chat_id)
     assert [m.seq for m in messages] == list(range(1, total + 1))
@@ -80,8 +80,9 @@ async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(
     assert after is not None
     assert after.last_seq == total and after.sent_renter == total
     # The window holds no second copy of the retried message, and stays in order.
-    assert first.message.id not in {m.message_id for m in after.recent}
-    assert [m.seq for m in after.recent] == list(range(after.recent[0].seq, total + 1))
+    window = after.recent_messages
+    assert first.message.message_id not in {m.message_id for m in window}
+    assert [m.seq for m in window] == list(range(window[0].seq, total + 1))
     assert await unread(client, owner) == total
 
     # Sending goes on right after: the next message takes the next seq and shows on the latest page.
@@ -92,43 +93,55 @@ async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(
     assert seqs == list(range(total + 2 - len(seqs), total + 2)) and len(seqs) == RECENT_MESSAGES
 
 
-async def test_a_send_cut_off_before_its_insert_is_completed_by_its_retry(
+async def test_a_send_whose_insert_failed_is_stored_once_by_its_retry(
     aiohttp_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The store accepted the chat update, then the connection dropped before the message was inserted: the
-    client retries, and the retry stores that very message (same seq, counted once) instead of a second."""
+    """The store accepted the chat update, then the insert failed (the connection dropped): the send undoes
+    its count and window entry, and the client's retry stores the message once, counted once, with the next
+    seq (the failed one's seq stays unused in case its insert did land)."""
     client = await fast_client(aiohttp_client, tmp_path)
     renter, owner, _, chat_id = await make_chat(client)
     chats = client.app[CHATS]
     renter_id = renter["user"]["user_id"]
-    insert = ChatMessage.insert
+    messages = ChatMessage.get_motor_collection()
+    insert_one = type(messages).insert_one
     failures = [AutoReconnect("connection closed")]
 
-    async def insert_once_failing(self: ChatMessage, *args: Any, **kwargs: Any) -> Any:
-        if failures:
+    async def insert_once_failing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if failures and self.name == messages.name:
             raise failures.pop()
-        return await insert(self, *args, **kwargs)
+        return await insert_one(self, *args, **kwargs)
 
-    monkeypatch.setattr(ChatMessage, "insert", insert_once_failing)
+    monkeypatch.setattr(type(messages), "insert_one", insert_once_failing)
     with pytest.raises(AutoReconnect):
         await chats.send(chat_id=chat_id, user_id=renter_id, message="Still free?", client_msg_id="k-cut")
     assert [m.seq for m in await stored(chat_id)] == [1]
+    chat = await Chat.get(chat_id)
+    assert chat is not None and chat.sent_renter == 1 and len(chat.recent) == 1
+    assert await unread(client, owner) == 1
 
     retried = await chats.send(
         chat_id=chat_id, user_id=renter_id, message="Still free?", client_msg_id="k-cut"
     )
     assert retried.created is True  # this call stored it, so this call delivers it
-    assert retried.message.seq == 2 and retried.message.id == message_id_for(chat_id, renter_id, "k-cut")
+    assert retried.message.seq == 3
+    assert retried.message.message_id == message_id_for(chat_id, renter_id, "k-cut")
     assert [(m.seq, m.message) for m in await stored(chat_id)] == [
         (1, "Hello, is it available?"),
-        (2, "Still free?"),
+        (3, "Still free?"),
     ]
     chat = await Chat.get(chat_id)
-    assert chat is not None and chat.last_seq == 2 and chat.sent_renter == 2
+    assert chat is not None and chat.last_seq == 3 and chat.sent_renter == 2
+    assert [m.seq for m in chat.recent_messages] == [1, 3]
     assert await unread(client, owner) == 2
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
+    assert [(m["seq"], m["message"]) for m in page["messages"]] == [
+        (1, "Hello, is it available?"),
+        (3, "Still free?"),
+    ]
 
     third = await chats.send(chat_id=chat_id, user_id=renter_id, message="Still free?", client_msg_id="k-cut")
-    assert third.created is False and third.message.seq == 2
+    assert third.created is False and third.message.seq == 3
     assert len(await stored(chat_id)) == 2
 
 
@@ -143,16 +156,20 @@ async def test_a_send_that_lost_the_race_for_its_seq_takes_the_next_one(
     renter_id, owner_id = renter["user"]["user_id"], owner["user"]["user_id"]
     chat = await Chat.get(chat_id)
     assert chat is not None
-    stale = ChatHead.of(chat)
     await chats.send(chat_id=chat_id, user_id=renter_id, message="first", client_msg_id="a")
     late = await chats._append(
-        head=stale, sender_id=owner_id, text="second", attachments=[], client_msg_id="b"
+        parties=ChatParties.of(chat),
+        expected_seq=chat.last_seq,  # read before "first" took seq 2
+        sender_id=owner_id,
+        text="second",
+        attachments=[],
+        client_msg_id="b",
     )
     assert late.created is True and late.message.seq == 3
 
     after = await Chat.get(chat_id)
     assert after is not None and after.last_seq == 3
-    assert [(m.seq, m.message) for m in after.recent] == [
+    assert [(m.seq, m.message) for m in after.recent_messages] == [
         (1, "Hello, is it available?"),
         (2, "first"),
         (3, "second"),

@@ -390,7 +390,7 @@ async def test_long_chat_pages_reads_sync_and_old_retries(
         sender = owner_id if seq % 3 == 0 else renter_id
         await chats.send(chat_id=chat_id, user_id=sender, message=f"m{seq}", client_msg_id=f"c{seq}")
     chat = await Chat.get(chat_id)
-    assert chat is not None and len(chat.recent) == RECENT_MESSAGES and chat.recent[-1].seq == total
+    assert chat is not None and len(chat.recent) == RECENT_MESSAGES and chat.recent_messages[-1].seq == total
 
     # A retry of a message older than the window still finds the stored one.
     again = await chats.send(chat_id=chat_id, user_id=renter_id, message="m2", client_msg_id="c2")

@@ -194,7 +194,11 @@ async def test_concurrent_sends_from_both_sides_lose_nothing(
     client = await aiohttp_client(app)
     renter, owner, _, chat_id = await make_chat(client)
     url = base_url(client)
-    async with live(url, renter["token"]) as renter_live, live(url, owner["token"]) as owner_live:
+    async with (
+        live(url, renter["token"]) as renter_live,
+        live(url, owner["token"]) as owner_live,
+        live(url, renter["token"]) as renter_laptop,
+    ):
 
         async def burst(who: Any, name: str) -> list[Any]:
             return list(
@@ -209,9 +213,13 @@ async def test_concurrent_sends_from_both_sides_lose_nothing(
         renter_acks, owner_acks = await asyncio.gather(burst(renter_live, "r"), burst(owner_live, "o"))
         seqs = sorted(a["seq"] for a in renter_acks + owner_acks)
         assert seqs == list(range(2, 102))
-        for who in (renter_live, owner_live):
-            received = await who.recorder.wait_count("message", 100)
-            assert sorted(e["message"]["seq"] for e in received) == list(range(2, 102))
+        # The renter's other device gets both sides; each sending connection has its own messages in its
+        # acks and gets only the other side's live (no echo).
+        received = await renter_laptop.recorder.wait_count("message", 100)
+        assert sorted(e["message"]["seq"] for e in received) == list(range(2, 102))
+        for who, acks in ((renter_live, owner_acks), (owner_live, renter_acks)):
+            received = await who.recorder.wait_count("message", 50)
+            assert sorted(e["message"]["seq"] for e in received) == sorted(a["seq"] for a in acks)
 
     chat = await Chat.get(chat_id)
     assert chat is not None and chat.last_seq == 101 and chat.last_message is not None

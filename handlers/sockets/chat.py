@@ -90,6 +90,7 @@ class ChatNamespace(AuthenticatedNamespace):
             message=payload.message,
             attachments=list(payload.attachments),
             client_msg_id=payload.client_msg_id,
+            origin_sid=sid,
         )
         return result.view()
 

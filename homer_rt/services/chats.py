@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from beanie import SortDirection
 from pymongo import ReturnDocument
@@ -33,9 +34,9 @@ from documents.base import new_id
 from documents.chat import (
     RECENT_MESSAGES,
     Chat,
-    ChatHead,
     ChatInitiator,
     ChatMessage,
+    ChatParties,
     ChatReport,
     ChatStatus,
     RecentMessage,
@@ -60,6 +61,9 @@ CHAT_UPLOAD_AREA = "chat"
 MAX_ATTACHMENTS = 10
 MAX_SYNC_MESSAGES = 500
 STAMP_MARGIN = timedelta(seconds=5)
+CHATS_REMEMBERED = 20_000
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 
 
 def _to_ms(value: datetime) -> datetime:
@@ -73,12 +77,13 @@ def _field(prefix: str, role: SenderType) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    message: ChatMessage
+    message: RecentMessage
     created: bool  # True for the one call that stored the message (and delivers it); False for a retry
-    chat: ChatHead
+    chat: ChatParties
+    is_read: bool = False  # a new message is unread; a retried one may have been read since
 
     def view(self) -> dict[str, Any]:
-        return self.chat.message_view(self.message)
+        return self.message.api_view(chat_id=self.chat.id, is_read=self.is_read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,29 @@ class _KeyedLocks:
                 self._locks[key] = (lock, users - 1)
 
 
+class _ChatDirectory:
+    """What this process knows of the chats it has sent in: each chat's parties (fixed for its life) and
+    the newest seq it saw, so a send needs no read of the chat. The seq is only the expectation of a
+    compare-and-set: when another process or a concurrent send took it, the send reserves the next one."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[str, tuple[ChatParties, int]] = OrderedDict()
+
+    def get(self, chat_id: str) -> tuple[ChatParties, int] | None:
+        entry = self._entries.get(chat_id)
+        if entry is not None:
+            self._entries.move_to_end(chat_id)
+        return entry
+
+    def remember(self, parties: ChatParties, seq: int) -> None:
+        known = self._entries.get(parties.id)
+        self._entries[parties.id] = (parties, max(seq, known[1]) if known is not None else seq)
+        self._entries.move_to_end(parties.id)
+        if len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+
+
 class ChatService:
     def __init__(
         self,
@@ -123,6 +151,8 @@ class ChatService:
         free_contact_limit: int,
         max_message_chars: int,
         page_size: int,
+        spawn: Spawn,
+        unread_push_interval: float = 0.05,
         admin_feed: AdminFeed | None = None,
     ) -> None:
         self._clock = clock
@@ -134,6 +164,10 @@ class ChatService:
         self._max_message_chars = max_message_chars
         self._page_size = page_size
         self._admin_feed = admin_feed
+        self._spawn = spawn
+        self._unread_push_interval = unread_push_interval
+        self._unread_due: set[str] = set()
+        self._directory = _ChatDirectory(CHATS_REMEMBERED)
         self._initiate_locks = _KeyedLocks()
         self._connections: dict[str, int] = {}
         self._last_seen: dict[str, datetime] = {}
@@ -217,7 +251,12 @@ class ChatService:
             {"_id": property_id}, {"$inc": {"analytics.total_contacts": 1}}
         )
         first = await self._append(
-            head=ChatHead.of(chat), sender_id=user.id, text=text, attachments=[], client_msg_id=new_id()
+            parties=ChatParties.of(chat),
+            expected_seq=chat.last_seq,
+            sender_id=user.id,
+            text=text,
+            attachments=[],
+            client_msg_id=new_id(),
         )
         chat = await self._reload(chat.id)
         for viewer in (chat.owner_id, chat.renter_id):
@@ -285,75 +324,111 @@ class ChatService:
         message: str,
         attachments: list[str] | None = None,
         client_msg_id: str | None = None,
+        origin_sid: str | None = None,
     ) -> SendResult:
+        """Store and deliver a message. ``origin_sid`` is the sending connection: it has the message in its
+        ack, so the live copy goes to every other connection of both participants."""
         attachments = list(attachments or [])
         text = self._check_text(message, attachments=attachments)
-        head = await self._head(chat_id=chat_id, user_id=user_id)
-        # A retry of a recent message is answered before the sendable and rate checks: it sends nothing new.
-        if client_msg_id is not None:
-            message_id = message_id_for(head.id, user_id, client_msg_id)
-            retried = await self._retry_in_window(head, message_id) if message_id in head.recent_ids else None
-            if retried is not None:
-                if retried.created:
-                    await self._deliver(retried)
-                return retried
-        self.check_sendable(head)
+        parties, expected_seq = await self._parties(chat_id=chat_id, user_id=user_id)
         wait = self._send_limiter.try_acquire(user_id)
         if wait:
             raise RateLimited(f"Too many messages; try again in {wait} s", retry_after=wait)
         await self._check_attachments(chat_id=chat_id, user_id=user_id, attachments=attachments)
         result = await self._append(
-            head=head,
+            parties=parties,
+            expected_seq=expected_seq,
             sender_id=user_id,
             text=text,
             attachments=attachments,
             client_msg_id=client_msg_id or new_id(),
         )
         if result.created:
-            await self._deliver(result)
+            await self._deliver(result, origin_sid=origin_sid)
         return result
 
-    def check_sendable(self, chat: Chat | ChatHead) -> None:
+    def check_sendable(self, chat: Chat) -> None:
         if chat.status == ChatStatus.BLOCKED:
             raise Forbidden("This chat is blocked; no new messages can be sent", code="chat_blocked")
         if chat.status != ChatStatus.ACTIVE:
             raise Forbidden("This chat is archived; no new messages can be sent", code="chat_archived")
 
-    async def _head(self, *, chat_id: str, user_id: str) -> ChatHead:
-        """What sending needs of the chat, checked for the participant, in one projected read."""
-        row = await Chat.get_motor_collection().find_one(
-            {"_id": chat_id}, projection=dict(ChatHead.PROJECTION)
-        )
-        if row is None:
-            raise NotFound("Chat not found", code="chat_not_found")
-        head = ChatHead.from_row(row)
-        if not head.is_participant(user_id):
+    async def _parties(self, *, chat_id: str, user_id: str) -> tuple[ChatParties, int]:
+        """The chat's parties, checked for the participant, and the seq a send expects to follow; read once
+        per chat and process. Whether the chat takes messages is checked by the send's own update."""
+        known = self._directory.get(chat_id)
+        if known is None:
+            row = await Chat.get_motor_collection().find_one(
+                {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1}
+            )
+            if row is None:
+                raise NotFound("Chat not found", code="chat_not_found")
+            parties = ChatParties(id=str(row["_id"]), renter_id=row["renter_id"], owner_id=row["owner_id"])
+            self._directory.remember(parties, int(row.get("last_seq", 0)))
+            known = (parties, int(row.get("last_seq", 0)))
+        if not known[0].is_participant(user_id):
             raise Forbidden("Not authorized", code="not_participant")
-        return head
+        return known
 
-    async def _retry_in_window(self, head: ChatHead, message_id: str) -> SendResult | None:
-        """A retry of a message in the chat's recent window: the stored message. A window entry is written
-        just before its message is inserted, so an entry without a stored message is a send still in flight
-        or cut off (a lost connection to the store): this retry inserts the entry's message, and the insert
-        that succeeds is the one that delivers. None when the entry has left the window meanwhile."""
-        stored = await ChatMessage.get(message_id)
-        if stored is not None:
-            return SendResult(stored, created=False, chat=head)
-        row = await Chat.get_motor_collection().find_one(
-            {"_id": head.id}, projection={"recent": {"$elemMatch": {"message_id": message_id}}}
+    async def _append(
+        self,
+        *,
+        parties: ChatParties,
+        expected_seq: int,
+        sender_id: str,
+        text: str,
+        attachments: list[str],
+        client_msg_id: str,
+    ) -> SendResult:
+        role = parties.role_of(sender_id)
+        message = RecentMessage(
+            message_id=message_id_for(parties.id, sender_id, client_msg_id),
+            seq=expected_seq + 1,
+            sender_id=sender_id,
+            sender_type=role,
+            message=text,
+            timestamp=_to_ms(self._clock.now()),
+            attachments=attachments,
+            client_msg_id=client_msg_id,
         )
-        kept = row.get("recent") if row is not None else None
-        if not kept:
-            return None
-        message = ChatMessage.from_recent(RecentMessage.model_validate(kept[0]), chat_id=head.id)
+        sent_field = _field("sent", role)
+        reserved = await self._reserve(parties=parties, message=message, sent_field=sent_field)
+        if reserved is None:
+            # The chat takes no messages; a retry of one it took before still gets its answer.
+            if await ChatMessage.get(message.message_id) is not None:
+                return await self._stored_result(parties, message)
+            await self._refuse_send(parties.id)
+        message = reserved
         try:
-            await message.insert()
+            await ChatMessage.get_motor_collection().insert_one(
+                ChatMessage.row_of(message, chat_id=parties.id)
+            )
         except DuplicateKeyError:
-            stored = await ChatMessage.get(message_id)
-            if stored is None:
-                raise
-            return SendResult(stored, created=False, chat=head)
-        return SendResult(message, created=True, chat=head)
+            # A retry: the message is stored already, under an earlier seq. Its reservation is undone.
+            await self._unreserve(parties=parties, message=message, sent_field=sent_field, give_back=True)
+            return await self._stored_result(parties, message)
+        except BaseException:
+            # The insert failed (the store went away, or the caller was cancelled): uncount the message and
+            # take it out of the window, so a retry stores it once. Its seq stays unused, in case the insert
+            # did land: a gap that pages, sync and read counts allow for.
+            with contextlib.suppress(Exception):
+                await self._unreserve(
+                    parties=parties, message=message, sent_field=sent_field, give_back=False
+                )
+            raise
+        return SendResult(message, created=True, chat=parties)
+
+    async def _stored_result(self, parties: ChatParties, attempt: RecentMessage) -> SendResult:
+        stored = await ChatMessage.get(attempt.message_id) or await self._find_by_client_id(
+            parties.id, attempt.sender_id, attempt.client_msg_id or attempt.message_id
+        )
+        if stored is None:
+            raise NotFound("Message not found", code="message_not_found")
+        chat = await self._reload(parties.id)
+        recipient = chat.other_participant(stored.sender_id)
+        return SendResult(
+            stored.as_recent(), created=False, chat=parties, is_read=stored.seq <= chat.read_seq_of(recipient)
+        )
 
     async def _find_by_client_id(
         self, chat_id: str, sender_id: str, client_msg_id: str
@@ -364,111 +439,76 @@ class ChatService:
             {"chat_id": chat_id, "sender_id": sender_id, "client_msg_id": client_msg_id}
         )
 
-    async def _append(
-        self,
-        *,
-        head: ChatHead,
-        sender_id: str,
-        text: str,
-        attachments: list[str],
-        client_msg_id: str,
-    ) -> SendResult:
-        role = head.role_of(sender_id)
-        sent_field = _field("sent", role)
-        message = ChatMessage(
-            id=message_id_for(head.id, sender_id, client_msg_id),
-            chat_id=head.id,
-            seq=head.last_seq + 1,
-            sender_id=sender_id,
-            sender_type=role,
-            message=text,
-            timestamp=_to_ms(self._clock.now()),
-            attachments=attachments,
-            client_msg_id=client_msg_id,
-        )
-        await self._reserve(head=head, message=message, sent_field=sent_field)
-        try:
-            await message.insert()
-        except DuplicateKeyError:
-            # The message is stored already: this is a retry of a message older than the window (the stored
-            # one has another seq), or this very send was completed by a concurrent retry (same seq).
-            stored = await ChatMessage.get(message.id) or await self._find_by_client_id(
-                head.id, sender_id, client_msg_id
-            )
-            if stored is None:
-                raise
-            if stored.seq != message.seq:
-                await self._unreserve(head=head, message=message, sent_field=sent_field)
-            return SendResult(stored, created=False, chat=head)
-        return SendResult(message, created=True, chat=head)
+    async def _reserve(
+        self, *, parties: ChatParties, message: RecentMessage, sent_field: str
+    ) -> RecentMessage | None:
+        """Give ``message`` the chat's next seq, count it for its sender and put it in the recent window;
+        the message as reserved (its seq may differ from the expected one), or None when the chat is gone
+        or takes no messages.
 
-    async def _reserve(self, *, head: ChatHead, message: ChatMessage, sent_field: str) -> None:
-        """Give ``message`` the chat's next seq, count it for its sender and put it in the recent window.
-
-        When nobody has sent since ``head`` was read, that is one compare-and-set update: the seq is
-        last_seq + 1 and, being the newest, the entry is appended (the window stays sorted without $sort).
-        When another send took that seq, ``$inc`` reserves one (atomic on the one chat document, so seqs
-        stay unique) and a second update pushes the entry sorted."""
+        When the chat's last_seq is the one this process expected, that is one compare-and-set update: the
+        seq is last_seq + 1 and, being the newest, the entry is appended (the window stays sorted without
+        $sort). Otherwise ``$inc`` reserves one (atomic on the one chat document, so seqs stay unique) and a
+        second update pushes the entry sorted. Either update refuses a chat that is not active."""
         collection = Chat.get_motor_collection()
         swapped = await collection.update_one(
-            {"_id": head.id, "status": ChatStatus.ACTIVE.value, "last_seq": head.last_seq},
+            {"_id": parties.id, "status": ChatStatus.ACTIVE.value, "last_seq": message.seq - 1},
             {
                 "$set": {"last_seq": message.seq, "last_message_at": message.timestamp},
                 "$inc": {sent_field: 1},
-                "$push": {
-                    "recent": {"$each": [message.as_recent().model_dump()], "$slice": -RECENT_MESSAGES}
-                },
+                "$push": {"recent": {"$each": [message.packed()], "$slice": -RECENT_MESSAGES}},
             },
         )
         if swapped.matched_count:
-            return
+            self._directory.remember(parties, message.seq)
+            return message
         reserved = await collection.find_one_and_update(
-            {"_id": head.id, "status": ChatStatus.ACTIVE.value},
+            {"_id": parties.id, "status": ChatStatus.ACTIVE.value},
             {"$inc": {"last_seq": 1, sent_field: 1}, "$set": {"last_message_at": message.timestamp}},
             projection={"last_seq": 1},
             return_document=ReturnDocument.AFTER,
         )
         if reserved is None:
-            self.check_sendable(await self._head(chat_id=head.id, user_id=message.sender_id))
-            raise Forbidden("This chat takes no new messages", code="chat_closed")
-        message.seq = int(reserved["last_seq"])
+            return None
+        message = message.model_copy(update={"seq": int(reserved["last_seq"])})
+        self._directory.remember(parties, message.seq)
         await collection.update_one(
-            {"_id": head.id},
-            {
-                "$push": {
-                    "recent": {
-                        "$each": [message.as_recent().model_dump()],
-                        "$sort": {"seq": 1},
-                        "$slice": -RECENT_MESSAGES,
-                    }
-                }
-            },
+            {"_id": parties.id},
+            {"$push": {"recent": {"$each": [message.packed()], "$sort": 1, "$slice": -RECENT_MESSAGES}}},
         )
+        return message
 
-    async def _unreserve(self, *, head: ChatHead, message: ChatMessage, sent_field: str) -> None:
-        """Undo a reservation whose message turned out to be stored already: uncount it and take its entry
-        out of the window in one update, and give its seq back if no send has taken a later one. Otherwise
-        the seq stays unused, a gap that pages, sync and read counts allow for."""
-        undo: dict[str, Any] = {
-            "$inc": {sent_field: -1},
-            "$pull": {"recent": {"message_id": message.id, "seq": message.seq}},
-        }
+    async def _refuse_send(self, chat_id: str) -> NoReturn:
+        """Why a chat refused a message: it is gone, blocked or archived."""
+        self.check_sendable(await self._reload(chat_id))
+        raise Forbidden("This chat takes no new messages", code="chat_closed")
+
+    async def _unreserve(
+        self, *, parties: ChatParties, message: RecentMessage, sent_field: str, give_back: bool
+    ) -> None:
+        """Undo a reservation whose message was not stored by it: uncount it and take its entry out of the
+        window in one update, and (``give_back``) return its seq if no send has taken a later one.
+        Otherwise the seq stays unused, a gap that pages, sync and read counts allow for."""
+        undo: dict[str, Any] = {"$inc": {sent_field: -1}, "$pull": {"recent": message.packed()}}
         collection = Chat.get_motor_collection()
-        given_back = await collection.update_one(
-            {"_id": head.id, "last_seq": message.seq}, {**undo, "$set": {"last_seq": message.seq - 1}}
-        )
-        if not given_back.matched_count:
-            await collection.update_one({"_id": head.id}, undo)
+        if give_back:
+            given_back = await collection.update_one(
+                {"_id": parties.id, "last_seq": message.seq}, {**undo, "$set": {"last_seq": message.seq - 1}}
+            )
+            if given_back.matched_count:
+                return
+        await collection.update_one({"_id": parties.id}, undo)
 
-    async def _deliver(self, result: SendResult) -> None:
-        head, message = result.chat, result.message
+    async def _deliver(self, result: SendResult, *, origin_sid: str | None) -> None:
+        parties, message = result.chat, result.message
         await self._emitter.to_users(
-            [head.renter_id, head.owner_id],
+            [parties.renter_id, parties.owner_id],
             "message",
-            {"chat_id": head.id, "message": result.view()},
+            {"chat_id": parties.id, "message": result.view()},
             namespace=CHAT_NAMESPACE,
+            skip_sid=origin_sid,
         )
-        await self._push_unread(head.other_participant(message.sender_id))
+        self._unread_changed(parties.other_participant(message.sender_id))
 
     # ---- reading --------------------------------------------------------------------------------
 
@@ -578,6 +618,25 @@ class ChatService:
 
     async def unread_total(self, *, user_id: str) -> int:
         return int((await self.unread_summary(user_id=user_id))["unread_count"])
+
+    def _unread_changed(self, user_id: str) -> None:
+        """A new message changed ``user_id``'s unread counts. Their push waits ``unread_push_interval`` and
+        carries the counts as they are then, so a burst of messages to one user costs one count query and
+        one event, not one per message; the messages themselves go out at once."""
+        if user_id in self._unread_due:
+            return
+        self._unread_due.add(user_id)
+        self._spawn(self._push_unread_later(user_id), f"unread-push:{user_id}")
+
+    async def _push_unread_later(self, user_id: str) -> None:
+        try:
+            await asyncio.sleep(self._unread_push_interval)
+        finally:
+            self._unread_due.discard(user_id)
+        try:
+            await self._push_unread(user_id)
+        except Exception:  # logged, not raised: nobody awaits this task, and the next change pushes again
+            log.exception("unread_count push to %s failed", user_id)
 
     async def _push_unread(self, user_id: str) -> None:
         summary = await self.unread_summary(user_id=user_id)
@@ -691,8 +750,9 @@ class ChatService:
             window = chat.recent_window(after=0, before=chat.last_seq + 1) if chat.recent else None
             # Stamps follow seqs up to the few milliseconds between stamping and reserving; the margin makes
             # sure nothing older than the window was stamped after ``since``.
-            if window is None and chat.recent and as_utc(chat.recent[0].timestamp) <= since - STAMP_MARGIN:
-                window = chat.recent_window(after=chat.recent[0].seq - 1, before=chat.last_seq + 1)
+            oldest = chat.recent_messages[0] if chat.recent else None
+            if window is None and oldest is not None and as_utc(oldest.timestamp) <= since - STAMP_MARGIN:
+                window = chat.recent_window(after=oldest.seq - 1, before=chat.last_seq + 1)
             if window is not None:
                 missed = [m for m in window if as_utc(m.timestamp) > since]
             else:
