@@ -47,6 +47,15 @@ _SEQ_WIDTH = 12
 
 # Fixed forever: changing it would give a retry of an already stored message a different id.
 MESSAGE_ID_NAMESPACE = uuid.UUID("c74c33c6-9659-49fe-89e1-6ece989fe1e0")
+# Fixed forever too: a renter's chat about a property must keep finding itself.
+CHAT_ID_NAMESPACE = uuid.UUID("5d0f4c1e-2b8a-4f6e-9a3d-7c1b2e9f8a64")
+
+
+def chat_id_for(property_id: str, renter_id: str) -> str:
+    """A renter has one chat per property: its id follows from the pair, so two initiates racing in two
+    processes collide on the primary key. A secondary unique index would do the same, but the embedded store
+    checks one by scanning every chat on every update, and every message sent updates its chat."""
+    return str(uuid.uuid5(CHAT_ID_NAMESPACE, f"{property_id}\n{renter_id}"))
 
 
 def message_id_for(chat_id: str, sender_id: str, client_msg_id: str) -> str:
@@ -146,7 +155,6 @@ class Chat(Document, ParticipantRoles):
     class Settings:
         name = "chats"
         indexes = [
-            IndexModel([("property_id", 1), ("renter_id", 1)], unique=True),
             IndexModel([("participants", 1), ("status", 1), ("last_message_at", -1)]),
             IndexModel([("owner_id", 1), ("last_message_at", -1)]),
             IndexModel([("renter_id", 1), ("last_message_at", -1)]),

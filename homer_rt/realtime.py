@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 import socketio
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
@@ -35,18 +36,30 @@ MALFORMED_EVENT = "\x00malformed"
 
 
 class _PacketJson:
-    """The json module for Socket.IO packets: a payload nested past Python's recursion limit (a 64 KB
+    """The json module for Socket.IO packets.
+
+    orjson encodes and decodes every packet, a few times faster than the json module; what it refuses
+    (NaN, integers past 64 bits, non-string keys, nesting past 1,024 levels) goes through the json module, so
+    the answer is the same as before, only slower. A payload nested past Python's recursion limit (a 64 KB
     frame holds 30,000 brackets) becomes the MALFORMED_EVENT marker instead of an uncaught RecursionError
     that drops the packet without an ack, so the caller would wait for its timeout."""
 
     @staticmethod
-    def dumps(*args: Any, **kwargs: Any) -> str:
-        return json.dumps(*args, **kwargs)
+    def dumps(obj: Any, **_: Any) -> str:
+        # python-socketio asks for compact separators, which is all orjson writes.
+        try:
+            return orjson.dumps(obj).decode()
+        except TypeError:
+            return json.dumps(obj, separators=(",", ":"))
 
     @staticmethod
-    def loads(*args: Any, **kwargs: Any) -> Any:
+    def loads(text: str | bytes, **_: Any) -> Any:
         try:
-            return json.loads(*args, **kwargs)
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            return json.loads(text)
         except RecursionError:
             return [MALFORMED_EVENT]
 

@@ -12,7 +12,8 @@ Every state change is one atomic single-document update:
   Unread is ``sent by the other side - read_sent``, and a message is read when its seq is within its
   recipient's prefix, so nothing scans or rewrites messages, however long the chat;
 - a free renter's contact is a guarded ``$inc`` on the user (``contacts_used < limit``), refunded if the
-  chat insert loses a race to the unique (property_id, renter_id) index.
+  chat insert loses a race: a chat's id follows from (property_id, renter_id), so the primary key refuses
+  the second one.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from documents.chat import (
     ChatStatus,
     RecentMessage,
     SenderType,
+    chat_id_for,
     message_id_for,
 )
 from documents.property import Property, PropertyStatus
@@ -75,15 +77,19 @@ def _field(prefix: str, role: SenderType) -> str:
     return f"{prefix}_{role.value}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SendResult:
     message: RecentMessage
     created: bool  # True for the one call that stored the message (and delivers it); False for a retry
     chat: ChatParties
     is_read: bool = False  # a new message is unread; a retried one may have been read since
+    _view: dict[str, Any] | None = None
 
     def view(self) -> dict[str, Any]:
-        return self.message.api_view(chat_id=self.chat.id, is_read=self.is_read)
+        """The message as clients see it; built once, for the live copy and the sender's answer alike."""
+        if self._view is None:
+            self._view = self.message.api_view(chat_id=self.chat.id, is_read=self.is_read)
+        return self._view
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,7 @@ class ChatPage:
 class _KeyedLocks:
     """Serializes one renter's initiates inside this process, so initiating the same property twice at once
     finds the first chat instead of being refused at the contact limit. Across processes the atomic guard
-    and the unique index keep the guarantees; this only spares the false refusal."""
+    and the primary key keep the guarantees; this only spares the false refusal."""
 
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
@@ -226,6 +232,7 @@ class ChatService:
                     extra={"limit": self._free_contact_limit, "upgrade_url": "/pricing"},
                 )
             chat = Chat(
+                id=chat_id_for(property_id, user.id),
                 property_id=property_id,
                 renter_id=user.id,
                 owner_id=prop.owner_id,
