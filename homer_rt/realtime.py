@@ -66,6 +66,10 @@ class _PacketJson:
 
 class _GuardedPacket(socketio_packet.Packet):  # type: ignore[misc]
     json = _PacketJson
+    # Homer's events are JSON: files travel through the upload routes. Without this, every outgoing packet
+    # walks its whole payload looking for bytes to send as binary attachments. Packets a client sends as
+    # binary are still decoded as such.
+    uses_binary_events = False
 
 
 def _refusal(code: str, message: str) -> dict[str, Any]:
