@@ -733,7 +733,6 @@ class Plan:
     storm_pairs: int
 
 
-EMBEDDED_HISTORY = 1000
 FULL = Plan(3, 10, 8, 5.0, 8.0, 2000, 10, 10_000, 40, 8.0, 20.0, 0.25, 4)
 QUICK = Plan(2, 4, 4, 1.5, 2.0, 200, 10, 500, 10, 2.0, 20.0, 0.25, 2)
 
@@ -937,11 +936,6 @@ async def bench(args: argparse.Namespace) -> int:
         plan.pairs = args.pairs
     if args.history_messages:
         plan.history_large = args.history_messages
-    elif not args.mongodb_url and plan.history_large > EMBEDDED_HISTORY:
-        # mongomock has no indexes: every insert scans the collection (unique-index checks), so filling a
-        # 10,000-message chat costs O(n^2), over ten minutes here. The growth already shows at 1,000.
-        plan.history_large = EMBEDDED_HISTORY
-        log(f"embedded store: history case grows the chat to {EMBEDDED_HISTORY} messages, not 10,000")
     cases = set(args.cases.split(","))
     kinds = args.servers.split(",")
     print(f"machine: {machine()}")

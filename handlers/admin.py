@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from handlers.common import (
     admin_actor,
     json_body,
+    json_response,
     parse_body,
     parse_body_or_query,
     parse_query,
@@ -78,7 +79,7 @@ class RejectVerificationBody(ApproveVerificationBody):
 
 
 def _json(data: Any) -> web.Response:
-    return web.json_response(data)
+    return json_response(data)
 
 
 @routes.get("/api/admin/stats")

@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
 from documents.user import UserType
-from handlers.common import authenticate, client_address, current_user, now, parse_body
+from handlers.common import authenticate, client_address, current_user, json_response, now, parse_body
 from homer_rt.appkeys import AUTH
 from homer_rt.services.auth import Session
 
@@ -41,7 +41,7 @@ class ChangePasswordBody(BaseModel):
 
 
 def session_response(request: web.Request, session: Session) -> web.Response:
-    return web.json_response(
+    return json_response(
         {
             "user_id": session.user.id,
             "token": session.token,
@@ -79,13 +79,13 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     auth = await authenticate(request)
     await request.app[AUTH].logout(claims=auth.claims)
-    return web.json_response({"message": "Logged out successfully"})
+    return json_response({"message": "Logged out successfully"})
 
 
 @routes.get("/api/auth/me")
 async def me(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return web.json_response(user.private_view(now(request)))
+    return json_response(user.private_view(now(request)))
 
 
 @routes.post("/api/auth/change-password")

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from handlers.common import current_user, parse_body, parse_body_or_query, parse_query
+from handlers.common import current_user, json_response, parse_body, parse_body_or_query, parse_query
 from handlers.files import form_parts
 from homer_rt.appkeys import CHATS, UPLOADS
 from homer_rt.errors import BadRequest
@@ -57,13 +57,13 @@ async def initiate(request: web.Request) -> web.Response:
     chat, created = await request.app[CHATS].initiate(
         user=user, property_id=body.property_id, initial_message=body.initial_message
     )
-    return web.json_response({"chat_id": chat.id, "created": created})
+    return json_response({"chat_id": chat.id, "created": created})
 
 
 @routes.get("/api/chats")
 async def list_chats(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return web.json_response(await request.app[CHATS].list_chats(user_id=user.id))
+    return json_response(await request.app[CHATS].list_chats(user_id=user.id))
 
 
 # Registered before /api/chats/{chat_id}, which would otherwise take "unread-count" for a chat id.
@@ -71,7 +71,7 @@ async def list_chats(request: web.Request) -> web.Response:
 async def unread_count(request: web.Request) -> web.Response:
     user = await current_user(request)
     summary = await request.app[CHATS].unread_summary(user_id=user.id)
-    return web.json_response(summary)
+    return json_response(summary)
 
 
 @routes.get("/api/chats/{chat_id}")
@@ -82,7 +82,7 @@ async def chat_detail(request: web.Request) -> web.Response:
     page = await chats.open_chat(
         chat_id=request.match_info["chat_id"], user_id=user.id, before_seq=query.before_seq, limit=query.limit
     )
-    return web.json_response(await chats.page_view(page=page, viewer_id=user.id))
+    return json_response(await chats.page_view(page=page, viewer_id=user.id))
 
 
 @routes.post("/api/chats/{chat_id}/messages")
@@ -97,21 +97,21 @@ async def send_message(request: web.Request) -> web.Response:
         client_msg_id=body.client_msg_id,
     )
     view = result.view()
-    return web.json_response({"message_id": view["message_id"], "seq": view["seq"], "message": view})
+    return json_response({"message_id": view["message_id"], "seq": view["seq"], "message": view})
 
 
 @routes.post("/api/chats/{chat_id}/block")
 async def block(request: web.Request) -> web.Response:
     user = await current_user(request)
     chat = await request.app[CHATS].block(chat_id=request.match_info["chat_id"], user_id=user.id)
-    return web.json_response(chat.api_view(viewer_id=user.id))
+    return json_response(chat.api_view(viewer_id=user.id))
 
 
 @routes.post("/api/chats/{chat_id}/unblock")
 async def unblock(request: web.Request) -> web.Response:
     user = await current_user(request)
     chat = await request.app[CHATS].unblock(chat_id=request.match_info["chat_id"], user_id=user.id)
-    return web.json_response(chat.api_view(viewer_id=user.id))
+    return json_response(chat.api_view(viewer_id=user.id))
 
 
 @routes.post("/api/chats/{chat_id}/report")
@@ -121,7 +121,7 @@ async def report(request: web.Request) -> web.Response:
     stored = await request.app[CHATS].report(
         chat_id=request.match_info["chat_id"], user_id=user.id, reason=body.reason
     )
-    return web.json_response(
+    return json_response(
         {
             "report_id": stored.id,
             "status": stored.status.value,
@@ -146,4 +146,4 @@ async def upload_attachment(request: web.Request) -> web.Response:
         )
     if stored is None:
         raise BadRequest("No file in the request (multipart field 'file')", code="file_required")
-    return web.json_response(stored.api_view())
+    return json_response(stored.api_view())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from documents.user import User
+from homer_rt import jsoncodec
 from homer_rt.appkeys import AUTH, CLOCK
 from homer_rt.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from homer_rt.services.audit import AdminActor
@@ -57,6 +59,11 @@ async def require_admin(request: web.Request) -> User:
     if not user.is_admin:
         raise Forbidden("Admin access required", code="admin_required")
     return user
+
+
+def json_response(data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    """``web.json_response`` with orjson's encoding (homer_rt.jsoncodec)."""
+    return web.json_response(data, status=status, headers=headers, dumps=jsoncodec.dumps)
 
 
 def now(request: web.Request) -> datetime:

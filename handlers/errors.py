@@ -7,13 +7,14 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from handlers.common import json_response
 from homer_rt.errors import DomainError, RateLimited, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 
 def error_response(status: int, detail: str, code: str, **extra: object) -> web.Response:
-    return web.json_response({"detail": detail, "error": {"code": code, **extra}}, status=status)
+    return json_response({"detail": detail, "error": {"code": code, **extra}}, status=status)
 
 
 def render_domain_error(error: DomainError) -> web.Response:

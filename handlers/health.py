@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from handlers.common import json_response
 from homer_rt.appkeys import SETTINGS, STORE
 
 routes = web.RouteTableDef()
@@ -11,14 +12,14 @@ routes = web.RouteTableDef()
 
 @routes.get("/")
 async def root(request: web.Request) -> web.Response:
-    return web.json_response({"message": "Homer API is running", "status": "healthy"})
+    return json_response({"message": "Homer API is running", "status": "healthy"})
 
 
 @routes.get("/api/health")
 async def health(request: web.Request) -> web.Response:
     store = request.app[STORE]
     store_ok = await store.ping()
-    return web.json_response(
+    return json_response(
         {
             "status": "ok" if store_ok else "degraded",
             "store": {"ok": store_ok, "embedded": store.embedded},

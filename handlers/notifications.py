@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, parse_query
+from handlers.common import current_user, json_response, parse_query
 from homer_rt.appkeys import NOTIFICATIONS
 
 routes = web.RouteTableDef()
@@ -25,14 +25,14 @@ async def list_notifications(request: web.Request) -> web.Response:
     page = await request.app[NOTIFICATIONS].list_for(
         user_id=user.id, page=query.page, limit=query.limit, unread_only=query.unread_only
     )
-    return web.json_response(page)
+    return json_response(page)
 
 
 # Registered before the /{notification_id} routes so "unread-count" is never taken for an id.
 @routes.get("/api/notifications/unread-count")
 async def unread_count(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return web.json_response({"unread_count": await request.app[NOTIFICATIONS].unread_count(user_id=user.id)})
+    return json_response({"unread_count": await request.app[NOTIFICATIONS].unread_count(user_id=user.id)})
 
 
 @routes.post("/api/notifications/read-all")
@@ -40,7 +40,7 @@ async def read_all(request: web.Request) -> web.Response:
     user = await current_user(request)
     notifications = request.app[NOTIFICATIONS]
     updated = await notifications.mark_all_read(user_id=user.id)
-    return web.json_response(
+    return json_response(
         {"updated": updated, "unread_count": await notifications.unread_count(user_id=user.id)}
     )
 
@@ -51,7 +51,7 @@ async def mark_read(request: web.Request) -> web.Response:
     notification = await request.app[NOTIFICATIONS].mark_read(
         user_id=user.id, notification_id=request.match_info["notification_id"]
     )
-    return web.json_response(notification.api_view())
+    return json_response(notification.api_view())
 
 
 @routes.delete("/api/notifications/{notification_id}")
@@ -60,4 +60,4 @@ async def delete(request: web.Request) -> web.Response:
     await request.app[NOTIFICATIONS].delete(
         user_id=user.id, notification_id=request.match_info["notification_id"]
     )
-    return web.json_response({"message": "Notification deleted"})
+    return json_response({"message": "Notification deleted"})

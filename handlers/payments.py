@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, parse_body_or_query
+from handlers.common import current_user, json_response, parse_body_or_query
 from homer_rt.appkeys import PAYMENTS
 
 routes = web.RouteTableDef()
@@ -33,7 +33,7 @@ async def create_order(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body_or_query(request, CreateOrderBody)
     order = await request.app[PAYMENTS].create_order(user_id=user.id, type=body.type, metadata=body.metadata)
-    return web.json_response(order)
+    return json_response(order)
 
 
 @routes.post("/api/payments/verify")
@@ -43,7 +43,7 @@ async def verify(request: web.Request) -> web.Response:
     transaction = await request.app[PAYMENTS].verify(
         user_id=user.id, order_id=body.order_id, payment_id=body.payment_id, signature=body.signature
     )
-    return web.json_response(
+    return json_response(
         {
             "success": True,
             "transaction_id": transaction.id,
@@ -60,11 +60,11 @@ async def webhook(request: web.Request) -> web.Response:
     result = await request.app[PAYMENTS].handle_webhook(
         body=body, signature=request.headers.get("X-Razorpay-Signature")
     )
-    return web.json_response(result)
+    return json_response(result)
 
 
 @routes.get("/api/payments/history")
 async def history(request: web.Request) -> web.Response:
     user = await current_user(request)
     transactions = await request.app[PAYMENTS].history(user_id=user.id)
-    return web.json_response([t.api_view() for t in transactions])
+    return json_response([t.api_view() for t in transactions])

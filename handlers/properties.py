@@ -8,7 +8,14 @@ from contextlib import aclosing
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, optional_user, parse_body, parse_body_or_query, parse_query
+from handlers.common import (
+    current_user,
+    json_response,
+    optional_user,
+    parse_body,
+    parse_body_or_query,
+    parse_query,
+)
 from handlers.files import form_parts
 from homer_rt.appkeys import PROPERTIES
 from homer_rt.services.properties import LifestyleQuery, PropertyCreate, PropertyUpdate, SearchQuery
@@ -29,14 +36,14 @@ async def create_property(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, PropertyCreate)
     listing = await request.app[PROPERTIES].create(owner=user, data=body)
-    return web.json_response({"property_id": listing.id, "property": listing.api_view()})
+    return json_response({"property_id": listing.id, "property": listing.api_view()})
 
 
 @routes.get("/api/properties/search")
 async def search_properties(request: web.Request) -> web.Response:
     query = parse_query(request, SearchQuery)
     found = await request.app[PROPERTIES].search(query=query)
-    return web.json_response(
+    return json_response(
         {
             "properties": [p.api_view() for p in found.properties],
             "total_count": found.total_count,
@@ -51,21 +58,21 @@ async def lifestyle_search(request: web.Request) -> web.Response:
     user = await current_user(request)
     query = parse_query(request, LifestyleQuery)
     listings, total = await request.app[PROPERTIES].lifestyle_search(user=user, query=query)
-    return web.json_response({"properties": [p.api_view() for p in listings], "total_count": total})
+    return json_response({"properties": [p.api_view() for p in listings], "total_count": total})
 
 
 @routes.get("/api/properties/my-properties")
 async def my_properties(request: web.Request) -> web.Response:
     user = await current_user(request)
     listings = await request.app[PROPERTIES].my_properties(owner_id=user.id)
-    return web.json_response([p.api_view() for p in listings])
+    return json_response([p.api_view() for p in listings])
 
 
 @routes.get("/api/properties/{property_id}")
 async def property_detail(request: web.Request) -> web.Response:
     viewer = await optional_user(request)
     listing = await request.app[PROPERTIES].view(property_id=request.match_info["property_id"], viewer=viewer)
-    return web.json_response(listing.api_view())
+    return json_response(listing.api_view())
 
 
 @routes.put("/api/properties/{property_id}")
@@ -75,14 +82,14 @@ async def update_property(request: web.Request) -> web.Response:
     listing = await request.app[PROPERTIES].update(
         property_id=request.match_info["property_id"], user=user, changes=changes
     )
-    return web.json_response(listing.api_view())
+    return json_response(listing.api_view())
 
 
 @routes.delete("/api/properties/{property_id}")
 async def delete_property(request: web.Request) -> web.Response:
     user = await current_user(request)
     await request.app[PROPERTIES].delete(property_id=request.match_info["property_id"], user=user)
-    return web.json_response({"message": "Property deleted successfully"})
+    return json_response({"message": "Property deleted successfully"})
 
 
 @routes.post("/api/properties/{property_id}/upload-images")
@@ -92,7 +99,7 @@ async def upload_images(request: web.Request) -> web.Response:
         urls = await request.app[PROPERTIES].add_images(
             property_id=request.match_info["property_id"], user=user, parts=parts
         )
-    return web.json_response({"image_urls": urls})
+    return json_response({"image_urls": urls})
 
 
 @routes.delete("/api/properties/{property_id}/images")
@@ -102,7 +109,7 @@ async def delete_image(request: web.Request) -> web.Response:
     listing = await request.app[PROPERTIES].remove_image(
         property_id=request.match_info["property_id"], user=user, image_url=ref.image_url
     )
-    return web.json_response(
+    return json_response(
         {"message": "Image removed", "image_url": ref.image_url, "images": list(listing.images)}
     )
 
@@ -113,4 +120,4 @@ async def property_analytics(request: web.Request) -> web.Response:
     analytics = await request.app[PROPERTIES].analytics(
         property_id=request.match_info["property_id"], user=user
     )
-    return web.json_response(analytics)
+    return json_response(analytics)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, parse_body
+from handlers.common import current_user, json_response, parse_body
 from homer_rt.appkeys import SHORTLISTS
 from homer_rt.services.shortlists import MAX_NOTES_CHARS
 
@@ -33,14 +33,14 @@ async def add_shortlist(request: web.Request) -> web.Response:
     entry, created = await service.add(user_id=user.id, property_id=body.property_id, notes=body.notes)
     view = await service.view_one(entry)
     message = "Added to shortlist" if created else "Already in your shortlist"
-    return web.json_response({**view, "created": created, "message": message}, status=201 if created else 200)
+    return json_response({**view, "created": created, "message": message}, status=201 if created else 200)
 
 
 @routes.get("/api/shortlists")
 async def list_shortlists(request: web.Request) -> web.Response:
     user = await current_user(request)
     entries = await request.app[SHORTLISTS].list_for(user_id=user.id)
-    return web.json_response({"shortlists": entries, "total_count": len(entries)})
+    return json_response({"shortlists": entries, "total_count": len(entries)})
 
 
 @routes.put("/api/shortlists/{property_id}")
@@ -51,11 +51,11 @@ async def update_shortlist(request: web.Request) -> web.Response:
     entry = await service.update_notes(
         user_id=user.id, property_id=request.match_info["property_id"], notes=body.notes
     )
-    return web.json_response(await service.view_one(entry))
+    return json_response(await service.view_one(entry))
 
 
 @routes.delete("/api/shortlists/{property_id}")
 async def delete_shortlist(request: web.Request) -> web.Response:
     user = await current_user(request)
     await request.app[SHORTLISTS].remove(user_id=user.id, property_id=request.match_info["property_id"])
-    return web.json_response({"message": "Removed from shortlist"})
+    return json_response({"message": "Removed from shortlist"})

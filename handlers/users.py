@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, now, parse_body
+from handlers.common import current_user, json_response, now, parse_body
 from handlers.files import form_parts
 from homer_rt.appkeys import UPLOADS, USERS
 from homer_rt.errors import BadRequest
@@ -33,7 +33,7 @@ class ProfileUpdateBody(BaseModel):
 @routes.get("/api/users/me")
 async def get_me(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return web.json_response(user.private_view(now(request)))
+    return json_response(user.private_view(now(request)))
 
 
 @routes.put("/api/users/me")
@@ -43,7 +43,7 @@ async def update_me(request: web.Request) -> web.Response:
     updated = await request.app[USERS].update_profile(
         user_id=user.id, changes=body.model_dump(exclude_unset=True)
     )
-    return web.json_response(updated.private_view(now(request)))
+    return json_response(updated.private_view(now(request)))
 
 
 @routes.post("/api/users/me/photo")
@@ -56,7 +56,7 @@ async def upload_photo(request: web.Request) -> web.Response:
             )
             updated = await request.app[USERS].set_profile_photo(user_id=user.id, url=stored.url)
             await _discard_previous_photo(request, user.id, user.profile_photo_url, stored.url)
-            return web.json_response(updated.private_view(now(request)))
+            return json_response(updated.private_view(now(request)))
     raise BadRequest("Send the image in a multipart field named photo", code="no_files")
 
 
@@ -75,4 +75,4 @@ async def _discard_previous_photo(
 @routes.get("/api/users/{user_id}")
 async def public_profile(request: web.Request) -> web.Response:
     user = await request.app[USERS].get(request.match_info["user_id"])
-    return web.json_response(user.public_view())
+    return json_response(user.public_view())

@@ -13,6 +13,7 @@ from documents.stored_file import StoredFile
 from handlers.common import (
     admin_actor,
     current_user,
+    json_response,
     parse_body,
     parse_body_or_query,
     parse_query,
@@ -127,7 +128,7 @@ async def upload_document(request: web.Request) -> web.Response:
             await service.discard_upload(stored)
         raise
     assert stored is not None
-    return web.json_response({"success": True, "data": {**stored.api_view(), "document_type": document_type}})
+    return json_response({"success": True, "data": {**stored.api_view(), "document_type": document_type}})
 
 
 @routes.post("/api/verification/renter/submit")
@@ -139,7 +140,7 @@ async def submit_renter(request: web.Request) -> web.Response:
         documents=_urls(body.documents),
         employment_details=body.employment_details.model_dump(mode="json"),
     )
-    return web.json_response(result)
+    return json_response(result)
 
 
 @routes.post("/api/verification/owner/submit")
@@ -147,7 +148,7 @@ async def submit_owner(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, OwnerSubmitBody)
     result = await request.app[VERIFICATION].submit_owner(user_id=user.id, documents=_urls(body.documents))
-    return web.json_response(result)
+    return json_response(result)
 
 
 @routes.post("/api/verification/property/submit")
@@ -157,7 +158,7 @@ async def submit_property(request: web.Request) -> web.Response:
     result = await request.app[VERIFICATION].submit_property(
         user_id=user.id, property_id=body.property_id, documents=_urls(body.documents)
     )
-    return web.json_response(result)
+    return json_response(result)
 
 
 @routes.get("/api/verification/my-status")
@@ -167,14 +168,14 @@ async def my_status(request: web.Request) -> web.Response:
     result = await request.app[VERIFICATION].my_status(
         user=user, type=query.type, property_id=query.property_id
     )
-    return web.json_response(result)
+    return json_response(result)
 
 
 @routes.get("/api/verification/admin/pending")
 async def admin_pending(request: web.Request) -> web.Response:
     await require_admin(request)
     items: list[dict[str, Any]] = await request.app[VERIFICATION].pending()
-    return web.json_response(items)
+    return json_response(items)
 
 
 @routes.post("/api/verification/admin/approve/{verification_id}")
@@ -184,7 +185,7 @@ async def admin_approve(request: web.Request) -> web.Response:
     result = await request.app[VERIFICATION].approve(
         verification_type=kind, entity_id=entity_id, actor=admin_actor(request, admin)
     )
-    return web.json_response(result)
+    return json_response(result)
 
 
 @routes.post("/api/verification/admin/reject/{verification_id}")
@@ -195,4 +196,4 @@ async def admin_reject(request: web.Request) -> web.Response:
     result = await request.app[VERIFICATION].reject(
         verification_type=kind, entity_id=entity_id, reason=body.reason, actor=admin_actor(request, admin)
     )
-    return web.json_response(result)
+    return json_response(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,15 @@ def _settings() -> Settings:
         raise SystemExit(f"homer-rt: invalid configuration: {messages}") from error
 
 
+async def _freeze_startup_heap(app: web.Application) -> None:
+    """Move everything alive once the server has started (modules, the app, seeded data) out of the cyclic
+    garbage collector's reach. Its full collections walk every tracked object: over the ~100,000 a started
+    server holds, that paused the event loop for ~60 ms, the slowest 1% of chat messages in the latency
+    benchmark. Objects created later are collected as usual."""
+    gc.collect()
+    gc.freeze()
+
+
 def _serve(args: argparse.Namespace) -> int:
     from homer_rt.app import create_app
 
@@ -32,6 +42,7 @@ def _serve(args: argparse.Namespace) -> int:
         from homer_rt.demo import enable_demo_data
 
         enable_demo_data(app, properties=args.properties)
+    app.on_startup.append(_freeze_startup_heap)  # last: after the store is open and demo data is seeded
     web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, access_log=None)
     return 0
 

@@ -16,6 +16,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 from socketio import packet as socketio_packet
 
+from homer_rt import jsoncodec
 from homer_rt.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,7 @@ class _PacketJson:
     frame holds 30,000 brackets) becomes the MALFORMED_EVENT marker instead of an uncaught RecursionError
     that drops the packet without an ack, so the caller would wait for its timeout."""
 
-    @staticmethod
-    def dumps(obj: Any, **_: Any) -> str:
-        # python-socketio asks for compact separators, which is all orjson writes.
-        try:
-            return orjson.dumps(obj).decode()
-        except TypeError:
-            return json.dumps(obj, separators=(",", ":"))
+    dumps = staticmethod(jsoncodec.dumps)  # python-socketio asks for compact separators: all it writes
 
     @staticmethod
     def loads(text: str | bytes, **_: Any) -> Any:

@@ -95,7 +95,7 @@ class SendResult:
 @dataclass(frozen=True, slots=True)
 class ChatPage:
     chat: Chat
-    messages: list[ChatMessage | RecentMessage]
+    messages: list[dict[str, Any]]  # as the API shows them (Chat.message_view), oldest first
     has_more: bool
 
 
@@ -528,11 +528,11 @@ class ChatService:
             chat = await self._mark_read(chat=chat, reader_id=user_id, up_to=None)
         size = min(limit or self._page_size, 200)
         upper = before_seq if before_seq is not None else chat.last_seq + 1
-        from_recent = chat.recent_window(after=max(0, upper - size - 1), before=upper)
+        from_recent = chat.window_views(after=max(0, upper - size - 1), before=upper)
         if from_recent is not None:
             # The window is contiguous, and seq 1 (the opening message) always exists.
             return ChatPage(
-                chat=chat, messages=list(from_recent), has_more=bool(from_recent) and from_recent[0].seq > 1
+                chat=chat, messages=from_recent, has_more=bool(from_recent) and from_recent[0]["seq"] > 1
             )
         # Seqs are dense (a gap only where a retry's reservation was undone after a later send), so the
         # page is a seq range: it touches size + 1 messages whatever the chat's length. With a gap, fall
@@ -542,7 +542,7 @@ class ChatService:
         if len(newest_first) < size + 1 and lower > 1:
             newest_first = await self._newest(chat.id, {"$lt": upper}, size + 1)
         has_more = len(newest_first) > size
-        page: list[ChatMessage | RecentMessage] = list(reversed(newest_first[:size]))
+        page = [chat.message_view(m) for m in reversed(newest_first[:size])]
         return ChatPage(chat=chat, messages=page, has_more=has_more)
 
     async def _newest(self, chat_id: str, seq_range: dict[str, int], limit: int) -> list[ChatMessage]:
@@ -683,7 +683,8 @@ class ChatService:
         return view
 
     async def page_view(self, *, page: ChatPage, viewer_id: str) -> dict[str, Any]:
-        view = await self.chat_summary(chat=page.chat, viewer_id=viewer_id, messages=page.messages)
+        view = await self.chat_summary(chat=page.chat, viewer_id=viewer_id)
+        view["messages"] = page.messages
         view["has_more"] = page.has_more
         view["other_presence"] = self.presence_of(page.chat.other_participant(viewer_id))
         return view
