@@ -1,0 +1,112 @@
+"""The send path's shortcuts keep every guarantee: a chat's parties are remembered per process but its state
+is not, unread pushes are coalesced but end at the true count, and the recent window is stored packed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from documents.chat import Chat, ChatMessage
+from homer_rt import jsoncodec
+from homer_rt.app import create_app
+from homer_rt.appkeys import CHATS
+from homer_rt.clock import AdjustableClock
+from homer_rt.errors import Forbidden
+from tests.chat_support import base_url, live, make_chat
+from tests.conftest import ClientFactory, make_settings
+
+
+async def test_a_chat_blocked_elsewhere_refuses_a_send_from_a_process_that_knows_it(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """This process has sent in the chat (and remembers its parties); another process blocks it: the next
+    send here is refused, and a retry of a message stored before still gets that message."""
+    client = await aiohttp_client(create_app(make_settings(tmp_path), clock=AdjustableClock()))
+    renter, _, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    renter_id = renter["user"]["user_id"]
+    first = await chats.send(chat_id=chat_id, user_id=renter_id, message="Before", client_msg_id="k1")
+
+    await Chat.get_motor_collection().update_one(
+        {"_id": chat_id}, {"$set": {"status": "blocked", "blocked_by": "someone"}}
+    )
+    with pytest.raises(Forbidden) as refused:
+        await chats.send(chat_id=chat_id, user_id=renter_id, message="After", client_msg_id="k2")
+    assert refused.value.code == "chat_blocked"
+    retried = await chats.send(chat_id=chat_id, user_id=renter_id, message="Before", client_msg_id="k1")
+    assert retried.created is False and retried.view()["message_id"] == first.view()["message_id"]
+    assert [m.seq for m in await ChatMessage.find({"chat_id": chat_id}).to_list()] == [1, 2]
+
+
+async def test_a_message_sent_by_another_process_does_not_share_a_seq(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Another process took the seq this one expected (it wrote the chat directly): this send takes the next
+    one, and the window stays in seq order."""
+    client = await aiohttp_client(create_app(make_settings(tmp_path), clock=AdjustableClock()))
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    await chats.send(chat_id=chat_id, user_id=renter["user"]["user_id"], message="two")
+    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$inc": {"last_seq": 1}})
+    third = await chats.send(chat_id=chat_id, user_id=owner["user"]["user_id"], message="four")
+    assert third.message.seq == 4
+    chat = await Chat.get(chat_id)
+    assert chat is not None and [m.seq for m in chat.recent_messages] == [1, 2, 4]
+
+
+async def test_a_burst_of_messages_is_counted_in_one_unread_push(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path, chat_unread_push_interval_ms=300)
+    client = await aiohttp_client(create_app(settings, clock=AdjustableClock()))
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    async with live(base_url(client), owner["token"]) as owner_live:
+        assert await owner_live.recorder.wait_for("unread_count") == {
+            "unread_count": 1,
+            "chats": {chat_id: 1},
+        }
+        for n in range(5):
+            await chats.send(chat_id=chat_id, user_id=renter["user"]["user_id"], message=f"m{n}")
+        # Every message goes out at once; their count follows once, with all five in it.
+        messages = await owner_live.recorder.wait_count("message", 5)
+        assert [m["message"]["message"] for m in messages] == [f"m{n}" for n in range(5)]
+        pushed = await owner_live.recorder.wait_for("unread_count", lambda e: e["unread_count"] == 6)
+        assert pushed == {"unread_count": 6, "chats": {chat_id: 6}}
+        await asyncio.sleep(0.4)
+        assert len(owner_live.recorder.events["unread_count"]) == 2  # on connect, then the one push
+
+
+async def test_a_window_stored_as_documents_still_opens(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Chats written before the window was packed (an embedded data file) hold documents: they load, open
+    and take new messages."""
+    client = await aiohttp_client(create_app(make_settings(tmp_path), clock=AdjustableClock()))
+    renter, owner, _, chat_id = await make_chat(client, text="Hello")
+    stamp = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    entry = {
+        "message_id": "m-1",
+        "seq": 1,
+        "sender_id": renter["user"]["user_id"],
+        "sender_type": "renter",
+        "message": "Hello",
+        "timestamp": stamp,
+        "attachments": [],
+        "client_msg_id": "c-1",
+    }
+    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"recent": [entry]}})
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
+    assert [(m["message_id"], m["message"], m["timestamp"]) for m in page["messages"]] == [
+        ("m-1", "Hello", "2026-11-01T09:30:00+00:00")
+    ]
+
+
+def test_json_text_is_compact_and_falls_back_for_what_orjson_refuses() -> None:
+    assert jsoncodec.dumps({"a": [1, "é"]}) == '{"a":[1,"é"]}'
+    assert jsoncodec.dumps({"big": 2**70}) == '{"big":1180591620717411303424}'
+    assert jsoncodec.dumps({1: "x"}) == '{"1":"x"}'
