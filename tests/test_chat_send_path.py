@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -104,6 +103,13 @@ async def test_a_window_stored_as_documents_still_opens(
     assert [(m["message_id"], m["message"], m["timestamp"]) for m in page["messages"]] == [
         ("m-1", "Hello", "2026-11-01T09:30:00+00:00")
     ]
+    reply = await client.app[CHATS].send(chat_id=chat_id, user_id=owner["user"]["user_id"], message="Hi!")
+    chat = await Chat.get(chat_id)
+    assert chat is not None and [(m.seq, m.message) for m in chat.recent_messages] == [
+        (1, "Hello"),
+        (2, "Hi!"),
+    ]
+    assert reply.message.seq == 2
 
 
 def test_json_text_is_compact_and_falls_back_for_what_orjson_refuses() -> None:
