@@ -12,7 +12,8 @@ Cases (each run several times; min/median/max and the Homer/relay ratio of the m
   saturation  delivered messages/s, closed loop (every sender keeps a window of unacked sends)
   latency     p99 send->receive at a fixed open-loop load of half Homer's median saturation rate
   memory      server RSS per idle connected client (RSS at 0 and at N clients)
-  history     GET /api/chats/{id} and GET /api/chats/unread-count with 10,000 messages vs 10 (Homer)
+  history     GET /api/chats/{id} and GET /api/chats/unread-count, a chat of 10,000 messages vs one of
+              10, requested in turn on one server (Homer)
   storm       chat p99 while 20 logins/s hit POST /api/auth/login (BCRYPT_ROUNDS=12) vs no logins
 Loss (acked, never delivered) and duplicates (delivered twice) are counted in every chat case.
 
@@ -587,21 +588,28 @@ async def memory_per_client(http: aiohttp.ClientSession, workdir: Path, kind: st
         )
 
 
-async def timed_gets(http: aiohttp.ClientSession, url: str, party: Party, n: int) -> float:
-    """Median milliseconds of n sequential GETs."""
-    times = []
+async def timed_get(http: aiohttp.ClientSession, url: str, party: Party) -> float:
+    started = time.perf_counter()
+    async with http.get(url, headers=auth(party)) as response:
+        await check(response, f"GET {url}")
+    return time.perf_counter() - started
+
+
+async def alternating_gets(
+    http: aiohttp.ClientSession, requests: list[tuple[str, Party]], n: int
+) -> list[float]:
+    """Median milliseconds of each request, the requests taken in turn n times: a burst of noise on the
+    shared machine lands on all of them alike instead of on whichever was measured at that moment."""
+    times: list[list[float]] = [[] for _ in requests]
     for _ in range(n):
-        started = time.perf_counter()
-        async with http.get(url, headers=auth(party)) as response:
-            await check(response, f"GET {url}")
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) * 1000
+        for i, (url, party) in enumerate(requests):
+            times[i].append(await timed_get(http, url, party))
+    return [statistics.median(t) * 1000 for t in times]
 
 
-async def fill_chat(fleet: Fleet, count: int) -> None:
-    """Send ``count`` renter->owner messages as fast as acks allow (window of 32)."""
+async def fill_chat(fleet: Fleet, direction: Direction, count: int) -> None:
+    """Send ``count`` messages in one direction as fast as acks allow (window of 32)."""
     traffic = fleet.traffic
-    direction = fleet.directions[0]
     remaining = {"n": count}
 
     def next_one() -> None:
@@ -789,7 +797,9 @@ async def case_memory(
 
 
 async def case_history(http: aiohttp.ClientSession, workdir: Path, plan: Plan) -> dict[str, list[Sample]]:
-    """Same chat, same server: open it and count unread at 10 messages, then again at 10,000."""
+    """Two chats on one server, one grown to 10 messages and one to 10,000; each is opened (by its renter)
+    and counted (by its owner, for whom all of the renter's messages are unread) in turn."""
+    # In the order of the requests below.
     results: dict[str, list[Sample]] = {
         "open small": [],
         "open large": [],
@@ -798,32 +808,33 @@ async def case_history(http: aiohttp.ClientSession, workdir: Path, plan: Plan) -
     }
 
     async def body(fleet: Fleet, server: Server) -> None:
-        pair = fleet.pairs[0]
-        chat_url = f"{server.base}/api/chats/{pair.chat_id}"
+        small, large = fleet.pairs
+        # Directions come two per pair, renter -> owner first; the initiate message counts.
+        await fill_chat(fleet, fleet.directions[0], plan.history_small - 1)
+        await fill_chat(fleet, fleet.directions[2], plan.history_large - 1)
         unread_url = f"{server.base}/api/chats/unread-count"
-        for label, total in (("small", plan.history_small), ("large", plan.history_large)):
-            have = 1 + len(fleet.traffic.sent)  # the initiate message counts
-            await fill_chat(fleet, total - have)
-            for _ in range(plan.runs):
-                # The renter opens (nothing of the owner's to mark read, so every open does the same work);
-                # the owner counts unread (all of the renter's messages are unread for the owner).
-                results[f"open {label}"].append(
-                    Sample(await timed_gets(http, chat_url, pair.renter, plan.history_requests))
-                )
-                results[f"unread {label}"].append(
-                    Sample(await timed_gets(http, unread_url, pair.owner, plan.history_requests))
-                )
+        requests = [
+            (f"{server.base}/api/chats/{small.chat_id}", small.renter),
+            (f"{server.base}/api/chats/{large.chat_id}", large.renter),
+            (unread_url, small.owner),
+            (unread_url, large.owner),
+        ]
+        for _ in range(plan.runs):
+            medians = await alternating_gets(http, requests, plan.history_requests)
+            for label, value in zip(results, medians, strict=True):
+                results[label].append(Sample(value))
             log(
-                f"history {label} ({total} messages): open {results[f'open {label}'][-1].value:.2f} ms, "
-                f"unread-count {results[f'unread {label}'][-1].value:.2f} ms "
-                f"(median of {plan.history_requests})"
+                f"history ({plan.history_small} / {plan.history_large} messages): "
+                f"open {medians[0]:.2f} / {medians[1]:.2f} ms, "
+                f"unread-count {medians[2]:.2f} / {medians[3]:.2f} ms "
+                f"(medians of {plan.history_requests}, taken in turn)"
             )
         traffic = fleet.traffic
         results["open large"][-1].lost = traffic.lost
         results["open large"][-1].duplicates = traffic.duplicates
         results["open large"][-1].errors = sum(traffic.errors.values()) + traffic.unacked
 
-    await with_fleet(http, workdir, "homer", 1, body)
+    await with_fleet(http, workdir, "homer", 2, body)
     return results
 
 
