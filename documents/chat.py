@@ -110,7 +110,7 @@ class RecentMessage(BaseModel):
 
 
 class ParticipantRoles:
-    """Who is who in a chat; shared by the full Chat document and the projected ChatHead of a send."""
+    """Who is who in a chat; shared by the full Chat document and the ChatParties a send remembers."""
 
     renter_id: str
     owner_id: str
