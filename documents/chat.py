@@ -8,6 +8,7 @@ sending, opening a chat and counting unread cost the same with 10 messages or 10
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,17 +53,27 @@ MESSAGE_ID_NAMESPACE = uuid.UUID("c74c33c6-9659-49fe-89e1-6ece989fe1e0")
 CHAT_ID_NAMESPACE = uuid.UUID("5d0f4c1e-2b8a-4f6e-9a3d-7c1b2e9f8a64")
 
 
+def name_based_id(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building UUID objects, a few microseconds a message:
+    the SHA-1 of namespace + name, cut to 16 bytes, with the version (5) and RFC 4122 variant bits set."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def chat_id_for(property_id: str, renter_id: str) -> str:
     """A renter has one chat per property: its id follows from the pair, so two initiates racing in two
     processes collide on the primary key. A secondary unique index would do the same, but the embedded store
     checks one by scanning every chat on every update, and every message sent updates its chat."""
-    return str(uuid.uuid5(CHAT_ID_NAMESPACE, f"{property_id}\n{renter_id}"))
+    return name_based_id(CHAT_ID_NAMESPACE, f"{property_id}\n{renter_id}")
 
 
 def message_id_for(chat_id: str, sender_id: str, client_msg_id: str) -> str:
     """A message's id follows from its idempotency key, so a retry collides with the stored message on the
     primary key: a check the embedded store makes in O(1) and MongoDB makes on every insert anyway."""
-    return str(uuid.uuid5(MESSAGE_ID_NAMESPACE, f"{chat_id}\n{sender_id}\n{client_msg_id}"))
+    return name_based_id(MESSAGE_ID_NAMESPACE, f"{chat_id}\n{sender_id}\n{client_msg_id}")
 
 
 class RecentMessage(BaseModel):

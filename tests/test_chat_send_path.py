@@ -4,12 +4,21 @@ is not, unread pushes are coalesced but end at the true count, and the recent wi
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from documents.chat import Chat, ChatMessage
+from documents.chat import (
+    CHAT_ID_NAMESPACE,
+    MESSAGE_ID_NAMESPACE,
+    Chat,
+    ChatMessage,
+    chat_id_for,
+    message_id_for,
+    name_based_id,
+)
 from homer_rt import jsoncodec
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS
@@ -116,3 +125,14 @@ def test_json_text_is_compact_and_falls_back_for_what_orjson_refuses() -> None:
     assert jsoncodec.dumps({"a": [1, "é"]}) == '{"a":[1,"é"]}'
     assert jsoncodec.dumps({"big": 2**70}) == '{"big":1180591620717411303424}'
     assert jsoncodec.dumps({1: "x"}) == '{"1":"x"}'
+
+
+@pytest.mark.parametrize(
+    "name", ["", "chat\nuser\nkey-1", "ключ 🙂", "x" * 500, "c74c33c6-9659-49fe-89e1-6ece989fe1e0\n\n"]
+)
+def test_message_and_chat_ids_are_uuid5_of_their_names(name: str) -> None:
+    """Ids stored before must keep matching: the fast derivation is uuid5, byte for byte."""
+    for namespace in (MESSAGE_ID_NAMESPACE, CHAT_ID_NAMESPACE, uuid.NAMESPACE_URL):
+        assert name_based_id(namespace, name) == str(uuid.uuid5(namespace, name))
+    assert message_id_for("c", "s", "k") == str(uuid.uuid5(MESSAGE_ID_NAMESPACE, "c\ns\nk"))
+    assert chat_id_for("p", "r") == str(uuid.uuid5(CHAT_ID_NAMESPACE, "p\nr"))
