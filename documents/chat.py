@@ -46,6 +46,15 @@ class SenderType(StrEnum):
 RECENT_MESSAGES = 50
 # A packed window entry starts with its seq, zero-padded to this width, so entries sort by seq as strings.
 _SEQ_WIDTH = 12
+# The JSON of a window entry whose seq holds no message (a retry's reservation, undone): the window stays
+# contiguous, so it still answers pages by itself.
+_NO_MESSAGE = "null"
+
+
+def unused_seq_entry(seq: int) -> str:
+    """The window entry for a seq that was reserved and will never hold a message."""
+    return f"{seq:0{_SEQ_WIDTH}d} {_NO_MESSAGE}"
+
 
 # Fixed forever: changing it would give a retry of an already stored message a different id.
 MESSAGE_ID_NAMESPACE = uuid.UUID("c74c33c6-9659-49fe-89e1-6ece989fe1e0")
@@ -105,7 +114,7 @@ class RecentMessage(BaseModel):
 
     def packed(self) -> str:
         """The form ``Chat.recent`` stores: the zero-padded seq, a space, the message as JSON in its API
-        shape without ``chat_id`` and ``is_read`` (Chat.window_views adds those).
+        shape without ``chat_id`` and ``is_read`` (Chat.page_from_window adds those).
 
         A string, because the embedded store deep-copies a document on every update: a list of 50 strings
         copies about four times faster than 50 embedded documents, and every send updates the chat. The
@@ -118,6 +127,10 @@ class RecentMessage(BaseModel):
     @classmethod
     def unpack(cls, packed: str) -> RecentMessage:
         return cls.model_validate(orjson.loads(packed[_SEQ_WIDTH + 1 :]))
+
+
+def _holds_message(entry: str) -> bool:
+    return entry[_SEQ_WIDTH + 1 :] != _NO_MESSAGE
 
 
 class ParticipantRoles:
@@ -182,16 +195,18 @@ class Chat(Document, ParticipantRoles):
     @field_validator("recent", mode="before")
     @classmethod
     def _pack_entries(cls, value: Any) -> Any:
-        """Entries given as messages (demo data) or stored as documents (before packing) become packed."""
-        if not isinstance(value, list):
-            return value
+        return cls.packed_window(value) if isinstance(value, list) else value
+
+    @staticmethod
+    def packed_window(entries: list[Any]) -> list[Any]:
+        """Entries given as messages (demo data) or stored as documents (before packing) packed."""
         return [
             entry.packed()
             if isinstance(entry, RecentMessage)
             else RecentMessage.model_validate(entry).packed()
             if isinstance(entry, Mapping)
             else entry
-            for entry in value
+            for entry in entries
         ]
 
     @property
@@ -200,14 +215,15 @@ class Chat(Document, ParticipantRoles):
 
     @property
     def recent_messages(self) -> list[RecentMessage]:
-        """``recent`` unpacked, once per loaded chat."""
+        """The messages of ``recent`` (unused seqs left out), unpacked once per loaded chat."""
         if self._unpacked is None:
-            self._unpacked = [RecentMessage.unpack(entry) for entry in self.recent]
+            self._unpacked = [RecentMessage.unpack(entry) for entry in self.recent if _holds_message(entry)]
         return self._unpacked
 
     @property
     def last_message(self) -> RecentMessage | None:
-        return RecentMessage.unpack(self.recent[-1]) if self.recent else None
+        newest = next((entry for entry in reversed(self.recent) if _holds_message(entry)), None)
+        return RecentMessage.unpack(newest) if newest is not None else None
 
     def sent_by(self, user_id: str) -> int:
         return self.sent_renter if user_id == self.renter_id else self.sent_owner
@@ -242,22 +258,37 @@ class Chat(Document, ParticipantRoles):
     def recent_window(self, *, after: int, before: int) -> list[RecentMessage] | None:
         """Messages with after < seq < before from ``recent``, or None when the collection must answer."""
         where = self._window_slice(after=after, before=before)
-        return None if where is None else self.recent_messages[where]
-
-    def window_views(self, *, after: int, before: int) -> list[dict[str, Any]] | None:
-        """As recent_window, as the API shows them (message_view), read straight from the packed entries."""
-        where = self._window_slice(after=after, before=before)
         if where is None:
+            return None
+        return [RecentMessage.unpack(entry) for entry in self.recent[where] if _holds_message(entry)]
+
+    def page_from_window(self, *, before: int, size: int) -> list[dict[str, Any]] | None:
+        """The newest ``size`` messages with seq < before, oldest first, as the API shows them
+        (message_view), read straight from the packed entries; None when the window cannot be sure to hold
+        them all (it must end at last_seq, have no hole, and reach back far enough or to the first seq).
+        Unused seqs are skipped, so the page is full whenever the chat has that many messages."""
+        recent = self.recent
+        if not recent:
+            return None
+        first, last = int(recent[0][:_SEQ_WIDTH]), int(recent[-1][:_SEQ_WIDTH])
+        if last != self.last_seq or last - first != len(recent) - 1:
             return None
         renter_id, read_by_renter, read_by_owner = self.renter_id, self.read_seq_renter, self.read_seq_owner
         views: list[dict[str, Any]] = []
-        for entry in self.recent[where]:
+        for entry in reversed(recent[: max(0, min(len(recent), before - first))]):
+            if len(views) == size:
+                break
             view = orjson.loads(entry[_SEQ_WIDTH + 1 :])
+            if view is None:  # an unused seq
+                continue
             view["chat_id"] = self.id
             view["is_read"] = view["seq"] <= (
                 read_by_owner if view["sender_id"] == renter_id else read_by_renter
             )
             views.append(view)
+        if len(views) < size and first > 1:
+            return None  # older messages exist beyond the window
+        views.reverse()
         return views
 
     def last_message_view(self) -> dict[str, Any] | None:

@@ -54,6 +54,8 @@ async def test_the_message_id_is_the_only_unique_key_of_chat_messages(
 async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
+    """A retry this process no longer remembers (or one through another process) reserves a seq before the
+    primary key refuses it: the reservation is uncounted and its seq stays unused, marked in the window."""
     client = await fast_client(aiohttp_client, tmp_path)
     renter, owner, _, chat_id = await make_chat(client)
     chats = client.app[CHATS]
@@ -78,46 +80,112 @@ async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(
     assert len({m.id for m in messages}) == total
     after = await Chat.get(chat_id)
     assert after is not None
-    assert after.last_seq == total and after.sent_renter == total
-    # The window holds no second copy of the retried message, and stays in order.
+    assert after.last_seq == total + 1 and after.sent_renter == total  # seq total + 1 stays unused
     window = after.recent_messages
     assert first.message.message_id not in {m.message_id for m in window}
-    assert [m.seq for m in window] == list(range(window[0].seq, total + 1))
+    assert [m.seq for m in window] == list(range(total - len(window) + 1, total + 1))
     assert await unread(client, owner) == total
 
-    # Sending goes on right after: the next message takes the next seq and shows on the latest page.
+    # Sending goes on right after: the next message takes the next seq and shows on the latest page, which
+    # the window still answers by itself (the unused seq is marked, not a hole).
     nxt = await chats.send(chat_id=chat_id, user_id=renter_id, message="next", client_msg_id="c-next")
-    assert nxt.created is True and nxt.message.seq == total + 1
+    assert nxt.created is True and nxt.message.seq == total + 2
+    latest = await Chat.get(chat_id)
+    assert latest is not None
+    assert latest.page_from_window(before=latest.last_seq + 1, size=RECENT_MESSAGES - 1) is not None
     page = await (await client.get(f"/api/chats/{chat_id}", headers=renter["headers"])).json()
     seqs = [m["seq"] for m in page["messages"]]
-    assert seqs == list(range(total + 2 - len(seqs), total + 2)) and len(seqs) == RECENT_MESSAGES
+    assert seqs[-2:] == [total, total + 2] and len(seqs) == len(set(seqs))
+    assert await unread(client, owner) == total + 1
+
+
+async def test_a_retry_this_process_stored_is_answered_within_the_rate_limit(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    app = create_app(make_settings(tmp_path, chat_send_rate_per_10s=3), clock=AdjustableClock())
+    client = await aiohttp_client(app)
+    renter, _, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    renter_id = renter["user"]["user_id"]
+    sent = [
+        await chats.send(chat_id=chat_id, user_id=renter_id, message=f"m{n}", client_msg_id=f"k{n}")
+        for n in range(3)
+    ]
+    for _ in range(3):  # a flaky client resending its last message: no refusal, no new message
+        again = await chats.send(chat_id=chat_id, user_id=renter_id, message="m2", client_msg_id="k2")
+        assert again.created is False and again.view()["seq"] == sent[2].view()["seq"]
+    chat = await Chat.get(chat_id)
+    assert chat is not None and chat.last_seq == 4 and chat.sent_renter == 4
+
+
+def failing_inserts(monkeypatch: pytest.MonkeyPatch, *, failures: int, land_first: bool = False) -> list[int]:
+    """Make the next ``failures`` inserts into chat_messages raise AutoReconnect; with ``land_first`` the
+    first of them is written before it raises (the connection dropped after the write). Returns a counter
+    of the inserts tried."""
+    messages = ChatMessage.get_motor_collection()
+    insert_one = type(messages).insert_one
+    left, tried = [failures], [0]
+
+    async def insert(self: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.name != messages.name:
+            return await insert_one(self, document, *args, **kwargs)
+        tried[0] += 1
+        if left[0] > 0:
+            left[0] -= 1
+            if land_first and tried[0] == 1:
+                await insert_one(self, dict(document), *args, **kwargs)
+            raise AutoReconnect("connection closed")
+        return await insert_one(self, document, *args, **kwargs)
+
+    monkeypatch.setattr(type(messages), "insert_one", insert)
+    return tried
+
+
+async def test_an_insert_that_failed_is_tried_once_more(
+    aiohttp_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = await fast_client(aiohttp_client, tmp_path)
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    tried = failing_inserts(monkeypatch, failures=1)
+    sent = await chats.send(chat_id=chat_id, user_id=renter["user"]["user_id"], message="Still free?")
+    assert sent.created is True and sent.message.seq == 2 and tried[0] == 2
+    assert [(m.seq, m.message) for m in await stored(chat_id)][-1] == (2, "Still free?")
+    assert await unread(client, owner) == 2
+
+
+async def test_an_insert_that_landed_but_failed_is_counted_once(
+    aiohttp_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write reached the store, then the connection dropped: the second try is refused by the primary
+    key with this very message, so the send succeeded, and it is counted and delivered once."""
+    client = await fast_client(aiohttp_client, tmp_path)
+    renter, owner, _, chat_id = await make_chat(client)
+    chats = client.app[CHATS]
+    failing_inserts(monkeypatch, failures=1, land_first=True)
+    sent = await chats.send(chat_id=chat_id, user_id=renter["user"]["user_id"], message="Landed")
+    assert sent.created is True and sent.message.seq == 2
+    assert [m.seq for m in await stored(chat_id)] == [1, 2]
+    chat = await Chat.get(chat_id)
+    assert chat is not None and chat.sent_renter == 2 and [m.seq for m in chat.recent_messages] == [1, 2]
+    assert await unread(client, owner) == 2
 
 
 async def test_a_send_whose_insert_failed_is_stored_once_by_its_retry(
     aiohttp_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The store accepted the chat update, then the insert failed (the connection dropped): the send undoes
-    its count and window entry, and the client's retry stores the message once, counted once, with the next
-    seq (the failed one's seq stays unused in case its insert did land)."""
+    """Both tries failed: the send undoes its count and marks its seq unused, and the client's retry stores
+    the message once, counted once, with the next seq."""
     client = await fast_client(aiohttp_client, tmp_path)
     renter, owner, _, chat_id = await make_chat(client)
     chats = client.app[CHATS]
     renter_id = renter["user"]["user_id"]
-    messages = ChatMessage.get_motor_collection()
-    insert_one = type(messages).insert_one
-    failures = [AutoReconnect("connection closed")]
-
-    async def insert_once_failing(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if failures and self.name == messages.name:
-            raise failures.pop()
-        return await insert_one(self, *args, **kwargs)
-
-    monkeypatch.setattr(type(messages), "insert_one", insert_once_failing)
+    failing_inserts(monkeypatch, failures=2)
     with pytest.raises(AutoReconnect):
         await chats.send(chat_id=chat_id, user_id=renter_id, message="Still free?", client_msg_id="k-cut")
     assert [m.seq for m in await stored(chat_id)] == [1]
     chat = await Chat.get(chat_id)
-    assert chat is not None and chat.sent_renter == 1 and len(chat.recent) == 1
+    assert chat is not None and chat.sent_renter == 1 and [m.seq for m in chat.recent_messages] == [1]
     assert await unread(client, owner) == 1
 
     retried = await chats.send(
@@ -133,6 +201,7 @@ async def test_a_send_whose_insert_failed_is_stored_once_by_its_retry(
     chat = await Chat.get(chat_id)
     assert chat is not None and chat.last_seq == 3 and chat.sent_renter == 2
     assert [m.seq for m in chat.recent_messages] == [1, 3]
+    assert chat.page_from_window(before=4, size=50) is not None  # seq 2 is marked unused, not a hole
     assert await unread(client, owner) == 2
     page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
     assert [(m["seq"], m["message"]) for m in page["messages"]] == [

@@ -392,10 +392,11 @@ async def test_long_chat_pages_reads_sync_and_old_retries(
     chat = await Chat.get(chat_id)
     assert chat is not None and len(chat.recent) == RECENT_MESSAGES and chat.recent_messages[-1].seq == total
 
-    # A retry of a message older than the window still finds the stored one.
+    # A retry of a message older than the window still finds the stored one; the seq its reservation
+    # took stays unused.
     again = await chats.send(chat_id=chat_id, user_id=renter_id, message="m2", client_msg_id="c2")
     assert again.created is False and again.message.seq == 2
-    assert (await Chat.get(chat_id)).last_seq == total  # type: ignore[union-attr]
+    assert (await Chat.get(chat_id)).last_seq == total + 1  # type: ignore[union-attr]
 
     renter_sent = sum(1 for seq in range(1, total + 1) if seq % 3 != 0)
     owner_counts = await (await client.get("/api/chats/unread-count", headers=owner["headers"])).json()
@@ -413,12 +414,13 @@ async def test_long_chat_pages_reads_sync_and_old_retries(
 
     sync = await chats.sync_by_seq(user_id=renter_id, known={chat_id: 5})
     synced = sync["chats"][chat_id]["messages"]
-    assert [m["seq"] for m in synced] == list(range(6, total + 2))
+    messages_after_5 = [*range(6, total + 1), total + 2]  # the owner's "ok" took seq total + 2
+    assert [m["seq"] for m in synced] == messages_after_5
     assert [m["is_read"] for m in synced if m["sender_id"] == renter_id][:2] == [True, True]
     assert all(not m["is_read"] for m in synced if m["sender_id"] == renter_id and m["seq"] > 10)
 
     page = await (await client.get(f"/api/chats/{chat_id}", headers=renter["headers"])).json()
-    assert [m["seq"] for m in page["messages"]] == list(range(total + 2 - 50, total + 2))
+    assert [m["seq"] for m in page["messages"]] == messages_after_5[-50:]
     assert page["has_more"] is True
     seen: list[int] = [m["seq"] for m in page["messages"]]
     before = seen[0]
@@ -430,7 +432,7 @@ async def test_long_chat_pages_reads_sync_and_old_retries(
         if not older["has_more"]:
             break
         before = older["messages"][0]["seq"]
-    assert seen == list(range(1, total + 2))
+    assert seen == [*range(1, 6), *messages_after_5]
 
     # Opening as the owner reads everything: the whole history shows read for the renter's messages.
     opened = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()

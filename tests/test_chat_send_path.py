@@ -89,11 +89,12 @@ async def test_a_burst_of_messages_is_counted_in_one_unread_push(
         assert len(owner_live.recorder.events["unread_count"]) == 2  # on connect, then the one push
 
 
-async def test_a_window_stored_as_documents_still_opens(
+async def test_a_window_stored_as_documents_still_opens_and_takes_messages(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    """Chats written before the window was packed (an embedded data file) hold documents: they load, open
-    and take new messages."""
+    """Chats written before the window was packed (an embedded data file of an earlier version) hold
+    documents: they load and open, and a process's first send packs them, so a sorted push (another
+    process took the expected seq) orders strings only."""
     client = await aiohttp_client(create_app(make_settings(tmp_path), clock=AdjustableClock()))
     renter, owner, _, chat_id = await make_chat(client, text="Hello")
     stamp = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -107,18 +108,28 @@ async def test_a_window_stored_as_documents_still_opens(
         "attachments": [],
         "client_msg_id": "c-1",
     }
+    chats = client.app[CHATS]
+    # As a process that starts on that data finds it: it has not sent in the chat yet.
+    chats._directory = type(chats._directory)(100)
     await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"recent": [entry]}})
     page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
     assert [(m["message_id"], m["message"], m["timestamp"]) for m in page["messages"]] == [
         ("m-1", "Hello", "2026-11-01T09:30:00+00:00")
     ]
-    reply = await client.app[CHATS].send(chat_id=chat_id, user_id=owner["user"]["user_id"], message="Hi!")
+
+    owner_id = owner["user"]["user_id"]
+    await chats.send(chat_id=chat_id, user_id=owner_id, message="Hi!")
+    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$inc": {"last_seq": 1}})  # elsewhere
+    late = await chats.send(chat_id=chat_id, user_id=owner_id, message="Still there?")
+    assert late.message.seq == 4
     chat = await Chat.get(chat_id)
-    assert chat is not None and [(m.seq, m.message) for m in chat.recent_messages] == [
+    assert chat is not None
+    assert [(m.seq, m.message) for m in chat.recent_messages] == [
         (1, "Hello"),
         (2, "Hi!"),
+        (4, "Still there?"),
     ]
-    assert reply.message.seq == 2
+    assert chat.last_message is not None and chat.last_message.message == "Still there?"
 
 
 def test_json_text_is_compact_and_falls_back_for_what_orjson_refuses() -> None:

@@ -5,9 +5,9 @@ Every state change is one atomic single-document update:
   send got there first), guarded by the chat being active, and in the same update counts itself in its
   sender's ``sent_*`` and enters the chat's ``recent`` window; then it is inserted into chat_messages, so
   concurrent sends from both sides never lose or reorder anything;
-- a message's id is derived from (chat, sender, ``client_msg_id``): a retry is recognised in the recent
-  window, or, when older, by the primary key refusing the insert (whose count and window entry are then
-  undone). It returns the stored message, delivered once;
+- a message's id is derived from (chat, sender, ``client_msg_id``): a retry is recognised by the process
+  that stored the message, or else by the primary key refusing its insert (its count is then undone and
+  its seq marked unused in the window). It returns the stored message, delivered once;
 - a read covers a prefix of the chat: one ``$max`` of the reader's ``read_seq_*`` and ``read_sent_*``.
   Unread is ``sent by the other side - read_sent``, and a message is read when its seq is within its
   recipient's prefix, so nothing scans or rewrites messages, however long the chat;
@@ -44,6 +44,7 @@ from documents.chat import (
     SenderType,
     chat_id_for,
     message_id_for,
+    unused_seq_entry,
 )
 from documents.property import Property, PropertyStatus
 from documents.user import User
@@ -122,27 +123,43 @@ class _KeyedLocks:
                 self._locks[key] = (lock, users - 1)
 
 
+@dataclass(slots=True)
+class _KnownChat:
+    parties: ChatParties
+    last_seq: int  # the newest seq this process saw: the expectation of a send's compare-and-set
+    stored: OrderedDict[str, None]  # ids of the newest messages this process stored in the chat
+
+
 class _ChatDirectory:
-    """What this process knows of the chats it has sent in: each chat's parties (fixed for its life) and
-    the newest seq it saw, so a send needs no read of the chat. The seq is only the expectation of a
-    compare-and-set: when another process or a concurrent send took it, the send reserves the next one."""
+    """What this process knows of the chats it has sent in: each chat's parties (fixed for its life), the
+    newest seq it saw, so a send needs no read of the chat, and the ids of the messages it stored lately, so
+    a retry through this process is answered before it reserves anything. The seq is only an expectation:
+    when another process or a concurrent send took it, the send reserves the next one."""
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[str, tuple[ChatParties, int]] = OrderedDict()
+        self._entries: OrderedDict[str, _KnownChat] = OrderedDict()
 
-    def get(self, chat_id: str) -> tuple[ChatParties, int] | None:
-        entry = self._entries.get(chat_id)
-        if entry is not None:
+    def get(self, chat_id: str) -> _KnownChat | None:
+        known = self._entries.get(chat_id)
+        if known is not None:
             self._entries.move_to_end(chat_id)
-        return entry
+        return known
 
-    def remember(self, parties: ChatParties, seq: int) -> None:
+    def remember(self, parties: ChatParties, seq: int) -> _KnownChat:
         known = self._entries.get(parties.id)
-        self._entries[parties.id] = (parties, max(seq, known[1]) if known is not None else seq)
-        self._entries.move_to_end(parties.id)
-        if len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
+        if known is None:
+            known = self._entries[parties.id] = _KnownChat(parties, seq, OrderedDict())
+            if len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+        known.last_seq = max(known.last_seq, seq)
+        return known
+
+    def stored(self, parties: ChatParties, message: RecentMessage) -> None:
+        known = self.remember(parties, message.seq)
+        known.stored[message.message_id] = None
+        if len(known.stored) > RECENT_MESSAGES:
+            known.stored.popitem(last=False)
 
 
 class ChatService:
@@ -337,18 +354,25 @@ class ChatService:
         ack, so the live copy goes to every other connection of both participants."""
         attachments = list(attachments or [])
         text = self._check_text(message, attachments=attachments)
-        parties, expected_seq = await self._parties(chat_id=chat_id, user_id=user_id)
+        known = await self._known_chat(chat_id=chat_id, user_id=user_id)
+        client_msg_id = client_msg_id or new_id()
+        message_id = message_id_for(chat_id, user_id, client_msg_id)
+        if message_id in known.stored:
+            # A retry of a message this process stored: answered before the rate limit, as it sends nothing.
+            return await self._stored_result(
+                known.parties, message_id=message_id, sender_id=user_id, client_msg_id=client_msg_id
+            )
         wait = self._send_limiter.try_acquire(user_id)
         if wait:
             raise RateLimited(f"Too many messages; try again in {wait} s", retry_after=wait)
         await self._check_attachments(chat_id=chat_id, user_id=user_id, attachments=attachments)
         result = await self._append(
-            parties=parties,
-            expected_seq=expected_seq,
+            parties=known.parties,
+            expected_seq=known.last_seq,
             sender_id=user_id,
             text=text,
             attachments=attachments,
-            client_msg_id=client_msg_id or new_id(),
+            client_msg_id=client_msg_id,
         )
         if result.created:
             await self._deliver(result, origin_sid=origin_sid)
@@ -360,22 +384,33 @@ class ChatService:
         if chat.status != ChatStatus.ACTIVE:
             raise Forbidden("This chat is archived; no new messages can be sent", code="chat_archived")
 
-    async def _parties(self, *, chat_id: str, user_id: str) -> tuple[ChatParties, int]:
-        """The chat's parties, checked for the participant, and the seq a send expects to follow; read once
-        per chat and process. Whether the chat takes messages is checked by the send's own update."""
+    async def _known_chat(self, *, chat_id: str, user_id: str) -> _KnownChat:
+        """What this process knows of the chat, checked for the participant; read once per chat and process.
+        Whether the chat takes messages is checked by the send's own update."""
         known = self._directory.get(chat_id)
         if known is None:
             row = await Chat.get_motor_collection().find_one(
-                {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1}
+                {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1, "recent": 1}
             )
             if row is None:
                 raise NotFound("Chat not found", code="chat_not_found")
+            await self._pack_window(row)
             parties = ChatParties(id=str(row["_id"]), renter_id=row["renter_id"], owner_id=row["owner_id"])
-            self._directory.remember(parties, int(row.get("last_seq", 0)))
-            known = (parties, int(row.get("last_seq", 0)))
-        if not known[0].is_participant(user_id):
+            known = self._directory.remember(parties, int(row.get("last_seq", 0)))
+        if not known.parties.is_participant(user_id):
             raise Forbidden("Not authorized", code="not_participant")
         return known
+
+    async def _pack_window(self, row: dict[str, Any]) -> None:
+        """A window stored before it was packed (an embedded data file from an earlier version) holds
+        documents, which a sorted $push cannot order among strings: pack it once, unless it changed since."""
+        window = row.get("recent") or []
+        if all(isinstance(entry, str) for entry in window):
+            return
+        await Chat.get_motor_collection().update_one(
+            {"_id": row["_id"], "recent": window},
+            {"$set": {"recent": Chat.packed_window(window)}},
+        )
 
     async def _append(
         self,
@@ -403,31 +438,55 @@ class ChatService:
         if reserved is None:
             # The chat takes no messages; a retry of one it took before still gets its answer.
             if await ChatMessage.get(message.message_id) is not None:
-                return await self._stored_result(parties, message)
+                return await self._stored_result(
+                    parties, message_id=message.message_id, sender_id=sender_id, client_msg_id=client_msg_id
+                )
             await self._refuse_send(parties.id)
         message = reserved
         try:
-            await ChatMessage.get_motor_collection().insert_one(
-                ChatMessage.row_of(message, chat_id=parties.id)
-            )
-        except DuplicateKeyError:
-            # A retry: the message is stored already, under an earlier seq. Its reservation is undone.
-            await self._unreserve(parties=parties, message=message, sent_field=sent_field, give_back=True)
-            return await self._stored_result(parties, message)
-        except BaseException:
-            # The insert failed (the store went away, or the caller was cancelled): uncount the message and
-            # take it out of the window, so a retry stores it once. Its seq stays unused, in case the insert
-            # did land: a gap that pages, sync and read counts allow for.
-            with contextlib.suppress(Exception):
-                await self._unreserve(
-                    parties=parties, message=message, sent_field=sent_field, give_back=False
-                )
+            stored_here = await self._insert(message, chat_id=parties.id)
+        except asyncio.CancelledError:
+            # Left reserved: the insert may have landed, and a counted message with its window entry is the
+            # state a landed insert needs. Only a cancelled server task gets here.
             raise
+        except Exception:
+            with contextlib.suppress(Exception):
+                await self._unreserve(parties=parties, message=message, sent_field=sent_field)
+            raise
+        if not stored_here:
+            # A retry through another process, or of a message this one has forgotten: it is stored under
+            # an earlier seq, so this reservation is undone and the stored message is the answer.
+            await self._unreserve(parties=parties, message=message, sent_field=sent_field)
+            return await self._stored_result(
+                parties, message_id=message.message_id, sender_id=sender_id, client_msg_id=client_msg_id
+            )
+        self._directory.stored(parties, message)
         return SendResult(message, created=True, chat=parties)
 
-    async def _stored_result(self, parties: ChatParties, attempt: RecentMessage) -> SendResult:
-        stored = await ChatMessage.get(attempt.message_id) or await self._find_by_client_id(
-            parties.id, attempt.sender_id, attempt.client_msg_id or attempt.message_id
+    async def _insert(self, message: RecentMessage, *, chat_id: str) -> bool:
+        """Insert a reserved message; False when the primary key refuses it because an earlier send of it
+        is stored. A failed insert is tried once more, since it may have landed (a connection lost after
+        the write): the second try's refusal then tells whether the stored message is this one."""
+        collection = ChatMessage.get_motor_collection()
+        row = ChatMessage.row_of(message, chat_id=chat_id)
+        try:
+            await collection.insert_one(row)
+        except DuplicateKeyError:
+            return False
+        except Exception:
+            log.warning("inserting message %s failed; trying once more", message.message_id, exc_info=True)
+            try:
+                await collection.insert_one(row)
+            except DuplicateKeyError:
+                stored = await ChatMessage.get(message.message_id)
+                return stored is not None and stored.seq == message.seq
+        return True
+
+    async def _stored_result(
+        self, parties: ChatParties, *, message_id: str, sender_id: str, client_msg_id: str
+    ) -> SendResult:
+        stored = await ChatMessage.get(message_id) or await self._find_by_client_id(
+            parties.id, sender_id, client_msg_id
         )
         if stored is None:
             raise NotFound("Message not found", code="message_not_found")
@@ -461,7 +520,8 @@ class ChatService:
         swapped = await collection.update_one(
             {"_id": parties.id, "status": ChatStatus.ACTIVE.value, "last_seq": message.seq - 1},
             {
-                "$set": {"last_seq": message.seq, "last_message_at": message.timestamp},
+                "$set": {"last_seq": message.seq},
+                "$max": {"last_message_at": message.timestamp},
                 "$inc": {sent_field: 1},
                 "$push": {"recent": {"$each": [message.packed()], "$slice": -RECENT_MESSAGES}},
             },
@@ -471,7 +531,7 @@ class ChatService:
             return message
         reserved = await collection.find_one_and_update(
             {"_id": parties.id, "status": ChatStatus.ACTIVE.value},
-            {"$inc": {"last_seq": 1, sent_field: 1}, "$set": {"last_message_at": message.timestamp}},
+            {"$inc": {"last_seq": 1, sent_field: 1}, "$max": {"last_message_at": message.timestamp}},
             projection={"last_seq": 1},
             return_document=ReturnDocument.AFTER,
         )
@@ -490,21 +550,27 @@ class ChatService:
         self.check_sendable(await self._reload(chat_id))
         raise Forbidden("This chat takes no new messages", code="chat_closed")
 
-    async def _unreserve(
-        self, *, parties: ChatParties, message: RecentMessage, sent_field: str, give_back: bool
-    ) -> None:
-        """Undo a reservation whose message was not stored by it: uncount it and take its entry out of the
-        window in one update, and (``give_back``) return its seq if no send has taken a later one.
-        Otherwise the seq stays unused, a gap that pages, sync and read counts allow for."""
-        undo: dict[str, Any] = {"$inc": {sent_field: -1}, "$pull": {"recent": message.packed()}}
+    async def _unreserve(self, *, parties: ChatParties, message: RecentMessage, sent_field: str) -> None:
+        """Undo a reservation whose message this send did not store: uncount it, and mark its seq unused
+        in the window, so the window still answers pages by itself. The seq is never handed back: a
+        participant may have read up to it meanwhile, and a message given that seq would show as read."""
         collection = Chat.get_motor_collection()
-        if give_back:
-            given_back = await collection.update_one(
-                {"_id": parties.id, "last_seq": message.seq}, {**undo, "$set": {"last_seq": message.seq - 1}}
-            )
-            if given_back.matched_count:
-                return
-        await collection.update_one({"_id": parties.id}, undo)
+        # Two updates: MongoDB refuses $pull and $push on one field in one update.
+        await collection.update_one(
+            {"_id": parties.id}, {"$inc": {sent_field: -1}, "$pull": {"recent": message.packed()}}
+        )
+        await collection.update_one(
+            {"_id": parties.id},
+            {
+                "$push": {
+                    "recent": {
+                        "$each": [unused_seq_entry(message.seq)],
+                        "$sort": 1,
+                        "$slice": -RECENT_MESSAGES,
+                    }
+                }
+            },
+        )
 
     async def _deliver(self, result: SendResult, *, origin_sid: str | None) -> None:
         parties, message = result.chat, result.message
@@ -528,15 +594,14 @@ class ChatService:
             chat = await self._mark_read(chat=chat, reader_id=user_id, up_to=None)
         size = min(limit or self._page_size, 200)
         upper = before_seq if before_seq is not None else chat.last_seq + 1
-        from_recent = chat.window_views(after=max(0, upper - size - 1), before=upper)
+        from_recent = chat.page_from_window(before=upper, size=size)
         if from_recent is not None:
-            # The window is contiguous, and seq 1 (the opening message) always exists.
+            # Seq 1 (the opening message) always exists: anything after it means older messages.
             return ChatPage(
                 chat=chat, messages=from_recent, has_more=bool(from_recent) and from_recent[0]["seq"] > 1
             )
-        # Seqs are dense (a gap only where a retry's reservation was undone after a later send), so the
-        # page is a seq range: it touches size + 1 messages whatever the chat's length. With a gap, fall
-        # back to sort + limit.
+        # Seqs are dense (a gap only where a retry's reservation was undone), so the page is a seq range:
+        # it touches size + 1 messages whatever the chat's length. With a gap, fall back to sort + limit.
         lower = max(1, upper - size - 1)
         newest_first = await self._newest(chat.id, {"$gte": lower, "$lt": upper}, size + 1)
         if len(newest_first) < size + 1 and lower > 1:
