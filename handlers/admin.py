@@ -78,14 +78,10 @@ class RejectVerificationBody(ApproveVerificationBody):
     reason: str = Field(min_length=1, max_length=1000)
 
 
-def _json(data: Any) -> web.Response:
-    return json_response(data)
-
-
 @routes.get("/api/admin/stats")
 async def stats(request: web.Request) -> web.Response:
     await require_admin(request)
-    return _json(await request.app[ADMIN].stats())
+    return json_response(await request.app[ADMIN].stats())
 
 
 # ---- users ---------------------------------------------------------------------------------------------
@@ -95,13 +91,13 @@ async def stats(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, UserListQuery)
-    return _json(await request.app[ADMIN].list_users(**query.model_dump()))
+    return json_response(await request.app[ADMIN].list_users(**query.model_dump()))
 
 
 @routes.get("/api/admin/users/{user_id}")
 async def get_user(request: web.Request) -> web.Response:
     await require_admin(request)
-    return _json(await request.app[ADMIN].get_user(user_id=request.match_info["user_id"]))
+    return json_response(await request.app[ADMIN].get_user(user_id=request.match_info["user_id"]))
 
 
 @routes.put("/api/admin/users/{user_id}")
@@ -111,7 +107,7 @@ async def update_user(request: web.Request) -> web.Response:
     result = await request.app[ADMIN].update_user(
         actor=admin_actor(request, admin), user_id=request.match_info["user_id"], body=body
     )
-    return _json(result)
+    return json_response(result)
 
 
 @routes.delete("/api/admin/users/{user_id}")
@@ -120,7 +116,7 @@ async def delete_user(request: web.Request) -> web.Response:
     result = await request.app[ADMIN].delete_user(
         actor=admin_actor(request, admin), user_id=request.match_info["user_id"]
     )
-    return _json(result)
+    return json_response(result)
 
 
 # ---- listings ------------------------------------------------------------------------------------------
@@ -130,7 +126,7 @@ async def delete_user(request: web.Request) -> web.Response:
 async def list_properties(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, PropertyListQuery)
-    return _json(await request.app[ADMIN].list_properties(**query.model_dump()))
+    return json_response(await request.app[ADMIN].list_properties(**query.model_dump()))
 
 
 @routes.put("/api/admin/properties/{property_id}")
@@ -140,7 +136,7 @@ async def update_property(request: web.Request) -> web.Response:
     result = await request.app[ADMIN].update_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"], body=body
     )
-    return _json(result)
+    return json_response(result)
 
 
 @routes.delete("/api/admin/properties/{property_id}")
@@ -149,7 +145,7 @@ async def delete_property(request: web.Request) -> web.Response:
     result = await request.app[ADMIN].delete_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
     )
-    return _json(result)
+    return json_response(result)
 
 
 @routes.post("/api/admin/properties/{property_id}/force-verify")
@@ -158,7 +154,7 @@ async def force_verify_property(request: web.Request) -> web.Response:
     result = await request.app[ADMIN].force_verify_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
     )
-    return _json(result)
+    return json_response(result)
 
 
 # ---- verifications -------------------------------------------------------------------------------------
@@ -173,7 +169,7 @@ async def pending_verifications(request: web.Request) -> web.Response:
     grouped: dict[str, list[dict[str, Any]]] = {"renter": [], "owner": [], "property": []}
     for item in items:
         grouped.setdefault(str(item["verification_type"]), []).append(item)
-    return _json(
+    return json_response(
         {
             "pending_renter_verifications": grouped["renter"],
             "pending_owner_verifications": grouped["owner"],
@@ -190,7 +186,7 @@ async def approve_verification(request: web.Request) -> web.Response:
     result = await request.app[VERIFICATION].approve(
         verification_type=body.verification_type, entity_id=body.entity_id, actor=admin_actor(request, admin)
     )
-    return _json(result)
+    return json_response(result)
 
 
 @routes.post("/api/admin/verifications/reject")
@@ -203,7 +199,7 @@ async def reject_verification(request: web.Request) -> web.Response:
         reason=body.reason,
         actor=admin_actor(request, admin),
     )
-    return _json(result)
+    return json_response(result)
 
 
 # ---- transactions --------------------------------------------------------------------------------------
@@ -213,7 +209,7 @@ async def reject_verification(request: web.Request) -> web.Response:
 async def list_transactions(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, TransactionListQuery)
-    return _json(await request.app[ADMIN].list_transactions(**query.model_dump()))
+    return json_response(await request.app[ADMIN].list_transactions(**query.model_dump()))
 
 
 @routes.post("/api/admin/transactions/{transaction_id}/refund")
@@ -222,7 +218,7 @@ async def refund_transaction(request: web.Request) -> web.Response:
     refunded = await request.app[PAYMENTS].refund(
         transaction_id=request.match_info["transaction_id"], actor=admin_actor(request, admin)
     )
-    return _json({"message": "Refund processed successfully", "transaction": refunded.api_view()})
+    return json_response({"message": "Refund processed successfully", "transaction": refunded.api_view()})
 
 
 # ---- chat reports --------------------------------------------------------------------------------------
@@ -232,7 +228,7 @@ async def refund_transaction(request: web.Request) -> web.Response:
 async def list_reports(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, ReportListQuery)
-    return _json(await request.app[ADMIN].list_reports(**query.model_dump()))
+    return json_response(await request.app[ADMIN].list_reports(**query.model_dump()))
 
 
 @routes.post("/api/admin/reports/{report_id}/resolve")
@@ -245,7 +241,7 @@ async def resolve_report(request: web.Request) -> web.Response:
         action=body.action,
         note=body.note,
     )
-    return _json(result)
+    return json_response(result)
 
 
 # ---- audit log -----------------------------------------------------------------------------------------
@@ -255,4 +251,4 @@ async def resolve_report(request: web.Request) -> web.Response:
 async def audit_logs(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, AuditLogQuery)
-    return _json(await request.app[ADMIN].audit_logs(**query.model_dump()))
+    return json_response(await request.app[ADMIN].audit_logs(**query.model_dump()))
