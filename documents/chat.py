@@ -243,15 +243,20 @@ class Chat(Document, ParticipantRoles):
         recipient = self.other_participant(recent.sender_id)
         return recent.api_view(chat_id=self.id, is_read=recent.seq <= self.read_seq_of(recipient))
 
-    def _window_slice(self, *, after: int, before: int) -> slice | None:
-        """Where the messages with after < seq < before sit in ``recent``, when it surely holds all of them
-        (it ends at last_seq with no gap and reaches back far enough); None when the collection must
-        answer."""
+    def _window_start(self) -> int | None:
+        """The first seq of ``recent`` when the window is whole: it ends at last_seq with no hole (unused
+        seqs are marked, not missing); None when only the collection can answer."""
         recent = self.recent
         if not recent:
             return None
         first, last = int(recent[0][:_SEQ_WIDTH]), int(recent[-1][:_SEQ_WIDTH])
-        if last != self.last_seq or last - first != len(recent) - 1 or (first > after + 1 and first > 1):
+        return first if last == self.last_seq and last - first == len(recent) - 1 else None
+
+    def _window_slice(self, *, after: int, before: int) -> slice | None:
+        """Where the messages with after < seq < before sit in ``recent``, when it surely holds all of them
+        (it is whole and reaches back far enough); None when the collection must answer."""
+        first = self._window_start()
+        if first is None or (first > after + 1 and first > 1):
             return None
         return slice(max(0, after + 1 - first), max(0, before - first))
 
@@ -267,12 +272,10 @@ class Chat(Document, ParticipantRoles):
         (message_view), read straight from the packed entries; None when the window cannot be sure to hold
         them all (it must end at last_seq, have no hole, and reach back far enough or to the first seq).
         Unused seqs are skipped, so the page is full whenever the chat has that many messages."""
+        first = self._window_start()
+        if first is None:
+            return None
         recent = self.recent
-        if not recent:
-            return None
-        first, last = int(recent[0][:_SEQ_WIDTH]), int(recent[-1][:_SEQ_WIDTH])
-        if last != self.last_seq or last - first != len(recent) - 1:
-            return None
         renter_id, read_by_renter, read_by_owner = self.renter_id, self.read_seq_renter, self.read_seq_owner
         views: list[dict[str, Any]] = []
         for entry in reversed(recent[: max(0, min(len(recent), before - first))]):

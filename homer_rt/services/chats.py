@@ -128,7 +128,8 @@ class _KeyedLocks:
 class _KnownChat:
     parties: ChatParties
     last_seq: int  # the newest seq this process saw: the expectation of a send's compare-and-set
-    stored: OrderedDict[str, str]  # the newest messages this process stored in the chat: id -> packed
+    # The newest messages this process stored in the chat, packed, by (sender, client_msg_id).
+    stored: OrderedDict[tuple[str, str], str]
 
 
 class _ChatDirectory:
@@ -158,7 +159,7 @@ class _ChatDirectory:
 
     def stored(self, parties: ChatParties, message: RecentMessage) -> None:
         known = self.remember(parties, message.seq)
-        known.stored[message.message_id] = message.packed()
+        known.stored[(message.sender_id, message.client_msg_id or message.message_id)] = message.packed()
         if len(known.stored) > RECENT_MESSAGES:
             known.stored.popitem(last=False)
 
@@ -357,12 +358,11 @@ class ChatService:
         text = self._check_text(message, attachments=attachments)
         known = await self._known_chat(chat_id=chat_id, user_id=user_id)
         client_msg_id = client_msg_id or new_id()
-        message_id = message_id_for(chat_id, user_id, client_msg_id)
-        answered = known.stored.get(message_id)
+        answered = known.stored.get((user_id, client_msg_id))
         if answered is not None:
             # A retry of a message this process stored: answered from memory, before the rate limit, as it
             # sends nothing (a resent burst is not refused, and costs no scan of the messages).
-            return await self._remembered_result(known.parties, RecentMessage.unpack(answered))
+            return await self._retry_answer(known.parties, RecentMessage.unpack(answered))
         wait = self._send_limiter.try_acquire(user_id)
         if wait:
             raise RateLimited(f"Too many messages; try again in {wait} s", retry_after=wait)
@@ -483,7 +483,8 @@ class ChatService:
                 return stored is not None and stored.seq == message.seq
         return True
 
-    async def _remembered_result(self, parties: ChatParties, message: RecentMessage) -> SendResult:
+    async def _retry_answer(self, parties: ChatParties, message: RecentMessage) -> SendResult:
+        """A stored message as the answer to a retry: not delivered again, read if its recipient has."""
         row = await Chat.get_motor_collection().find_one(
             {"_id": parties.id}, projection={"read_seq_renter": 1, "read_seq_owner": 1}
         )
@@ -499,11 +500,7 @@ class ChatService:
         )
         if stored is None:
             raise NotFound("Message not found", code="message_not_found")
-        chat = await self._reload(parties.id)
-        recipient = chat.other_participant(stored.sender_id)
-        return SendResult(
-            stored.as_recent(), created=False, chat=parties, is_read=stored.seq <= chat.read_seq_of(recipient)
-        )
+        return await self._retry_answer(parties, stored.as_recent())
 
     async def _find_by_client_id(
         self, chat_id: str, sender_id: str, client_msg_id: str
