@@ -66,27 +66,36 @@ async def test_a_message_sent_by_another_process_does_not_share_a_seq(
     assert chat is not None and [m.seq for m in chat.recent_messages] == [1, 2, 4]
 
 
-async def test_a_burst_of_messages_is_counted_in_one_unread_push(
+async def test_a_lone_message_is_counted_at_once_and_a_burst_in_one_more_push(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path, chat_unread_push_interval_ms=300)
+    settings = make_settings(tmp_path, chat_unread_push_interval_ms=1500)
     client = await aiohttp_client(create_app(settings, clock=AdjustableClock()))
     renter, owner, _, chat_id = await make_chat(client)
     chats = client.app[CHATS]
+    renter_id = renter["user"]["user_id"]
     async with live(base_url(client), owner["token"]) as owner_live:
-        assert await owner_live.recorder.wait_for("unread_count") == {
-            "unread_count": 1,
-            "chats": {chat_id: 1},
+        recorder = owner_live.recorder
+        assert await recorder.wait_for("unread_count") == {"unread_count": 1, "chats": {chat_id: 1}}
+        await chats.send(chat_id=chat_id, user_id=renter_id, message="m0")
+        # After a quiet spell the count follows the message at once, not at the end of the interval.
+        assert await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 2, within=1.0) == {
+            "unread_count": 2,
+            "chats": {chat_id: 2},
         }
-        for n in range(5):
-            await chats.send(chat_id=chat_id, user_id=renter["user"]["user_id"], message=f"m{n}")
-        # Every message goes out at once; their count follows once, with all five in it.
-        messages = await owner_live.recorder.wait_count("message", 5)
+        for n in range(1, 5):
+            await chats.send(chat_id=chat_id, user_id=renter_id, message=f"m{n}")
+        # Every message goes out at once; the four sent inside the interval are counted in one more push.
+        messages = await recorder.wait_count("message", 5)
         assert [m["message"]["message"] for m in messages] == [f"m{n}" for n in range(5)]
-        pushed = await owner_live.recorder.wait_for("unread_count", lambda e: e["unread_count"] == 6)
+        await asyncio.sleep(0.5)
+        assert [e["unread_count"] for e in recorder.events["unread_count"]] == [1, 2]
+        pushed = await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 6, within=3.0)
         assert pushed == {"unread_count": 6, "chats": {chat_id: 6}}
-        await asyncio.sleep(0.4)
-        assert len(owner_live.recorder.events["unread_count"]) == 2  # on connect, then the one push
+        await asyncio.sleep(1.7)  # the window after that push closes with nothing new: no further push
+        assert [e["unread_count"] for e in recorder.events["unread_count"]] == [1, 2, 6]
+        await chats.send(chat_id=chat_id, user_id=renter_id, message="after a quiet spell")
+        await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 7, within=1.0)
 
 
 async def test_a_window_stored_as_documents_still_opens_and_takes_messages(

@@ -177,7 +177,7 @@ class ChatService:
         max_message_chars: int,
         page_size: int,
         spawn: Spawn,
-        unread_push_interval: float = 0.05,
+        unread_push_interval: float = 0.25,
         admin_feed: AdminFeed | None = None,
     ) -> None:
         self._clock = clock
@@ -191,7 +191,8 @@ class ChatService:
         self._admin_feed = admin_feed
         self._spawn = spawn
         self._unread_push_interval = unread_push_interval
-        self._unread_due: set[str] = set()
+        # Users whose unread push window is open -> whether a change arrived since their last push.
+        self._unread_windows: dict[str, bool] = {}
         self._directory = _ChatDirectory(CHATS_REMEMBERED)
         self._initiate_locks = _KeyedLocks()
         self._connections: dict[str, int] = {}
@@ -698,23 +699,29 @@ class ChatService:
         return int((await self.unread_summary(user_id=user_id))["unread_count"])
 
     def _unread_changed(self, user_id: str) -> None:
-        """A new message changed ``user_id``'s unread counts. Their push waits ``unread_push_interval`` and
-        carries the counts as they are then, so a burst of messages to one user costs one count query and
-        one event, not one per message; the messages themselves go out at once."""
-        if user_id in self._unread_due:
+        """A new message changed ``user_id``'s unread counts. The first change after a quiet spell is pushed
+        at once; later ones wait for the end of ``unread_push_interval`` and go out as one push with the
+        counts as they are then. A burst of messages to one user costs a couple of count queries and events,
+        not one per message; the messages themselves always go out at once."""
+        if user_id in self._unread_windows:
+            self._unread_windows[user_id] = True
             return
-        self._unread_due.add(user_id)
-        self._spawn(self._push_unread_later(user_id), f"unread-push:{user_id}")
+        self._unread_windows[user_id] = False
+        self._spawn(self._push_unread_throttled(user_id), f"unread-push:{user_id}")
 
-    async def _push_unread_later(self, user_id: str) -> None:
+    async def _push_unread_throttled(self, user_id: str) -> None:
         try:
-            await asyncio.sleep(self._unread_push_interval)
+            while True:
+                try:
+                    await self._push_unread(user_id)
+                except Exception:  # logged, not raised: nobody awaits this task, the next change pushes again
+                    log.exception("unread_count push to %s failed", user_id)
+                await asyncio.sleep(self._unread_push_interval)
+                if not self._unread_windows.get(user_id):
+                    return
+                self._unread_windows[user_id] = False
         finally:
-            self._unread_due.discard(user_id)
-        try:
-            await self._push_unread(user_id)
-        except Exception:  # logged, not raised: nobody awaits this task, and the next change pushes again
-            log.exception("unread_count push to %s failed", user_id)
+            self._unread_windows.pop(user_id, None)
 
     async def _push_unread(self, user_id: str) -> None:
         summary = await self.unread_summary(user_id=user_id)
