@@ -502,7 +502,13 @@ async def saturate(fleet: Fleet, server: Server, *, seconds: float, window: int)
     return sample, note
 
 
-async def fixed_load(fleet: Fleet, *, rate: float, seconds: float, warmup: float = 1.0) -> Sample:
+async def fixed_load(
+    fleet: Fleet, server: Server, *, rate: float, seconds: float, warmup: float = 1.0
+) -> Sample:
+    """Open-loop sends at ``rate``; p99 send->receive latency of the messages sent after ``warmup``.
+
+    The note gives the server's busy share of its core over the measured window: the rate is half of a
+    maximum measured minutes earlier, and on a shared machine the core may be slower now."""
     traffic = fleet.traffic
     directions = fleet.directions
     started = time.perf_counter()
@@ -511,9 +517,11 @@ async def fixed_load(fleet: Fleet, *, rate: float, seconds: float, warmup: float
     sent = 0
     lag = 0
     steal_from: tuple[int, int] | None = None
+    busy_from = (0.0, 0.0)
     while (now := time.perf_counter()) < deadline:
         if steal_from is None and now >= traffic.record_from:
             steal_from = cpu_ticks(SERVER_CORE)
+            busy_from = (server.cpu_seconds(), now)
         due = int((now - started) * rate)
         lag = max(lag, due - sent)
         while sent < due:
@@ -521,6 +529,7 @@ async def fixed_load(fleet: Fleet, *, rate: float, seconds: float, warmup: float
             sent += 1
         await asyncio.sleep(0.001)
     steal = steal_share(steal_from or cpu_ticks(SERVER_CORE), cpu_ticks(SERVER_CORE))
+    busy = (server.cpu_seconds() - busy_from[0]) / max(time.perf_counter() - busy_from[1], 1e-9)
     await traffic.drain()
     measured = sum(1 for _, at in traffic.sent.values() if at >= traffic.record_from)
     # A measured message that never arrived counts as infinitely late, not as absent from the percentile.
@@ -532,7 +541,7 @@ async def fixed_load(fleet: Fleet, *, rate: float, seconds: float, warmup: float
     errors = sum(traffic.errors.values()) + traffic.unacked
     note = (
         f"p50 {p50 * 1000:.1f} ms, {measured} msgs sent, {len(traffic.latencies)} delivered, "
-        f"hypervisor steal on the server core {steal:.0%}"
+        f"server busy {busy:.0%} of its core, hypervisor steal on the server core {steal:.0%}"
     )
     return Sample(p99 * 1000, traffic.lost, traffic.duplicates, errors, note)
 
@@ -774,7 +783,7 @@ async def case_latency(
         for kind in kinds:
 
             async def body(fleet: Fleet, server: Server) -> Sample:
-                return await fixed_load(fleet, rate=rate, seconds=plan.latency_seconds)
+                return await fixed_load(fleet, server, rate=rate, seconds=plan.latency_seconds)
 
             sample, _ = await with_fleet(http, workdir, kind, plan.pairs, body)
             results[kind].append(sample)
@@ -862,7 +871,7 @@ async def case_storm(
                         )
                     )
                 try:
-                    sample = await fixed_load(fleet, rate=rate, seconds=plan.storm_seconds)
+                    sample = await fixed_load(fleet, server, rate=rate, seconds=plan.storm_seconds)
                     if storm is not None:
                         sample.note += "; " + await storm
                     if fleet.dropped:
