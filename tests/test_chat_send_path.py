@@ -69,7 +69,7 @@ async def test_a_message_sent_by_another_process_does_not_share_a_seq(
 async def test_a_lone_message_is_counted_at_once_and_a_burst_in_one_more_push(
     aiohttp_client: ClientFactory, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path, chat_unread_push_interval_ms=1500)
+    settings = make_settings(tmp_path, chat_unread_push_interval_ms=800)
     client = await aiohttp_client(create_app(settings, clock=AdjustableClock()))
     renter, owner, _, chat_id = await make_chat(client)
     chats = client.app[CHATS]
@@ -79,7 +79,7 @@ async def test_a_lone_message_is_counted_at_once_and_a_burst_in_one_more_push(
         assert await recorder.wait_for("unread_count") == {"unread_count": 1, "chats": {chat_id: 1}}
         await chats.send(chat_id=chat_id, user_id=renter_id, message="m0")
         # After a quiet spell the count follows the message at once, not at the end of the interval.
-        assert await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 2, within=1.0) == {
+        assert await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 2, within=0.5) == {
             "unread_count": 2,
             "chats": {chat_id: 2},
         }
@@ -88,14 +88,14 @@ async def test_a_lone_message_is_counted_at_once_and_a_burst_in_one_more_push(
         # Every message goes out at once; the four sent inside the interval are counted in one more push.
         messages = await recorder.wait_count("message", 5)
         assert [m["message"]["message"] for m in messages] == [f"m{n}" for n in range(5)]
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.3)
         assert [e["unread_count"] for e in recorder.events["unread_count"]] == [1, 2]
         pushed = await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 6, within=3.0)
         assert pushed == {"unread_count": 6, "chats": {chat_id: 6}}
-        await asyncio.sleep(1.7)  # the window after that push closes with nothing new: no further push
+        await asyncio.sleep(0.9)  # the window after that push closes with nothing new: no further push
         assert [e["unread_count"] for e in recorder.events["unread_count"]] == [1, 2, 6]
         await chats.send(chat_id=chat_id, user_id=renter_id, message="after a quiet spell")
-        await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 7, within=1.0)
+        await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 7, within=0.5)
 
 
 async def test_a_window_stored_as_documents_still_opens_and_takes_messages(
