@@ -398,10 +398,6 @@ class ChatMessage(Document):
             client_msg_id=self.client_msg_id,
         )
 
-    def api_view(self, *, is_read: bool = False) -> dict[str, Any]:
-        """The spec's message shape plus ``seq``; read state belongs to the chat (Chat.message_view)."""
-        return self.as_recent().api_view(chat_id=self.chat_id, is_read=is_read)
-
 
 class ReportStatus(StrEnum):
     OPEN = "open"

@@ -112,8 +112,9 @@ class _SingleRecipientManager(socketio.AsyncManager):  # type: ignore[misc]
         )
 
 
-def _refusal(code: str, message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"code": code, "message": message}}
+def failed(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The error ack: ``{"ok": false, "error": {"code", "message", ...}}``."""
+    return {"ok": False, "error": {"code": code, "message": message, **extra}}
 
 
 class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -125,9 +126,9 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         event = data[0] if isinstance(data, list) and data else None
         if event == MALFORMED_EVENT:
-            refusal = _refusal("malformed_payload", "The payload is nested too deeply")
+            refusal = failed("malformed_payload", "The payload is nested too deeply")
         elif not isinstance(event, str) or event in self.reserved_events:
-            refusal = _refusal("unknown_event", "Not an event clients can send")
+            refusal = failed("unknown_event", "Not an event clients can send")
         else:
             await super()._handle_event(eio_sid, namespace, id, data)
             return

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from handlers.common import check_depth, check_storable
 from homer_rt.errors import DomainError, ValidationFailed
-from homer_rt.realtime import user_room
+from homer_rt.realtime import failed, user_room
 from homer_rt.services.auth import AuthService
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,6 @@ Ack = dict[str, Any]
 
 def ok(data: Any = None) -> Ack:
     return {"ok": True, "data": data}
-
-
-def failed(code: str, message: str, **extra: Any) -> Ack:
-    return {"ok": False, "error": {"code": code, "message": message, **extra}}
 
 
 def token_from_connect(environ: dict[str, Any], auth: Any) -> str | None:
