@@ -157,9 +157,9 @@ class _ChatDirectory:
         known.last_seq = max(known.last_seq, seq)
         return known
 
-    def stored(self, parties: ChatParties, message: RecentMessage) -> None:
+    def stored(self, parties: ChatParties, message: RecentMessage, packed: str) -> None:
         known = self.remember(parties, message.seq)
-        known.stored[(message.sender_id, message.client_msg_id or message.message_id)] = message.packed()
+        known.stored[(message.sender_id, message.client_msg_id or message.message_id)] = packed
         if len(known.stored) > RECENT_MESSAGES:
             known.stored.popitem(last=False)
 
@@ -439,12 +439,11 @@ class ChatService:
         reserved = await self._reserve(parties=parties, message=message, sent_field=sent_field)
         if reserved is None:
             # The chat takes no messages; a retry of one it took before still gets its answer.
-            if await ChatMessage.get(message.message_id) is not None:
-                return await self._stored_result(
-                    parties, message_id=message.message_id, sender_id=sender_id, client_msg_id=client_msg_id
-                )
+            earlier = await ChatMessage.get(message.message_id)
+            if earlier is not None:
+                return await self._retry_answer(parties, earlier.as_recent())
             await self._refuse_send(parties.id)
-        message = reserved
+        message, entry = reserved
         try:
             stored_here = await self._insert(message, chat_id=parties.id)
         except asyncio.CancelledError:
@@ -453,16 +452,16 @@ class ChatService:
             raise
         except Exception:
             with contextlib.suppress(Exception):
-                await self._unreserve(parties=parties, message=message, sent_field=sent_field)
+                await self._unreserve(parties=parties, message=message, entry=entry, sent_field=sent_field)
             raise
         if not stored_here:
             # A retry through another process, or of a message this one has forgotten: it is stored under
             # an earlier seq, so this reservation is undone and the stored message is the answer.
-            await self._unreserve(parties=parties, message=message, sent_field=sent_field)
+            await self._unreserve(parties=parties, message=message, entry=entry, sent_field=sent_field)
             return await self._stored_result(
                 parties, message_id=message.message_id, sender_id=sender_id, client_msg_id=client_msg_id
             )
-        self._directory.stored(parties, message)
+        self._directory.stored(parties, message, entry)
         return SendResult(message, created=True, chat=parties)
 
     async def _insert(self, message: RecentMessage, *, chat_id: str) -> bool:
@@ -514,28 +513,29 @@ class ChatService:
 
     async def _reserve(
         self, *, parties: ChatParties, message: RecentMessage, sent_field: str
-    ) -> RecentMessage | None:
+    ) -> tuple[RecentMessage, str] | None:
         """Give ``message`` the chat's next seq, count it for its sender and put it in the recent window;
-        the message as reserved (its seq may differ from the expected one), or None when the chat is gone
-        or takes no messages.
+        the message as reserved (its seq may differ from the expected one) with its packed window entry, or
+        None when the chat is gone or takes no messages.
 
         When the chat's last_seq is the one this process expected, that is one compare-and-set update: the
         seq is last_seq + 1 and, being the newest, the entry is appended (the window stays sorted without
         $sort). Otherwise ``$inc`` reserves one (atomic on the one chat document, so seqs stay unique) and a
         second update pushes the entry sorted. Either update refuses a chat that is not active."""
         collection = Chat.get_motor_collection()
+        entry = message.packed()
         swapped = await collection.update_one(
             {"_id": parties.id, "status": ChatStatus.ACTIVE.value, "last_seq": message.seq - 1},
             {
                 "$set": {"last_seq": message.seq},
                 "$max": {"last_message_at": message.timestamp},
                 "$inc": {sent_field: 1},
-                "$push": {"recent": {"$each": [message.packed()], "$slice": -RECENT_MESSAGES}},
+                "$push": {"recent": {"$each": [entry], "$slice": -RECENT_MESSAGES}},
             },
         )
         if swapped.matched_count:
             self._directory.remember(parties, message.seq)
-            return message
+            return message, entry
         reserved = await collection.find_one_and_update(
             {"_id": parties.id, "status": ChatStatus.ACTIVE.value},
             {"$inc": {"last_seq": 1, sent_field: 1}, "$max": {"last_message_at": message.timestamp}},
@@ -545,26 +545,30 @@ class ChatService:
         if reserved is None:
             return None
         message = message.model_copy(update={"seq": int(reserved["last_seq"])})
+        entry = message.packed()
         self._directory.remember(parties, message.seq)
         await collection.update_one(
             {"_id": parties.id},
-            {"$push": {"recent": {"$each": [message.packed()], "$sort": 1, "$slice": -RECENT_MESSAGES}}},
+            {"$push": {"recent": {"$each": [entry], "$sort": 1, "$slice": -RECENT_MESSAGES}}},
         )
-        return message
+        return message, entry
 
     async def _refuse_send(self, chat_id: str) -> NoReturn:
         """Why a chat refused a message: it is gone, blocked or archived."""
         self.check_sendable(await self._reload(chat_id))
         raise Forbidden("This chat takes no new messages", code="chat_closed")
 
-    async def _unreserve(self, *, parties: ChatParties, message: RecentMessage, sent_field: str) -> None:
-        """Undo a reservation whose message this send did not store: uncount it, and mark its seq unused
-        in the window, so the window still answers pages by itself. The seq is never handed back: a
-        participant may have read up to it meanwhile, and a message given that seq would show as read."""
+    async def _unreserve(
+        self, *, parties: ChatParties, message: RecentMessage, entry: str, sent_field: str
+    ) -> None:
+        """Undo a reservation whose message this send did not store (``entry`` is its window entry):
+        uncount it, and mark its seq unused in the window, so the window still answers pages by itself. The
+        seq is never handed back: a participant may have read up to it meanwhile, and a message given that
+        seq would show as read."""
         collection = Chat.get_motor_collection()
         # Two updates: MongoDB refuses $pull and $push on one field in one update.
         await collection.update_one(
-            {"_id": parties.id}, {"$inc": {sent_field: -1}, "$pull": {"recent": message.packed()}}
+            {"_id": parties.id}, {"$inc": {sent_field: -1}, "$pull": {"recent": entry}}
         )
         await collection.update_one(
             {"_id": parties.id},
@@ -833,10 +837,10 @@ class ChatService:
         result: dict[str, Any] = {}
         for chat in active:
             missed: Sequence[ChatMessage | RecentMessage] | None = None
-            window = chat.recent_window(after=0, before=chat.last_seq + 1) if chat.recent else None
+            window = chat.recent_window(after=0, before=chat.last_seq + 1)
             # Stamps follow seqs up to the few milliseconds between stamping and reserving; the margin makes
             # sure nothing older than the window was stamped after ``since``.
-            oldest = chat.recent_messages[0] if chat.recent else None
+            oldest = next(iter(chat.recent_messages), None)
             if window is None and oldest is not None and as_utc(oldest.timestamp) <= since - STAMP_MARGIN:
                 window = chat.recent_window(after=oldest.seq - 1, before=chat.last_seq + 1)
             if window is not None:
