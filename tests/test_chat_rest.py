@@ -211,18 +211,26 @@ async def test_messages_unread_counts_and_opening_marks_read(client: TestClient[
     assert renter_view[0]["last_message"]["sender_type"] == "owner"
 
 
-async def test_pages_of_older_messages(client: TestClient[Any, Any]) -> None:
-    renter, owner, _, chat_id = await make_chat(client)
-    for i in range(2, 8):
+async def store_behind_the_window(
+    client: TestClient[Any, Any], chat_id: str, renter_id: str, seqs: list[int]
+) -> None:
+    """Renter messages written straight to the collection (the chat's recent window does not hold them),
+    the chat's last_seq set to the newest, so pages must come from the collection."""
+    for seq in seqs:
         await ChatMessage(
             chat_id=chat_id,
-            seq=i,
-            sender_id=renter["user"]["user_id"],
+            seq=seq,
+            sender_id=renter_id,
             sender_type="renter",
-            message=f"m{i}",
+            message=f"m{seq}",
             timestamp=client.app[CLOCK].now(),
         ).insert()
-    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"last_seq": 7}})
+    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"last_seq": max(seqs)}})
+
+
+async def test_pages_of_older_messages(client: TestClient[Any, Any]) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    await store_behind_the_window(client, chat_id, renter["user"]["user_id"], list(range(2, 8)))
     latest = await (await client.get(f"/api/chats/{chat_id}?limit=3", headers=owner["headers"])).json()
     assert [m["seq"] for m in latest["messages"]] == [5, 6, 7]
     assert latest["has_more"] is True
@@ -361,16 +369,7 @@ async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any
 async def test_pages_skip_a_gap_in_seqs(client: TestClient[Any, Any]) -> None:
     # A retry that loses its race leaves an unused seq; pages must still be full and ordered.
     renter, owner, _, chat_id = await make_chat(client)
-    for seq in (2, 3, 5, 6):
-        await ChatMessage(
-            chat_id=chat_id,
-            seq=seq,
-            sender_id=renter["user"]["user_id"],
-            sender_type="renter",
-            message=f"m{seq}",
-            timestamp=client.app[CLOCK].now(),
-        ).insert()
-    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"last_seq": 6}})
+    await store_behind_the_window(client, chat_id, renter["user"]["user_id"], [2, 3, 5, 6])
     latest = await (await client.get(f"/api/chats/{chat_id}?limit=3", headers=owner["headers"])).json()
     assert [m["seq"] for m in latest["messages"]] == [3, 5, 6]
     assert latest["has_more"] is True

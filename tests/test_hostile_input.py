@@ -35,7 +35,7 @@ import homer_rt.services
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS, NOTIFICATIONS, SETTINGS
 from homer_rt.settings import Settings
-from tests.chat_support import WAIT, base_url, make_property
+from tests.chat_support import WAIT, base_url, live, make_property
 from tests.conftest import make_admin, make_settings, register
 from tests.listing_support import listing_body
 
@@ -411,27 +411,17 @@ async def test_socket_events_survive_hostile_payloads(
     token = headers["Authorization"].split(" ", 1)[1]
     events = _events(module_name)
     assert events, module_name
-    sio = socketio.AsyncClient(reconnection=False)
-    await sio.connect(
-        base_url(client),
-        namespaces=[namespace],
-        transports=["websocket"],
-        auth={"token": token},
-        wait_timeout=WAIT,
-    )
-    try:
+    async with live(base_url(client), token, namespace=namespace) as user:
         for event in events:
             for payload in HOSTILE_PAYLOADS:
                 what = f"{namespace} {event} {json.dumps(payload)[:80]}"
-                _assert_envelope(await _call(sio, event, payload, namespace, what), what)
+                _assert_envelope(await _call(user.sio, event, payload, namespace, what), what)
             # Several arguments where one is expected, and none at all.
             what = f"{namespace} {event} with three arguments"
-            _assert_envelope(await _call(sio, event, ("one", "two", "three"), namespace, what), what)
+            _assert_envelope(await _call(user.sio, event, ("one", "two", "three"), namespace, what), what)
         event, payload = valid
-        ack = await sio.call(event, payload, namespace=namespace, timeout=WAIT)
+        ack = await user.call(event, payload)
         assert ack["ok"] is True, ack
-    finally:
-        await sio.disconnect()
 
 
 # --- One field at a time ---------------------------------------------------------------------------------
@@ -639,21 +629,20 @@ async def test_admin_cannot_set_an_unstorable_rent(client: TestClient[Any, Any])
     assert listing.status == 200 and (await listing.json())["rent"] == 35000
 
 
+def _user_token(world: dict[str, Any]) -> str:
+    return str(world["identities"]["user"]["Authorization"].split(" ", 1)[1])
+
+
 async def test_extra_socket_arguments_are_a_validation_error(client: TestClient[Any, Any]) -> None:
     world = await _world(client)
-    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
-    sio = socketio.AsyncClient(reconnection=False)
-    await sio.connect(base_url(client), namespaces=["/chat"], transports=["websocket"], auth={"token": token})
-    try:
-        ack = await sio.call("join_chat", ({"chat_id": world["ids"]["chat_id"]}, "extra"), namespace="/chat")
+    async with live(base_url(client), _user_token(world)) as user:
+        ack = await user.call("join_chat", ({"chat_id": world["ids"]["chat_id"]}, "extra"))
         assert ack == {
             "ok": False,
             "error": {"code": "validation_failed", "message": ack["error"]["message"]},
         }
-        joined = await sio.call("join_chat", {"chat_id": world["ids"]["chat_id"]}, namespace="/chat")
+        joined = await user.call("join_chat", {"chat_id": world["ids"]["chat_id"]})
         assert joined["ok"] is True
-    finally:
-        await sio.disconnect()
 
 
 async def test_an_oversized_socket_frame_drops_only_that_connection(
@@ -662,53 +651,36 @@ async def test_an_oversized_socket_frame_drops_only_that_connection(
     """A frame over SOCKETIO_MAX_PAYLOAD_BYTES closes that websocket (nothing is buffered or acked); the
     client learns it is disconnected instead of waiting, and the server keeps serving everyone else."""
     world = await _world(client)
-    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
-    url = base_url(client)
-
-    async def connected() -> socketio.AsyncClient:
-        sio = socketio.AsyncClient(reconnection=False)
-        await sio.connect(url, namespaces=["/chat"], transports=["websocket"], auth={"token": token})
-        return sio
-
-    bystander = await connected()
-    hostile = await connected()
-    dropped = asyncio.Event()
-    hostile.on("disconnect", lambda *args: dropped.set(), namespace="/chat")
-    try:
+    token, url = _user_token(world), base_url(client)
+    async with live(url, token) as bystander, live(url, token) as hostile:
+        dropped = asyncio.Event()
+        hostile.sio.on("disconnect", lambda *args: dropped.set(), namespace="/chat")
         huge = {
             "chat_id": world["ids"]["chat_id"],
             "message": "m" * (settings.socketio_max_payload_bytes + 1),
         }
-        await hostile.emit("send_message", huge, namespace="/chat")
+        await hostile.sio.emit("send_message", huge, namespace="/chat")
         await asyncio.wait_for(dropped.wait(), WAIT)
-        assert not hostile.connected
-        ack = await bystander.call("join_chat", {"chat_id": world["ids"]["chat_id"]}, namespace="/chat")
+        assert not hostile.sio.connected
+        ack = await bystander.call("join_chat", {"chat_id": world["ids"]["chat_id"]})
         assert ack["ok"] is True
         page = await client.get(f"/api/chats/{world['ids']['chat_id']}", headers=world["identities"]["user"])
         assert all(len(m["message"]) < 1000 for m in (await page.json())["messages"])
-    finally:
-        await bystander.disconnect()
-        await hostile.disconnect()
 
 
 async def test_unknown_events_are_answered_not_left_to_time_out(client: TestClient[Any, Any]) -> None:
     world = await _world(client)
-    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
-    sio = socketio.AsyncClient(reconnection=False)
-    await sio.connect(base_url(client), namespaces=["/chat"], transports=["websocket"], auth={"token": token})
-    try:
+    async with live(base_url(client), _user_token(world)) as user:
         for event in ("no_such_event", "connected", "user_id", "authorize", "x" * 500):
-            ack = await sio.call(event, {"chat_id": world["ids"]["chat_id"]}, namespace="/chat", timeout=WAIT)
+            ack = await user.call(event, {"chat_id": world["ids"]["chat_id"]})
             assert ack["ok"] is False and ack["error"]["code"] == "unknown_event", (event, ack)
-    finally:
-        await sio.disconnect()
 
 
 async def test_raw_packets_a_client_library_would_never_send(client: TestClient[Any, Any]) -> None:
     """Reserved event names, non-string names and JSON nested past the recursion limit, written straight
     onto the websocket: each gets an error ack, and the connection (and its presence) carries on."""
     world = await _world(client)
-    token = world["identities"]["user"]["Authorization"].split(" ", 1)[1]
+    token = _user_token(world)
     url = base_url(client).replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
     async with client.session.ws_connect(url) as ws:
 
