@@ -3,10 +3,8 @@ over Socket.IO, so a message sent here is delivered live and a message sent live
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.common import current_user, json_response, parse_body, parse_body_or_query, parse_query
 from handlers.files import form_parts
@@ -15,13 +13,6 @@ from homer_rt.errors import BadRequest
 from homer_rt.services.chats import CHAT_UPLOAD_AREA
 
 routes = web.RouteTableDef()
-
-
-def _as_list(value: Any) -> Any:
-    # From a query string a single attachment arrives as a plain string.
-    if isinstance(value, str):
-        return [value] if value else []
-    return value
 
 
 class InitiateBody(BaseModel):
@@ -35,8 +26,6 @@ class SendBody(BaseModel):
     message: str = ""
     attachments: list[str] = Field(default_factory=list, max_length=50)
     client_msg_id: str | None = Field(default=None, min_length=1, max_length=100)
-
-    _split = field_validator("attachments", mode="before")(_as_list)
 
 
 class PageQuery(BaseModel):

@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -94,14 +94,32 @@ def _field_errors(error: ValidationError) -> list[dict[str, Any]]:
 _INT64_MAX = 2**63 - 1
 
 
+def _is_unicode_text(text: str) -> bool:
+    """False for a string holding a lone UTF-16 surrogate: JSON's ``"\ud800"`` escape parses to one, and
+    neither BSON nor orjson can encode it."""
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def unstorable_values(value: Any, path: str = "") -> list[dict[str, Any]]:
     """What MongoDB cannot store or query, as field errors: integers beyond 64 bits, NaN and infinities
-    (which pydantic lets through by default), and object keys starting with ``$`` or holding NUL (an
-    operator injection, or a key BSON cannot encode). mongomock accepts them all, the real server fails."""
+    (which pydantic lets through by default), text with a lone surrogate, and object keys starting with
+    ``$`` or holding NUL (an operator injection, or a key BSON cannot encode). mongomock accepts most of
+    them, the real server fails."""
     problems: list[dict[str, Any]] = []
     if isinstance(value, bool):
         return problems
-    if isinstance(value, int) and abs(value) > _INT64_MAX:
+    if isinstance(value, str):
+        if not _is_unicode_text(value):
+            problems.append(
+                {"field": path or "body", "message": "Text holds an unpaired surrogate", "type": "bad_text"}
+            )
+    elif isinstance(value, int) and abs(value) > _INT64_MAX:
         problems.append({"field": path or "body", "message": "Number is too large", "type": "int_too_large"})
     elif isinstance(value, float) and not math.isfinite(value):
         problems.append(
@@ -110,7 +128,7 @@ def unstorable_values(value: Any, path: str = "") -> list[dict[str, Any]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             name = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and (key.startswith("$") or "\x00" in key):
+            if isinstance(key, str) and (key.startswith("$") or "\x00" in key or not _is_unicode_text(key)):
                 problems.append({"field": name, "message": "Field name not allowed", "type": "bad_key"})
             else:
                 problems.extend(unstorable_values(item, name))
@@ -194,8 +212,13 @@ def parse_query(request: web.Request, model: type[ModelT]) -> ModelT:
 
 
 async def parse_body_or_query(request: web.Request, model: type[ModelT]) -> ModelT:
-    """For the spec's endpoints that take plain parameters: JSON body fields win over query ones."""
+    """For the spec's endpoints that take plain parameters: JSON body fields win over query ones. A list
+    field takes every value of its repeated query parameter (``?attachments=a&attachments=b``)."""
     body = await json_body(request)
     if not isinstance(body, dict):
         raise BadRequest("Request body must be a JSON object", code="malformed_json")
-    return validate(model, {**dict(request.query), **body})
+    query: dict[str, Any] = dict(request.query)
+    for name, field in model.model_fields.items():
+        if name in request.query and get_origin(field.annotation) is list:
+            query[name] = request.query.getall(name)
+    return validate(model, {**query, **body})

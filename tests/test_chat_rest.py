@@ -356,6 +356,22 @@ async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any
     assert (await client.get(url, headers=stranger["headers"])).status in (403, 404)
     assert (await client.get(url)).status in (401, 403, 404)
 
+    # The spec's plain-parameter form takes the list as a repeated query parameter; JSON must send a list.
+    form = FormData()
+    form.add_field("file", PNG, filename="kitchen.png", content_type="image/png")
+    second = await client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=renter["headers"])
+    url2 = (await second.json())["file_url"]
+    by_query = await client.post(
+        f"/api/chats/{chat_id}/messages",
+        params=[("message", "Both"), ("attachments", url), ("attachments", url2)],
+        headers=renter["headers"],
+    )
+    assert by_query.status == 200, await by_query.text()
+    assert (await by_query.json())["message"]["attachments"] == [url, url2]
+    as_text = await send(client, renter, chat_id, "One", attachments=url)
+    assert as_text.status == 422
+    assert "attachments" in (await as_text.json())["detail"]
+
     form = FormData()
     form.add_field("file", PNG, filename="x.png", content_type="image/png")
     outsider = await client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=stranger["headers"])

@@ -94,6 +94,7 @@ async def test_non_participant_and_unknown_chat_get_error_acks(client: TestClien
     async with live(base_url(client), stranger["token"]) as stranger_live:
         for event, payload in (
             ("join_chat", {"chat_id": chat_id}),
+            ("leave_chat", {"chat_id": chat_id}),
             ("send_message", {"chat_id": chat_id, "message": "hi"}),
             ("typing", {"chat_id": chat_id, "is_typing": True}),
             ("mark_read", {"chat_id": chat_id}),
@@ -101,15 +102,24 @@ async def test_non_participant_and_unknown_chat_get_error_acks(client: TestClien
         ):
             error = await stranger_live.error(event, payload)
             assert error["code"] == "not_participant", (event, error)
-        unknown = await stranger_live.error("join_chat", {"chat_id": "nope"})
-        assert unknown["code"] == "chat_not_found"
+        for event in ("join_chat", "leave_chat"):
+            unknown = await stranger_live.error(event, {"chat_id": "nope"})
+            assert unknown["code"] == "chat_not_found", (event, unknown)
         assert not stranger_live.recorder.events["message"]
 
 
 async def test_bad_payloads_and_limits_are_error_acks(client: TestClient[Any, Any]) -> None:
     renter, _, _, chat_id = await make_chat(client)
     async with live(base_url(client), renter["token"]) as renter_live:
-        for payload in (None, "text", 42, [], {"chat_id": 5}, {"chat_id": chat_id, "message": 7}):
+        for payload in (
+            None,
+            "text",
+            42,
+            [],
+            {"chat_id": 5},
+            {"chat_id": chat_id, "message": 7},
+            {"chat_id": chat_id, "message": "lone \ud800 surrogate"},
+        ):
             error = await renter_live.error("send_message", payload)
             assert error["code"] == "validation_failed", (payload, error)
         too_long = await renter_live.error("send_message", {"chat_id": chat_id, "message": "x" * 4001})

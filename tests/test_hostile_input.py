@@ -105,6 +105,7 @@ HOSTILE_VALUES: list[Any] = [
     "-Infinity",
     "y" * 3000,
     "nul\u0000 \u202e\U0001f600 ü",
+    "lone \ud800 surrogate",  # valid JSON ("\ud800"), but no UTF-8 encoding exists for it
     True,
     {},
     [],

@@ -78,8 +78,10 @@ class ChatNamespace(AuthenticatedNamespace):
     @acked
     async def on_leave_chat(self, sid: str, data: Any = None) -> Any:
         payload = parse_payload(ChatRef, data)
-        await self.leave_room(sid, f"chat:{payload.chat_id}")
-        return {"chat_id": payload.chat_id}
+        # Refused like every other chat event, though leaving a room one never joined changes nothing.
+        chat = await self._chats.get_for_participant(chat_id=payload.chat_id, user_id=await self.user_id(sid))
+        await self.leave_room(sid, f"chat:{chat.id}")
+        return {"chat_id": chat.id}
 
     @acked
     async def on_send_message(self, sid: str, data: Any = None) -> Any:
