@@ -87,6 +87,71 @@ async def test_initiate_again_returns_same_chat_without_another_contact(client: 
     assert await ChatMessage.find({"chat_id": chat_id}).count() == 1
 
 
+async def test_text_no_store_can_hold_is_refused_before_anything_is_stored(
+    client: TestClient[Any, Any],
+) -> None:
+    """JSON's "\\ud800" escape parses to a lone surrogate, which has no UTF-8 form: refused as invalid
+    input, with no chat, contact, count or notification left behind (it used to fail after the chat)."""
+    owner = await register(client, user_type="owner")
+    renter = await register(client, user_type="renter")
+    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+
+    refused = await initiate(client, renter, prop.id, "hello \ud83d")
+    assert refused.status == 422
+    assert "initial_message" in (await refused.json())["detail"]
+    assert await Chat.find({"renter_id": renter["user"]["user_id"]}).count() == 0
+    me = await User.get(renter["user"]["user_id"])
+    assert me is not None and me.contacts_used == 0
+    stored = await Property.get(prop.id)
+    assert stored is not None and stored.analytics.total_contacts == 0
+    notes = await (await client.get("/api/notifications", headers=owner["headers"])).json()
+    assert notes["notifications"] == []
+
+    chat_id = (await (await initiate(client, renter, prop.id, "hello")).json())["chat_id"]
+    bad_send = await send(client, owner, chat_id, "bad \ud800 x")
+    assert bad_send.status == 422
+    assert "message" in (await bad_send.json())["detail"]
+    assert (await (await send(client, owner, chat_id, "fine")).json())["seq"] == 2
+
+
+async def test_an_initiate_that_failed_after_creating_the_chat_is_completed_by_the_next(
+    client: TestClient[Any, Any],
+) -> None:
+    """A chat whose first message never landed (the store failed in between) is not a dead end: the
+    renter's retry stores its message and tells the owner, and costs no second contact."""
+    owner = await register(client, user_type="owner")
+    renter = await register(client, user_type="renter")
+    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    chats = client.app[CHATS]
+    append = chats._append
+
+    async def store_down(**_: Any) -> Any:
+        raise ConnectionError("store unavailable")
+
+    chats._append = store_down  # type: ignore[method-assign]
+    assert (await initiate(client, renter, prop.id, "Is it available?")).status == 500
+    chats._append = append  # type: ignore[method-assign]
+    assert await Chat.find({"renter_id": renter["user"]["user_id"]}).count() == 1
+
+    retried = await initiate(client, renter, prop.id, "Is it available?")
+    assert retried.status == 200
+    body = await retried.json()
+    assert body["created"] is True
+    owner_chats = await (await client.get("/api/chats", headers=owner["headers"])).json()
+    assert [c["last_message"]["message"] for c in owner_chats] == ["Is it available?"]
+    assert owner_chats[0]["unread_count"] == 1
+    notes = await (await client.get("/api/notifications", headers=owner["headers"])).json()
+    assert [n["type"] for n in notes["notifications"]] == ["new_chat"]
+
+    again = await initiate(client, renter, prop.id, "Hello again")
+    assert (await again.json()) == {"chat_id": body["chat_id"], "created": False}
+    assert await ChatMessage.find({"chat_id": body["chat_id"]}).count() == 1
+    me = await User.get(renter["user"]["user_id"])
+    assert me is not None and me.contacts_used == 1
+    stored = await Property.get(prop.id)
+    assert stored is not None and stored.analytics.total_contacts == 1
+
+
 async def test_initiate_accepts_query_parameters_as_the_spec_signature(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="both")

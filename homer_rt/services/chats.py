@@ -64,6 +64,7 @@ CHAT_UPLOAD_AREA = "chat"
 MAX_ATTACHMENTS = 10
 MAX_SYNC_MESSAGES = 500
 STAMP_MARGIN = timedelta(seconds=5)
+FIRST_MESSAGE_CLIENT_ID = "first-message"
 # Chats a process remembers (parties, seq, its last messages there: up to ~15 KB each), least recent out.
 CHATS_REMEMBERED = 2_000
 
@@ -225,7 +226,9 @@ class ChatService:
     # ---- initiate -------------------------------------------------------------------------------
 
     async def initiate(self, *, user: User, property_id: str, initial_message: str) -> tuple[Chat, bool]:
-        """The renter's chat about a property: (chat, created). An existing chat costs no contact."""
+        """The renter's chat about a property: (chat, started), ``started`` when this call stored its first
+        message and told the owner. An existing chat costs no contact. One whose first message never landed
+        (the initiate that created it failed after the insert) takes this call's message instead."""
         if not user.is_renter:
             raise Forbidden("Only renters can initiate chats", code="renter_required")
         text = self._check_text(initial_message, attachments=[], field="initial_message")
@@ -236,56 +239,23 @@ class ChatService:
             raise BadRequest("You cannot start a chat about your own property", code="own_property")
 
         async with self._initiate_locks.hold(user.id):
-            existing = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
-            if existing is not None:
-                return existing, False
-            if prop.status != PropertyStatus.ACTIVE:
-                raise BadRequest("This property is not available for enquiries", code="property_inactive")
-
-            now = self._clock.now()
-            charged = not user.is_premium(now)
-            if charged and not await self._take_contact(user.id):
-                raise Forbidden(
-                    f"Contact limit reached: the free plan includes {self._free_contact_limit} owner "
-                    "contacts. Upgrade to premium for unlimited contacts.",
-                    code="contact_limit_reached",
-                    extra={"limit": self._free_contact_limit, "upgrade_url": "/pricing"},
-                )
-            chat = Chat(
-                id=chat_id_for(property_id, user.id),
-                property_id=property_id,
-                renter_id=user.id,
-                owner_id=prop.owner_id,
-                participants=[user.id, prop.owner_id],
-                initiated_by=ChatInitiator.RENTER,
-                created_at=_to_ms(now),
-                last_message_at=_to_ms(now),
+            chat = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
+            if chat is None:
+                chat = await self._create_chat(user=user, prop=prop)
+            if chat.recent_messages:
+                return chat, False
+            # The first message has a fixed client_msg_id: initiates racing in two processes store it once.
+            first = await self._append(
+                parties=ChatParties.of(chat),
+                expected_seq=chat.last_seq,
+                sender_id=user.id,
+                text=text,
+                attachments=[],
+                client_msg_id=FIRST_MESSAGE_CLIENT_ID,
             )
-            try:
-                await chat.insert()
-            except DuplicateKeyError:
-                # Another process created it first: that chat is the one, and this contact is refunded.
-                if charged:
-                    await User.get_motor_collection().update_one(
-                        {"_id": user.id}, {"$inc": {"contacts_used": -1}}
-                    )
-                winner = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
-                if winner is None:
-                    raise
-                return winner, False
-
-        await Property.get_motor_collection().update_one(
-            {"_id": property_id}, {"$inc": {"analytics.total_contacts": 1}}
-        )
-        first = await self._append(
-            parties=ChatParties.of(chat),
-            expected_seq=chat.last_seq,
-            sender_id=user.id,
-            text=text,
-            attachments=[],
-            client_msg_id=new_id(),
-        )
-        chat = await self._reload(chat.id)
+            chat = await self._reload(chat.id)
+            if not first.created:
+                return chat, False
         for viewer in (chat.owner_id, chat.renter_id):
             view = await self.chat_summary(chat=chat, viewer_id=viewer, messages=[first.message])
             await self._emitter.to_user(viewer, "chat_created", {"chat": view}, namespace=CHAT_NAMESPACE)
@@ -299,6 +269,46 @@ class ChatService:
             action_url=f"/chats/{chat.id}",
         )
         return chat, True
+
+    async def _create_chat(self, *, user: User, prop: Property) -> Chat:
+        """Insert the renter's chat about ``prop``, taking a free contact unless premium; the chat another
+        process created first when it won the race (and the contact is refunded)."""
+        now = self._clock.now()
+        charged = not user.is_premium(now)
+        if prop.status != PropertyStatus.ACTIVE:
+            raise BadRequest("This property is not available for enquiries", code="property_inactive")
+        if charged and not await self._take_contact(user.id):
+            raise Forbidden(
+                f"Contact limit reached: the free plan includes {self._free_contact_limit} owner "
+                "contacts. Upgrade to premium for unlimited contacts.",
+                code="contact_limit_reached",
+                extra={"limit": self._free_contact_limit, "upgrade_url": "/pricing"},
+            )
+        chat = Chat(
+            id=chat_id_for(prop.id, user.id),
+            property_id=prop.id,
+            renter_id=user.id,
+            owner_id=prop.owner_id,
+            participants=[user.id, prop.owner_id],
+            initiated_by=ChatInitiator.RENTER,
+            created_at=_to_ms(now),
+            last_message_at=_to_ms(now),
+        )
+        try:
+            await chat.insert()
+        except DuplicateKeyError:
+            if charged:
+                await User.get_motor_collection().update_one(
+                    {"_id": user.id}, {"$inc": {"contacts_used": -1}}
+                )
+            winner = await Chat.find_one({"property_id": prop.id, "renter_id": user.id})
+            if winner is None:
+                raise
+            return winner
+        await Property.get_motor_collection().update_one(
+            {"_id": prop.id}, {"$inc": {"analytics.total_contacts": 1}}
+        )
+        return chat
 
     async def _take_contact(self, user_id: str) -> bool:
         updated = await User.get_motor_collection().find_one_and_update(
