@@ -535,10 +535,14 @@ async def test_sync_since_a_time_inside_and_before_the_recent_window(
         sent = await chats.send(chat_id=chat_id, user_id=renter_id, message=f"m{seq}")
         stamps[sent.message.seq] = sent.message.timestamp
     last = RECENT_MESSAGES + 11
-    for after in (5, 40):  # before the window (the collection answers) and inside it
-        synced = await chats.sync_since(user_id=renter_id, since=stamps[after])
-        assert [m["seq"] for m in synced["chats"][chat_id]["messages"]] == list(range(after + 1, last + 1))
+    # From the stamp of a message held: that message again, then everything after it.
+    for held in (5, 40):  # before the window (the collection answers) and inside it
+        synced = await chats.sync_since(user_id=renter_id, since=stamps[held])
+        assert [m["seq"] for m in synced["chats"][chat_id]["messages"]] == list(range(held, last + 1))
+        later = await chats.sync_since(user_id=renter_id, since=stamps[held] + timedelta(milliseconds=1))
+        assert [m["seq"] for m in later["chats"][chat_id]["messages"]] == list(range(held + 1, last + 1))
     naive = stamps[40].replace(tzinfo=None)  # a stamp without an offset is UTC
     synced = await chats.sync_since(user_id=renter_id, since=naive)
-    assert synced["chats"][chat_id]["messages"][0]["seq"] == 41
-    assert await chats.sync_since(user_id=renter_id, since=stamps[last]) == {"chats": {}}
+    assert synced["chats"][chat_id]["messages"][0]["seq"] == 40
+    after_last = stamps[last] + timedelta(milliseconds=1)
+    assert await chats.sync_since(user_id=renter_id, since=after_last) == {"chats": {}}

@@ -325,8 +325,10 @@ async def test_reconnect_and_sync_returns_exactly_what_was_missed(client: TestCl
             assert [m["seq"] for m in missed] == [last_seq + 1, last_seq + 2, last_seq + 3]
             assert by_seq["chats"][chat_id]["has_more"] is False
 
+            # By time, from the stamp of the last message held: that one comes again (its seq is known).
             by_time = await back.ok("sync", {"since": since})
             assert [m["message"] for m in by_time["chats"][chat_id]["messages"]] == [
+                "seen live",
                 "missed 0",
                 "missed 1",
                 "missed 2",
@@ -335,6 +337,22 @@ async def test_reconnect_and_sync_returns_exactly_what_was_missed(client: TestCl
             assert nothing["chats"][chat_id]["messages"] == []
         finally:
             await back.sio.disconnect()
+
+
+async def test_sync_by_time_keeps_a_message_stamped_in_the_same_millisecond(
+    client: TestClient[Any, Any],
+) -> None:
+    """Stamps are milliseconds: two messages can share one, and the one a client missed must still come."""
+    renter, owner, _, chat_id = await make_chat(client)
+    frozen = client.app[CLOCK].now()
+    client.app[CLOCK].now = lambda: frozen  # type: ignore[method-assign]
+    url = base_url(client)
+    async with live(url, renter["token"]) as renter_live, live(url, owner["token"]) as owner_live:
+        held = await renter_live.ok("send_message", {"chat_id": chat_id, "message": "held"})
+        missed = await renter_live.ok("send_message", {"chat_id": chat_id, "message": "missed"})
+        assert held["timestamp"] == missed["timestamp"]
+        synced = await owner_live.ok("sync", {"since": held["timestamp"]})
+        assert [m["seq"] for m in synced["chats"][chat_id]["messages"]] == [held["seq"], missed["seq"]]
 
 
 async def test_blocked_chat_refuses_socket_sends_from_both_sides(client: TestClient[Any, Any]) -> None:

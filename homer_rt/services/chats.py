@@ -840,10 +840,12 @@ class ChatService:
         return {"chats": result}
 
     async def sync_since(self, *, user_id: str, since: datetime) -> dict[str, Any]:
-        """Every message in the user's chats stamped after ``since`` (new chats included), grouped by
-        chat, each chat's oldest first. Only chats active since then are read."""
+        """Every message in the user's chats stamped at or after ``since`` (new chats included), grouped by
+        chat, each chat's oldest first. Only chats active since then are read. Stamps are milliseconds, and
+        several messages can share one: a client passing the stamp of the last message it holds gets that
+        one again (it knows its seq) rather than lose another stamped in the same millisecond."""
         since = as_utc(since)
-        active = await Chat.find({"participants": user_id, "last_message_at": {"$gt": since}}).to_list()
+        active = await Chat.find({"participants": user_id, "last_message_at": {"$gte": since}}).to_list()
         result: dict[str, Any] = {}
         for chat in active:
             missed: Sequence[ChatMessage | RecentMessage] | None = None
@@ -854,10 +856,10 @@ class ChatService:
             if window is None and oldest is not None and as_utc(oldest.timestamp) <= since - STAMP_MARGIN:
                 window = chat.recent_window(after=oldest.seq - 1, before=chat.last_seq + 1)
             if window is not None:
-                missed = [m for m in window if as_utc(m.timestamp) > since]
+                missed = [m for m in window if as_utc(m.timestamp) >= since]
             else:
                 missed = (
-                    await ChatMessage.find({"chat_id": chat.id, "timestamp": {"$gt": since}})
+                    await ChatMessage.find({"chat_id": chat.id, "timestamp": {"$gte": since}})
                     .sort([("seq", SortDirection.ASCENDING)])
                     .limit(MAX_SYNC_MESSAGES + 1)
                     .to_list()
