@@ -109,6 +109,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             window_seconds=settings.login_window_seconds,
             clock=clock,
         ),
+        emitter=emitter,
+        session_recheck_seconds=settings.socket_session_recheck_seconds,
     )
     app[USERS] = UserService(clock=clock, hasher=hasher)
     app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)

@@ -33,6 +33,11 @@ def user_room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def token_room(token_id: str) -> str:
+    """Every connection opened with one token (one login on one device)."""
+    return f"token:{token_id}"
+
+
 # What a packet whose JSON is nested too deeply to decode turns into, so it is answered, not dropped.
 MALFORMED_EVENT = "\x00malformed"
 
@@ -214,15 +219,21 @@ class RealtimeEmitter:
         await self._sio.emit(event, data, room=room, namespace=namespace, skip_sid=skip_sid)
 
     async def disconnect_user(self, user_id: str) -> None:
-        """Cut a user's live sockets in every namespace (deactivation, password change).
+        """Cut a user's live sockets in every namespace (deactivation, demotion)."""
+        await self._end_sessions(user_room(user_id))
 
-        Participants are known per process; other processes refuse the user's next event or reconnect
-        because the token version check fails there.
-        """
+    async def end_token_sessions(self, token_id: str) -> None:
+        """Cut the live sockets opened with one token (its logout), in every namespace."""
+        await self._end_sessions(token_room(token_id))
+
+    async def _end_sessions(self, room: str) -> None:
+        """``session_ended`` to everyone in ``room``, then close this process's connections in it. Rooms are
+        known per process: another process's sockets get the event through Redis and are refused on their
+        next event, once their token is checked again (AuthService.live_session_user)."""
         for namespace in (CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, ADMIN_NAMESPACE):
             await self._sio.emit(
-                "session_ended", {"reason": "session_revoked"}, room=user_room(user_id), namespace=namespace
+                "session_ended", {"reason": "session_revoked"}, room=room, namespace=namespace
             )
-            sids = [sid for sid, _ in self._sio.manager.get_participants(namespace, user_room(user_id))]
+            sids = [sid for sid, _ in self._sio.manager.get_participants(namespace, room)]
             for sid in sids:
                 await self._sio.disconnect(sid, namespace=namespace)

@@ -7,9 +7,9 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import socketio
-
+from documents.user import User
 from handlers.sockets.base import AuthenticatedNamespace, acked
+from homer_rt.errors import Forbidden
 from homer_rt.realtime import ADMINS_ROOM
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.auth import AuthService
@@ -26,11 +26,9 @@ class AdminNamespace(AuthenticatedNamespace):
         self._feed = feed
         self._spawn = spawn
 
-    async def authorize(self, user: Any) -> None:
+    async def authorize(self, user: User) -> None:
         if not user.is_admin:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "admin_required", "message": "Admin access required"}
-            )
+            raise Forbidden("Admin access required", code="admin_required")
 
     async def connected(self, sid: str, user_id: str) -> None:
         await self.enter_room(sid, ADMINS_ROOM)

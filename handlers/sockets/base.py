@@ -6,6 +6,7 @@ raised by a service becomes the error ack, so REST and sockets report failures t
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -15,9 +16,11 @@ from urllib.parse import parse_qs
 import socketio
 from pydantic import BaseModel, ValidationError
 
+from documents.user import User
 from handlers.common import check_depth, check_storable
 from homer_rt.errors import DomainError, ValidationFailed
-from homer_rt.realtime import failed, user_room
+from homer_rt.realtime import failed, token_room, user_room
+from homer_rt.security import TokenClaims
 from homer_rt.services.auth import AuthService
 
 log = logging.getLogger(__name__)
@@ -87,6 +90,7 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(self, namespace: str, *, auth: AuthService) -> None:
         super().__init__(namespace)
         self._auth = auth
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = token_from_connect(environ, auth)
@@ -97,33 +101,46 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             )
         try:
             authenticated = await self._auth.authenticate(token)
+            await self.authorize(authenticated.user)
         except DomainError as error:
             # (message, data): clients read a plain err.message and the code in err.data.
             raise socketio.exceptions.ConnectionRefusedError(error.detail, error.as_error()) from error
-        await self.authorize(authenticated.user)
         await self.save_session(
             sid,
-            {
-                "user_id": authenticated.user.id,
-                "is_admin": authenticated.user.is_admin,
-                "token_version": authenticated.user.token_version,
-            },
+            # The claims, so each event can ask whether the token still stands (see trigger_event).
+            {"user_id": authenticated.user.id, "claims": authenticated.claims},
         )
         await self.enter_room(sid, user_room(authenticated.user.id))
+        await self.enter_room(sid, token_room(authenticated.claims.jti))
         await self.connected(sid, authenticated.user.id)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # connect/disconnect only ever come from the server (HomerSocketServer refuses them from clients);
         # any other name must be an @acked handler, so an unknown event is answered rather than left to
         # time out.
-        if event in ("connect", "disconnect") or getattr(
-            getattr(self, f"on_{event}", None), "client_event", False
-        ):
+        if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)
-        return failed("unknown_event", f"Unknown event {event[:100]!r} on {self.namespace}")
+        if not getattr(getattr(self, f"on_{event}", None), "client_event", False):
+            return failed("unknown_event", f"Unknown event {event[:100]!r} on {self.namespace}")
+        refusal = await self._refuse_ended_session(args[0])
+        return refusal if refusal is not None else await super().trigger_event(event, *args)
 
-    async def authorize(self, user: Any) -> None:
-        """Namespaces with stricter rules (admins only) refuse here."""
+    async def _refuse_ended_session(self, sid: str) -> Ack | None:
+        """The error ack for an event on a connection whose token stopped working since it connected
+        (logged out, password changed, account deactivated or demoted, possibly in another process); the
+        connection then closes, after the ack."""
+        claims: TokenClaims = (await self.get_session(sid))["claims"]
+        try:
+            await self.authorize(await self._auth.live_session_user(claims))
+        except DomainError as error:
+            await self.emit("session_ended", {"reason": error.code}, to=sid)
+            self._closing.add(task := asyncio.create_task(self.disconnect(sid)))
+            task.add_done_callback(self._closing.discard)
+            return {"ok": False, "error": error.as_error()}
+        return None
+
+    async def authorize(self, user: User) -> None:
+        """Namespaces with stricter rules (admins only) refuse here, with a DomainError."""
 
     async def connected(self, sid: str, user_id: str) -> None:
         """Hook for namespaces that act on connect (presence, initial counts)."""

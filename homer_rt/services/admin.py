@@ -404,7 +404,8 @@ class AdminService:
             if values.get("is_active") is False:
                 await self._cut_off(user_id)
             elif values.get("is_admin") is False and before.is_admin:
-                # A demoted admin's open /admin socket still carries is_admin in its session.
+                # A demoted admin's sockets close here; other processes' on their next event.
+                self._auth.forget_live_sessions(user_id=user_id)
                 await self._emitter.disconnect_user(user_id)
             after = await User.get(user_id)
             if after is None:

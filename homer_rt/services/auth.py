@@ -14,9 +14,13 @@ from homer_rt.clock import Clock
 from homer_rt.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
 from homer_rt.identity import looks_like_email, normalize_email, normalize_phone
 from homer_rt.ratelimit import SlidingWindowLimiter
+from homer_rt.realtime import RealtimeEmitter
 from homer_rt.security import PasswordHasher, TokenClaims, TokenCodec, check_password_rules
 
 log = logging.getLogger(__name__)
+
+# Live sockets' token checks kept at most; past it the cache starts over (a read per socket, once).
+_LIVE_SESSIONS_KEPT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +46,18 @@ class AuthService:
         tokens: TokenCodec,
         account_limiter: SlidingWindowLimiter,
         address_limiter: SlidingWindowLimiter,
+        emitter: RealtimeEmitter,
+        session_recheck_seconds: float,
     ) -> None:
         self._clock = clock
         self._hasher = hasher
         self._tokens = tokens
         self._account_limiter = account_limiter
         self._address_limiter = address_limiter
+        self._emitter = emitter
+        self._session_recheck_seconds = session_recheck_seconds
+        # token id -> (when checked, monotonic; the user then): live sockets' tokens, checked again lazily.
+        self._live_sessions: dict[str, tuple[float, User]] = {}
 
     def _issue(self, user: User) -> str:
         return self._tokens.issue(
@@ -109,19 +119,48 @@ class AuthService:
     async def authenticate(self, token: str) -> Authenticated:
         """The user behind a bearer token: valid signature, not expired, not revoked, user active."""
         claims = self._tokens.decode(token, now=self._clock.now())
-        user = await User.get(claims.user_id)
-        if user is None or user.token_version != claims.token_version:
+        user = await self._session_user(
+            claims.user_id, token_id=claims.jti, token_version=claims.token_version
+        )
+        return Authenticated(user=user, claims=claims)
+
+    async def live_session_user(self, claims: TokenClaims) -> User:
+        """The user behind a live socket's token, as ``authenticate`` checks it (expiry aside: a connection
+        outlives its token's lifetime), read again at most every ``session_recheck_seconds``."""
+        now = self._clock.monotonic()
+        checked = self._live_sessions.get(claims.jti)
+        if checked is not None and now - checked[0] < self._session_recheck_seconds:
+            return checked[1]
+        if len(self._live_sessions) > _LIVE_SESSIONS_KEPT:
+            self._live_sessions.clear()  # each live socket's next event reads its token once more
+        try:
+            user = await self._session_user(
+                claims.user_id, token_id=claims.jti, token_version=claims.token_version
+            )
+        except (Unauthorized, Forbidden):
+            self._live_sessions.pop(claims.jti, None)
+            raise
+        self._live_sessions[claims.jti] = (now, user)
+        return user
+
+    async def _session_user(self, user_id: str, *, token_id: str, token_version: int) -> User:
+        user = await User.get(user_id)
+        if user is None or user.token_version != token_version:
             raise Unauthorized("Session is no longer valid; log in again", code="session_revoked")
-        if await RevokedToken.get(claims.jti) is not None:
+        if await RevokedToken.get(token_id) is not None:
             raise Unauthorized("Session is no longer valid; log in again", code="session_revoked")
         if not user.is_active:
             raise Forbidden("User account is inactive", code="account_inactive")
-        return Authenticated(user=user, claims=claims)
+        return user
 
     async def logout(self, *, claims: TokenClaims) -> None:
+        """The token stops working, and the sockets it opened close (here at once, in other processes on
+        their next event)."""
         revoked = RevokedToken(id=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at)
         with contextlib.suppress(DuplicateKeyError):  # logging out twice with one token is fine
             await revoked.insert()
+        self._live_sessions.pop(claims.jti, None)
+        await self._emitter.end_token_sessions(claims.jti)
 
     async def change_password(self, *, user: User, old_password: str, new_password: str) -> Session:
         if not await self._hasher.verify(old_password, user.password_hash):
@@ -134,7 +173,14 @@ class AuthService:
             return_document=True,
         )
         fresh = User.model_validate(updated)
+        self.forget_live_sessions(user_id=user.id)
         return Session(user=fresh, token=self._issue(fresh))
 
     async def revoke_all_sessions(self, *, user_id: str) -> None:
         await User.get_motor_collection().update_one({"_id": user_id}, {"$inc": {"token_version": 1}})
+        self.forget_live_sessions(user_id=user_id)
+
+    def forget_live_sessions(self, *, user_id: str) -> None:
+        """The user changed (deactivated, demoted): their sockets' next events read it again."""
+        for token_id in [t for t, (_, user) in self._live_sessions.items() if user.id == user_id]:
+            del self._live_sessions[token_id]

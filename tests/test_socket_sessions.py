@@ -1,0 +1,141 @@
+"""A live socket lasts only as long as the token it connected with: logout, a password change, deactivation
+or demotion end it, in this process at once and in another process on its next event after the recheck
+interval (simulated here by changing the store directly, as another process would)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from documents.revoked_token import RevokedToken
+from documents.user import User
+from homer_rt.appkeys import SETTINGS
+from homer_rt.clock import AdjustableClock
+from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
+from homer_rt.security import TokenCodec
+from tests.admin_support import LiveClient
+from tests.conftest import PASSWORD, make_admin, register
+
+WAIT = 5.0
+
+
+async def second_login(client: TestClient[Any, Any], user: dict[str, Any]) -> str:
+    response = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
+    assert response.status == 200
+    token: str = (await response.json())["token"]
+    return token
+
+
+async def call(live: LiveClient, event: str, data: Any) -> Any:
+    return await live.sio.call(event, data, namespace=live.namespace, timeout=WAIT)
+
+
+async def assert_ended(live: LiveClient, code: str) -> None:
+    assert await live.next("session_ended") == {"reason": code}
+    await asyncio.wait_for(live.disconnected.wait(), WAIT)
+
+
+async def test_logout_closes_that_tokens_sockets_and_no_other(client: TestClient[Any, Any]) -> None:
+    user = await register(client)
+    other_token = await second_login(client, user)
+    chat = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
+    notifications = await LiveClient(NOTIFICATIONS_NAMESPACE).connect(client, user["token"])
+    other_device = await LiveClient(CHAT_NAMESPACE).connect(client, other_token)
+    try:
+        assert (await client.post("/api/auth/logout", headers=user["headers"])).status == 200
+        await assert_ended(chat, "session_revoked")
+        await assert_ended(notifications, "session_revoked")
+        assert (await call(other_device, "sync", {"chats": {}}))["ok"] is True
+        assert other_device.sio.connected
+    finally:
+        for live in (chat, notifications, other_device):
+            await live.close()
+
+
+async def test_a_token_revoked_elsewhere_is_refused_at_the_next_event_after_the_recheck(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    recheck = client.app[SETTINGS].socket_session_recheck_seconds
+    user = await register(client)
+    live = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
+    try:
+        assert (await call(live, "sync", {"chats": {}}))["ok"] is True
+        # Another process logs the token out: nothing here was told.
+        settings = client.app[SETTINGS]
+        claims = TokenCodec(secret=settings.jwt_secret, algorithm=settings.jwt_algorithm, expiry=timedelta(1))
+        decoded = claims.decode(user["token"], now=clock.now())
+        await RevokedToken(id=decoded.jti, user_id=decoded.user_id, expires_at=decoded.expires_at).insert()
+        # Within the recheck interval the connection is still trusted as checked...
+        assert (await call(live, "sync", {"chats": {}}))["ok"] is True
+        clock.advance(timedelta(seconds=recheck + 1))
+        # ...after it, its next event reads the token again, is refused, and the connection closes.
+        refused = await call(live, "sync", {"chats": {}})
+        assert refused == {
+            "ok": False,
+            "error": {"code": "session_revoked", "message": "Session is no longer valid; log in again"},
+        }
+        await assert_ended(live, "session_revoked")
+    finally:
+        await live.close()
+
+
+async def test_deactivation_or_password_change_elsewhere_ends_sockets(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    recheck = client.app[SETTINGS].socket_session_recheck_seconds
+    deactivated = await register(client)
+    changed = await register(client)
+    first = await LiveClient(NOTIFICATIONS_NAMESPACE).connect(client, deactivated["token"])
+    second = await LiveClient(CHAT_NAMESPACE).connect(client, changed["token"])
+    try:
+        assert (await call(first, "mark_all_read", {}))["ok"] is True
+        assert (await call(second, "sync", {"chats": {}}))["ok"] is True
+        users = User.get_motor_collection()
+        await users.update_one({"_id": deactivated["user"]["user_id"]}, {"$set": {"is_active": False}})
+        await users.update_one({"_id": changed["user"]["user_id"]}, {"$inc": {"token_version": 1}})
+        clock.advance(timedelta(seconds=recheck + 1))
+        assert (await call(first, "mark_all_read", {}))["error"]["code"] == "account_inactive"
+        await assert_ended(first, "account_inactive")
+        assert (await call(second, "sync", {"chats": {}}))["error"]["code"] == "session_revoked"
+        await assert_ended(second, "session_revoked")
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_password_change_here_refuses_the_users_sockets_at_their_next_event(
+    client: TestClient[Any, Any],
+) -> None:
+    user = await register(client)
+    other_device = await LiveClient(CHAT_NAMESPACE).connect(client, await second_login(client, user))
+    try:
+        assert (await call(other_device, "sync", {"chats": {}}))["ok"] is True
+        changed = await client.post(
+            "/api/auth/change-password",
+            headers=user["headers"],
+            json={"old_password": PASSWORD, "new_password": "a-new-password"},
+        )
+        assert changed.status == 200
+        # No wait for the recheck interval: this process forgot what it had checked.
+        assert (await call(other_device, "sync", {"chats": {}}))["error"]["code"] == "session_revoked"
+        await assert_ended(other_device, "session_revoked")
+    finally:
+        await other_device.close()
+
+
+async def test_an_admin_demoted_elsewhere_loses_the_admin_socket(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    admin = await make_admin(client)
+    live = await LiveClient(ADMIN_NAMESPACE).connect(client, admin["token"])
+    try:
+        assert (await call(live, "get_counts", {}))["ok"] is True
+        await User.get_motor_collection().update_one({"_id": admin["user_id"]}, {"$set": {"is_admin": False}})
+        clock.advance(timedelta(seconds=client.app[SETTINGS].socket_session_recheck_seconds + 1))
+        assert (await call(live, "get_counts", {}))["error"]["code"] == "admin_required"
+        await assert_ended(live, "admin_required")
+    finally:
+        await live.close()
