@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -122,11 +123,48 @@ def failed(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message, **extra}}
 
 
+# How far past SOCKETIO_MAX_PAYLOAD_BYTES the transport still reads a frame, to answer it with an error ack;
+# a larger frame is cut by the engine and closes its connection (it cannot be answered without reading it).
+FRAME_CAP_FACTOR = 4
+
+# An event packet's head: type 2, an optional namespace, an optional ack id, then its JSON.
+_EVENT_HEAD = re.compile(r"2(?:(/[^,\[]*),)?(\d*)")
+
+
 class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     """Client packets may only name application events. python-socketio would dispatch a client's
     ``["disconnect"]`` or ``["connect", ...]`` packet to the namespace's lifecycle handlers (closing its
     presence while still connected), and a non-string event name raises inside the dispatcher; both are
-    answered with an error ack instead (when the client asked for one) and go no further."""
+    answered with an error ack instead (when the client asked for one) and go no further. So is a packet
+    larger than ``max_payload_bytes``, before its JSON is read."""
+
+    def __init__(self, *, max_payload_bytes: int, **kwargs: Any) -> None:
+        super().__init__(max_http_buffer_size=max_payload_bytes * FRAME_CAP_FACTOR, **kwargs)
+        self.max_payload_bytes = max_payload_bytes
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        if isinstance(data, str) and len(data) * 4 > self.max_payload_bytes:  # 4: UTF-8's widest character
+            size = len(data.encode(errors="surrogatepass"))
+            if size > self.max_payload_bytes:
+                await self._refuse_oversized(eio_sid, data[:200], size)
+                return
+        await super()._handle_eio_message(eio_sid, data)
+
+    async def _refuse_oversized(self, eio_sid: str, head: str, size: int) -> None:
+        match = _EVENT_HEAD.match(head)
+        if match is None or not match.group(2):
+            return  # not an event asking for an ack: nothing to answer
+        refusal = failed(
+            "payload_too_large",
+            f"The payload is {size} bytes; at most {self.max_payload_bytes} are accepted",
+            limit=self.max_payload_bytes,
+        )
+        await self._send_packet(
+            eio_sid,
+            self.packet_class(
+                socketio_packet.ACK, namespace=match.group(1) or "/", id=int(match.group(2)), data=[refusal]
+            ),
+        )
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         event = data[0] if isinstance(data, list) and data else None
@@ -156,7 +194,7 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
         cors_allowed_origins=list(settings.cors_origins),
         ping_interval=settings.socketio_ping_interval,
         ping_timeout=settings.socketio_ping_timeout,
-        max_http_buffer_size=settings.socketio_max_payload_bytes,
+        max_payload_bytes=settings.socketio_max_payload_bytes,
         logger=False,
         engineio_logger=False,
     )

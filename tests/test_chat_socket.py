@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from documents.chat import Chat, ChatMessage
 from homer_rt.app import create_app
-from homer_rt.appkeys import CLOCK, EMITTER
+from homer_rt.appkeys import CLOCK, EMITTER, SETTINGS
 from homer_rt.clock import AdjustableClock
 from tests.chat_support import WAIT, base_url, connect, live, make_chat
 from tests.conftest import ClientFactory, make_settings, register
@@ -137,17 +137,20 @@ async def test_bad_payloads_and_limits_are_error_acks(client: TestClient[Any, An
         assert (await renter_live.ok("send_message", {"chat_id": chat_id, "message": "fine"}))["seq"] == 2
 
 
-async def test_oversized_frame_drops_only_that_connection(client: TestClient[Any, Any]) -> None:
+async def test_a_payload_over_the_limit_is_an_error_ack(client: TestClient[Any, Any]) -> None:
     renter, _, _, chat_id = await make_chat(client)
-    url = base_url(client)
-    big = await connect(url, renter["token"])
-    disconnected = asyncio.Event()
-    big.sio.on("disconnect", disconnected.set, namespace="/chat")
-    await big.sio.emit("send_message", {"chat_id": chat_id, "message": "x" * 100_000}, namespace="/chat")
-    await asyncio.wait_for(disconnected.wait(), WAIT)
-    await big.sio.disconnect()
-    async with live(url, renter["token"]) as again:
-        assert (await again.ok("send_message", {"chat_id": chat_id, "message": "after"}))["seq"] == 2
+    limit = client.app[SETTINGS].socketio_max_payload_bytes
+    async with live(base_url(client), renter["token"]) as renter_live:
+        refused = await renter_live.error("send_message", {"chat_id": chat_id, "message": "x" * (limit + 1)})
+        assert refused["code"] == "payload_too_large" and refused["limit"] == limit
+        # Counted in bytes: 4-byte characters reach the limit at a quarter of the length.
+        wide = await renter_live.error(
+            "send_message", {"chat_id": chat_id, "message": "\U0001f600" * (limit // 4)}
+        )
+        assert wide["code"] == "payload_too_large"
+        assert (await renter_live.ok("send_message", {"chat_id": chat_id, "message": "still here"}))[
+            "seq"
+        ] == 2
 
 
 async def test_send_rate_limit_is_an_error_ack(aiohttp_client: ClientFactory, tmp_path: Path) -> None:

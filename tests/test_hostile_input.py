@@ -34,6 +34,7 @@ import handlers.sockets
 import homer_rt.services
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS, NOTIFICATIONS, SETTINGS
+from homer_rt.realtime import FRAME_CAP_FACTOR
 from homer_rt.settings import Settings
 from tests.chat_support import WAIT, base_url, live, make_property
 from tests.conftest import make_admin, make_settings, register
@@ -646,10 +647,11 @@ async def test_extra_socket_arguments_are_a_validation_error(client: TestClient[
         assert joined["ok"] is True
 
 
-async def test_an_oversized_socket_frame_drops_only_that_connection(
+async def test_a_socket_frame_past_the_transport_cap_drops_only_that_connection(
     client: TestClient[Any, Any], settings: Settings
 ) -> None:
-    """A frame over SOCKETIO_MAX_PAYLOAD_BYTES closes that websocket (nothing is buffered or acked); the
+    """A payload over SOCKETIO_MAX_PAYLOAD_BYTES is an error ack (test_chat_socket); a frame FRAME_CAP_FACTOR
+    times larger is cut by the transport and closes that websocket (nothing is buffered or acked): the
     client learns it is disconnected instead of waiting, and the server keeps serving everyone else."""
     world = await _world(client)
     token, url = _user_token(world), base_url(client)
@@ -658,7 +660,7 @@ async def test_an_oversized_socket_frame_drops_only_that_connection(
         hostile.sio.on("disconnect", lambda *args: dropped.set(), namespace="/chat")
         huge = {
             "chat_id": world["ids"]["chat_id"],
-            "message": "m" * (settings.socketio_max_payload_bytes + 1),
+            "message": "m" * (settings.socketio_max_payload_bytes * FRAME_CAP_FACTOR + 1),
         }
         await hostile.sio.emit("send_message", huge, namespace="/chat")
         await asyncio.wait_for(dropped.wait(), WAIT)
