@@ -39,6 +39,9 @@ def token_room(token_id: str) -> str:
     return f"token:{token_id}"
 
 
+# Sent to a connection before the server closes it because its session ended (logout, deactivation).
+SESSION_ENDED = "session_ended"
+
 # What a packet whose JSON is nested too deeply to decode turns into, so it is answered, not dropped.
 MALFORMED_EVENT = "\x00malformed"
 
@@ -182,11 +185,24 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             )
 
 
+class _SessionEndingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+    """python-socketio's Redis manager, which also closes this process's connections in the room of a
+    ``session_ended`` event: rooms are known per process, so the process that ended a session (a logout,
+    a deactivation) can close only its own sockets, and every process handles the event from Redis."""
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        await super()._handle_emit(message)
+        room, namespace = message.get("room"), message.get("namespace") or "/"
+        if message.get("event") == SESSION_ENDED and isinstance(room, str):
+            for sid, _ in list(self.get_participants(namespace, room)):
+                await self.server.disconnect(sid, namespace=namespace)
+
+
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
     manager: socketio.AsyncManager = _SingleRecipientManager()
     if settings.redis_url:
         # Rooms and emits are shared through Redis pub/sub, so several processes act as one server.
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.redis_channel)
+        manager = _SessionEndingRedisManager(settings.redis_url, channel=settings.redis_channel)
     return HomerSocketServer(
         async_mode="aiohttp",
         serializer=_GuardedPacket,
@@ -265,13 +281,10 @@ class RealtimeEmitter:
         await self._end_sessions(token_room(token_id))
 
     async def _end_sessions(self, room: str) -> None:
-        """``session_ended`` to everyone in ``room``, then close this process's connections in it. Rooms are
-        known per process: another process's sockets get the event through Redis and are refused on their
-        next event, once their token is checked again (AuthService.live_session_user)."""
+        """``session_ended`` to everyone in ``room``, then close this process's connections in it (another
+        process closes its own when the event reaches it through Redis: _SessionEndingRedisManager)."""
         for namespace in (CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, ADMIN_NAMESPACE):
-            await self._sio.emit(
-                "session_ended", {"reason": "session_revoked"}, room=room, namespace=namespace
-            )
+            await self._sio.emit(SESSION_ENDED, {"reason": "session_revoked"}, room=room, namespace=namespace)
             sids = [sid for sid, _ in self._sio.manager.get_participants(namespace, room)]
             for sid in sids:
                 await self._sio.disconnect(sid, namespace=namespace)

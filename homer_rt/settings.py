@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     redis_channel: str = "homer-rt"
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
-    # A live socket's token is checked again at most this often, on its next event: a logout, password
-    # change or deactivation in another process ends it within this time (at once in the same process).
+    # A live socket's token is read again from the store at most this often, on its next event: the backstop
+    # for a revocation whose session_ended did not reach the socket's process.
     socket_session_recheck_seconds: float = Field(default=10.0, ge=0, le=3600)
     socketio_max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
     # permessage-deflate on the Socket.IO WebSocket: off by default (see realtime.attach_socket_server).

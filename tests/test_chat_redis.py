@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 
 from homer_rt.demo import DEMO_OWNERS, DEMO_PASSWORD, DEMO_RENTERS, demo_id
-from tests.chat_support import LiveClient, connect
+from tests.chat_support import LiveClient, connect, eventually
 from tests.conftest import TEST_JWT_SECRET
 
 REDIS_URL = os.environ.get("HOMER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -239,3 +239,15 @@ async def test_two_processes_chat_live_through_redis(redis_available: None, tmp_
                     "presence", lambda e: e["user_id"] == renter.user_id and e["online"] is False
                 )
                 assert offline["last_seen"]
+
+                # Logging the owner's token out on process 1 closes its socket on process 2 at once.
+                async with session.post(
+                    f"{url1}/api/auth/logout", headers={"Authorization": f"Bearer {owner_token}"}
+                ) as response:
+                    assert response.status == 200
+                assert await owner_live.recorder.wait_for("session_ended") == {"reason": "session_revoked"}
+
+                async def owner_disconnected() -> bool:
+                    return not owner_live.sio.connected
+
+                await eventually(owner_disconnected)

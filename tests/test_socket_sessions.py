@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from documents.revoked_token import RevokedToken
 from documents.user import User
-from homer_rt.appkeys import SETTINGS
+from homer_rt.appkeys import AUTH, SETTINGS
 from homer_rt.clock import AdjustableClock
 from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
 from homer_rt.security import TokenCodec
@@ -106,24 +106,58 @@ async def test_deactivation_or_password_change_elsewhere_ends_sockets(
         await second.close()
 
 
-async def test_a_password_change_here_refuses_the_users_sockets_at_their_next_event(
-    client: TestClient[Any, Any],
-) -> None:
+async def test_a_password_change_closes_the_users_sockets_at_once(client: TestClient[Any, Any]) -> None:
+    """Every earlier token stops working, and the sockets opened with them close without waiting for an
+    event: an idle /notifications socket would otherwise keep receiving pushes."""
     user = await register(client)
-    other_device = await LiveClient(CHAT_NAMESPACE).connect(client, await second_login(client, user))
+    other_device = await LiveClient(NOTIFICATIONS_NAMESPACE).connect(client, await second_login(client, user))
     try:
-        assert (await call(other_device, "sync", {"chats": {}}))["ok"] is True
         changed = await client.post(
             "/api/auth/change-password",
             headers=user["headers"],
             json={"old_password": PASSWORD, "new_password": "a-new-password"},
         )
         assert changed.status == 200
-        # No wait for the recheck interval: this process forgot what it had checked.
-        assert (await call(other_device, "sync", {"chats": {}}))["error"]["code"] == "session_revoked"
         await assert_ended(other_device, "session_revoked")
     finally:
         await other_device.close()
+
+
+async def test_a_token_past_its_expiry_ends_the_socket(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    """Revocations are kept until their token expires, so an expired token must end the session by itself."""
+    user = await register(client)
+    live = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
+    try:
+        clock.advance(timedelta(hours=client.app[SETTINGS].jwt_expiry_hours, minutes=1))
+        assert (await call(live, "sync", {"chats": {}}))["error"]["code"] == "session_expired"
+        await assert_ended(live, "session_expired")
+    finally:
+        await live.close()
+
+
+async def test_a_store_failure_while_checking_fails_the_event_not_the_connection(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    user = await register(client)
+    live = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
+    auth = client.app[AUTH]
+    check = auth._session_user
+
+    async def store_down(*_: Any, **__: Any) -> Any:
+        raise ConnectionError("store unavailable")
+
+    try:
+        auth._session_user = store_down  # type: ignore[method-assign]
+        failed = await call(live, "sync", {"chats": {}})
+        assert failed["ok"] is False and failed["error"]["code"] == "internal_error"
+        auth._session_user = check  # type: ignore[method-assign]
+        assert (await call(live, "sync", {"chats": {}}))["ok"] is True
+        assert live.sio.connected
+    finally:
+        auth._session_user = check  # type: ignore[method-assign]
+        await live.close()
 
 
 async def test_an_admin_demoted_elsewhere_loses_the_admin_socket(

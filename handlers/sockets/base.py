@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from documents.user import User
 from handlers.common import check_depth, check_storable
 from homer_rt.errors import DomainError, ValidationFailed
-from homer_rt.realtime import failed, token_room, user_room
+from homer_rt.realtime import SESSION_ENDED, failed, token_room, user_room
 from homer_rt.security import TokenClaims
 from homer_rt.services.auth import AuthService
 
@@ -129,14 +129,18 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         """The error ack for an event on a connection whose token stopped working since it connected
         (logged out, password changed, account deactivated or demoted, possibly in another process); the
         connection then closes, after the ack."""
-        claims: TokenClaims = (await self.get_session(sid))["claims"]
         try:
+            claims: TokenClaims = (await self.get_session(sid))["claims"]
             await self.authorize(await self._auth.live_session_user(claims))
         except DomainError as error:
-            await self.emit("session_ended", {"reason": error.code}, to=sid)
+            await self.emit(SESSION_ENDED, {"reason": error.code}, to=sid)
             self._closing.add(task := asyncio.create_task(self.disconnect(sid)))
             task.add_done_callback(self._closing.discard)
             return {"ok": False, "error": error.as_error()}
+        except Exception:
+            # The store did not answer: this event fails, the connection stays (its token may be fine).
+            log.exception("could not check the session of socket %s", sid)
+            return failed("internal_error", "Internal server error")
         return None
 
     async def authorize(self, user: User) -> None:

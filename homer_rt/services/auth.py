@@ -19,8 +19,8 @@ from homer_rt.security import PasswordHasher, TokenClaims, TokenCodec, check_pas
 
 log = logging.getLogger(__name__)
 
-# Live sockets' token checks kept at most; past it the cache starts over (a read per socket, once).
-_LIVE_SESSIONS_KEPT = 100_000
+# How many live sockets' token checks are cached before the stale ones are first pruned.
+_LIVE_SESSIONS_PRUNE_FROM = 1_024
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,7 @@ class AuthService:
         self._session_recheck_seconds = session_recheck_seconds
         # token id -> (when checked, monotonic; the user then): live sockets' tokens, checked again lazily.
         self._live_sessions: dict[str, tuple[float, User]] = {}
+        self._prune_live_sessions_at = _LIVE_SESSIONS_PRUNE_FROM
 
     def _issue(self, user: User) -> str:
         return self._tokens.issue(
@@ -125,14 +126,18 @@ class AuthService:
         return Authenticated(user=user, claims=claims)
 
     async def live_session_user(self, claims: TokenClaims) -> User:
-        """The user behind a live socket's token, as ``authenticate`` checks it (expiry aside: a connection
-        outlives its token's lifetime), read again at most every ``session_recheck_seconds``."""
+        """The user behind a live socket's token, as ``authenticate`` checks it, read from the store again at
+        most every ``session_recheck_seconds``. An expired token ends the session too: its revocation may be
+        gone by then (revocations are kept until the token expires)."""
+        if claims.expires_at <= self._clock.now():
+            self._live_sessions.pop(claims.jti, None)
+            raise Unauthorized("Session expired; log in again", code="session_expired")
         now = self._clock.monotonic()
         checked = self._live_sessions.get(claims.jti)
         if checked is not None and now - checked[0] < self._session_recheck_seconds:
             return checked[1]
-        if len(self._live_sessions) > _LIVE_SESSIONS_KEPT:
-            self._live_sessions.clear()  # each live socket's next event reads its token once more
+        if len(self._live_sessions) >= self._prune_live_sessions_at:
+            self._forget_stale_sessions(now)
         try:
             user = await self._session_user(
                 claims.user_id, token_id=claims.jti, token_version=claims.token_version
@@ -142,6 +147,15 @@ class AuthService:
             raise
         self._live_sessions[claims.jti] = (now, user)
         return user
+
+    def _forget_stale_sessions(self, now: float) -> None:
+        """Drop checks too old to be used again (closed sockets' tokens among them); the next pruning waits
+        until the cache has doubled, so it costs O(1) per check."""
+        for token_id in [
+            t for t, (at, _) in self._live_sessions.items() if now - at >= self._session_recheck_seconds
+        ]:
+            del self._live_sessions[token_id]
+        self._prune_live_sessions_at = max(_LIVE_SESSIONS_PRUNE_FROM, 2 * len(self._live_sessions))
 
     async def _session_user(self, user_id: str, *, token_id: str, token_version: int) -> User:
         user = await User.get(user_id)
@@ -173,7 +187,10 @@ class AuthService:
             return_document=True,
         )
         fresh = User.model_validate(updated)
+        # Every earlier token stops working, so do the sockets opened with them (this device's too: it
+        # reconnects with the new token).
         self.forget_live_sessions(user_id=user.id)
+        await self._emitter.disconnect_user(user.id)
         return Session(user=fresh, token=self._issue(fresh))
 
     async def revoke_all_sessions(self, *, user_id: str) -> None:
