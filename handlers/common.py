@@ -220,5 +220,5 @@ async def parse_body_or_query(request: web.Request, model: type[ModelT]) -> Mode
     query: dict[str, Any] = dict(request.query)
     for name, field in model.model_fields.items():
         if name in request.query and get_origin(field.annotation) is list:
-            query[name] = request.query.getall(name)
+            query[name] = [value for value in request.query.getall(name) if value]  # "?a=" is none
     return validate(model, {**query, **body})

@@ -130,8 +130,10 @@ def failed(code: str, message: str, **extra: Any) -> dict[str, Any]:
 # a larger frame is cut by the engine and closes its connection (it cannot be answered without reading it).
 FRAME_CAP_FACTOR = 4
 
-# An event packet's head: type 2, an optional namespace, an optional ack id, then its JSON.
-_EVENT_HEAD = re.compile(r"2(?:(/[^,\[]*),)?(\d*)")
+# An event packet's head: type 2 (or 5, binary, with its attachment count), an optional namespace (with a
+# query, which python-socketio drops), an optional ack id, then its JSON.
+_EVENT_HEAD = re.compile(r"[25](?:\d+-)?(?:(/[^,?\[]*)(?:\?[^,]*)?,)?(\d*)")
+_BINARY_PACKET_TYPES = ("5", "6")
 
 
 class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -139,29 +141,38 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     ``["disconnect"]`` or ``["connect", ...]`` packet to the namespace's lifecycle handlers (closing its
     presence while still connected), and a non-string event name raises inside the dispatcher; both are
     answered with an error ack instead (when the client asked for one) and go no further. So is a packet
-    larger than ``max_payload_bytes``, before its JSON is read."""
+    larger than ``max_payload_bytes``, before its JSON is read, and a binary one: Homer's events are JSON
+    (files go through the upload routes), and a binary packet's attachments would be held until all of
+    the frames it announces arrived."""
 
     def __init__(self, *, max_payload_bytes: int, **kwargs: Any) -> None:
         super().__init__(max_http_buffer_size=max_payload_bytes * FRAME_CAP_FACTOR, **kwargs)
         self.max_payload_bytes = max_payload_bytes
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        if isinstance(data, str) and len(data) * 4 > self.max_payload_bytes:  # 4: UTF-8's widest character
+        if not isinstance(data, str):
+            return  # a binary attachment: its packet was refused below
+        if data.startswith(_BINARY_PACKET_TYPES):
+            refusal = failed("binary_not_accepted", "Events are JSON; send files through the upload routes")
+            await self._refuse(eio_sid, data[:200], refusal)
+            return
+        if len(data) * 4 > self.max_payload_bytes:  # 4: UTF-8's widest character
             size = len(data.encode(errors="surrogatepass"))
             if size > self.max_payload_bytes:
-                await self._refuse_oversized(eio_sid, data[:200], size)
+                refusal = failed(
+                    "payload_too_large",
+                    f"The payload is {size} bytes; at most {self.max_payload_bytes} are accepted",
+                    limit=self.max_payload_bytes,
+                )
+                await self._refuse(eio_sid, data[:200], refusal)
                 return
         await super()._handle_eio_message(eio_sid, data)
 
-    async def _refuse_oversized(self, eio_sid: str, head: str, size: int) -> None:
+    async def _refuse(self, eio_sid: str, head: str, refusal: dict[str, Any]) -> None:
+        """Answer the event whose packet starts with ``head`` with ``refusal``, if it asked for an ack."""
         match = _EVENT_HEAD.match(head)
         if match is None or not match.group(2):
             return  # not an event asking for an ack: nothing to answer
-        refusal = failed(
-            "payload_too_large",
-            f"The payload is {size} bytes; at most {self.max_payload_bytes} are accepted",
-            limit=self.max_payload_bytes,
-        )
         await self._send_packet(
             eio_sid,
             self.packet_class(

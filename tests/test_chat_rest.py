@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,40 @@ async def test_an_initiate_that_failed_after_creating_the_chat_is_completed_by_t
     assert me is not None and me.contacts_used == 1
     stored = await Property.get(prop.id)
     assert stored is not None and stored.analytics.total_contacts == 1
+
+
+async def test_initiates_racing_without_the_process_lock_store_one_first_message(
+    client: TestClient[Any, Any],
+) -> None:
+    """Two processes do not share the per-renter lock: the chat's primary key and the first message's fixed
+    id still give one chat, one first message, one contact and one notification."""
+    owner = await register(client, user_type="owner")
+    renter = await register(client, user_type="renter")
+    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+
+    chats = client.app[CHATS]
+    append = chats._append
+
+    @contextlib.asynccontextmanager
+    async def no_lock(_: str) -> AsyncIterator[None]:
+        yield
+
+    async def append_after_the_others_looked(**kwargs: Any) -> Any:
+        await asyncio.sleep(0.05)  # every initiate has found the chat without a message by now
+        return await append(**kwargs)
+
+    chats._initiate_locks.hold = no_lock  # type: ignore[method-assign]
+    chats._append = append_after_the_others_looked  # type: ignore[method-assign]
+    responses = await asyncio.gather(*(initiate(client, renter, prop.id, f"Hello {i}") for i in range(4)))
+    bodies = [await r.json() for r in responses]
+    assert {r.status for r in responses} == {200}
+    assert len({b["chat_id"] for b in bodies}) == 1
+    assert [b["created"] for b in bodies].count(True) == 1
+    assert await ChatMessage.find({"chat_id": bodies[0]["chat_id"]}).count() == 1
+    notes = await (await client.get("/api/notifications", headers=owner["headers"])).json()
+    assert [n["type"] for n in notes["notifications"]] == ["new_chat"]
+    me = await User.get(renter["user"]["user_id"])
+    assert me is not None and me.contacts_used == 1
 
 
 async def test_initiate_accepts_query_parameters_as_the_spec_signature(client: TestClient[Any, Any]) -> None:
@@ -433,6 +469,12 @@ async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any
     )
     assert by_query.status == 200, await by_query.text()
     assert (await by_query.json())["message"]["attachments"] == [url, url2]
+    empty = await client.post(
+        f"/api/chats/{chat_id}/messages",
+        params=[("message", "None"), ("attachments", "")],
+        headers=renter["headers"],
+    )
+    assert (await empty.json())["message"]["attachments"] == []
     as_text = await send(client, renter, chat_id, "One", attachments=url)
     assert as_text.status == 422
     assert "attachments" in (await as_text.json())["detail"]
@@ -541,6 +583,9 @@ async def test_sync_since_a_time_inside_and_before_the_recent_window(
         assert [m["seq"] for m in synced["chats"][chat_id]["messages"]] == list(range(held, last + 1))
         later = await chats.sync_since(user_id=renter_id, since=stamps[held] + timedelta(milliseconds=1))
         assert [m["seq"] for m in later["chats"][chat_id]["messages"]] == list(range(held + 1, last + 1))
+        # A finer `since` counts as its millisecond, whichever of the window or the collection answers.
+        finer = await chats.sync_since(user_id=renter_id, since=stamps[held] + timedelta(microseconds=500))
+        assert [m["seq"] for m in finer["chats"][chat_id]["messages"]] == list(range(held, last + 1))
     naive = stamps[40].replace(tzinfo=None)  # a stamp without an offset is UTC
     synced = await chats.sync_since(user_id=renter_id, since=naive)
     assert synced["chats"][chat_id]["messages"][0]["seq"] == 40

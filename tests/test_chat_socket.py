@@ -119,6 +119,7 @@ async def test_bad_payloads_and_limits_are_error_acks(client: TestClient[Any, An
             {"chat_id": 5},
             {"chat_id": chat_id, "message": 7},
             {"chat_id": chat_id, "message": "lone \ud800 surrogate"},
+            {"chat_id": chat_id, "message": "mine", "client_msg_id": "first-message"},  # the first's id
         ):
             error = await renter_live.error("send_message", payload)
             assert error["code"] == "validation_failed", (payload, error)

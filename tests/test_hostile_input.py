@@ -720,6 +720,20 @@ async def test_raw_packets_a_client_library_would_never_send(client: TestClient[
             ack = await ack_for(packet_id, payload)
             assert ack["ok"] is False and ack["error"]["code"] == code, (payload[:40], ack)
         assert client.app[CHATS].presence_of(world["ids"]["renter"])["online"] is True
+
+        async def error_code_of_ack(packet_id: int) -> str:
+            prefix = f"43/chat,{packet_id}"
+            while not (text := await receive_text()).startswith(prefix):
+                pass
+            return str(json.loads(text[len(prefix) :])[0]["error"]["code"])
+
+        # A binary event announcing a million attachments: refused at its head, its frames never held.
+        await ws.send_str('451000000-/chat,7["send_message",{"_placeholder":true,"num":0}]')
+        await ws.send_bytes(b"\x00" * 1000)
+        assert await asyncio.wait_for(error_code_of_ack(7), WAIT) == "binary_not_accepted"
+        # A namespace with a query in an oversized packet's head is answered on the namespace itself.
+        await ws.send_str("42/chat?x=1,8" + json.dumps(["sync", {"pad": "x" * (65 * 1024)}]))
+        assert await asyncio.wait_for(error_code_of_ack(8), WAIT) == "payload_too_large"
         ack = await ack_for(6, '["sync", {"chats": {}}]')
         assert ack["ok"] is True
 

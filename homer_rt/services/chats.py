@@ -367,6 +367,12 @@ class ChatService:
         ack, so the live copy goes to every other connection of both participants."""
         attachments = list(attachments or [])
         text = self._check_text(message, attachments=attachments)
+        if client_msg_id == FIRST_MESSAGE_CLIENT_ID:
+            # It names the chat's first message: a send with it would be answered as a retry of that one.
+            raise ValidationFailed(
+                f"client_msg_id {FIRST_MESSAGE_CLIENT_ID!r} is reserved",
+                fields=[{"field": "client_msg_id", "message": "reserved for the chat's first message"}],
+            )
         known = await self._known_chat(chat_id=chat_id, user_id=user_id)
         client_msg_id = client_msg_id or new_id()
         answered = known.stored.get((user_id, client_msg_id))
@@ -844,7 +850,7 @@ class ChatService:
         chat, each chat's oldest first. Only chats active since then are read. Stamps are milliseconds, and
         several messages can share one: a client passing the stamp of the last message it holds gets that
         one again (it knows its seq) rather than lose another stamped in the same millisecond."""
-        since = as_utc(since)
+        since = _to_ms(as_utc(since))  # as stamps are: the window and the collection then answer alike
         active = await Chat.find({"participants": user_id, "last_message_at": {"$gte": since}}).to_list()
         result: dict[str, Any] = {}
         for chat in active:
