@@ -168,8 +168,7 @@ class AuthService:
         return user
 
     async def logout(self, *, claims: TokenClaims) -> None:
-        """The token stops working, and the sockets it opened close (here at once, in other processes on
-        their next event)."""
+        """The token stops working, and the sockets it opened close, in every process."""
         revoked = RevokedToken(id=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at)
         with contextlib.suppress(DuplicateKeyError):  # logging out twice with one token is fine
             await revoked.insert()
@@ -198,6 +197,6 @@ class AuthService:
         self.forget_live_sessions(user_id=user_id)
 
     def forget_live_sessions(self, *, user_id: str) -> None:
-        """The user changed (deactivated, demoted): their sockets' next events read it again."""
+        """The user changed (password, deactivation, demotion): their sockets' next events read it again."""
         for token_id in [t for t, (_, user) in self._live_sessions.items() if user.id == user_id]:
             del self._live_sessions[token_id]
