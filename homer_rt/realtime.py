@@ -284,7 +284,7 @@ class RealtimeEmitter:
         await self._sio.emit(event, data, room=room, namespace=namespace, skip_sid=skip_sid)
 
     async def disconnect_user(self, user_id: str) -> None:
-        """Cut a user's live sockets in every namespace (deactivation, demotion)."""
+        """Cut a user's live sockets in every namespace (password change, deactivation, demotion)."""
         await self._end_sessions(user_room(user_id))
 
     async def end_token_sessions(self, token_id: str) -> None:
