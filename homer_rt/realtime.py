@@ -73,7 +73,7 @@ class _GuardedPacket(socketio_packet.Packet):  # type: ignore[misc]
     json = _PacketJson
     # Homer's events are JSON: files travel through the upload routes. Without this, every outgoing packet
     # walks its whole payload looking for bytes to send as binary attachments. Packets a client sends as
-    # binary are still decoded as such.
+    # binary are refused before decoding (HomerSocketServer).
     uses_binary_events = False
 
 
@@ -171,13 +171,12 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
     async def _refuse(self, eio_sid: str, head: str, refusal: dict[str, Any]) -> None:
         """Answer the event whose packet starts with ``head`` with ``refusal``, if it asked for an ack."""
         match = _EVENT_HEAD.match(head)
-        if match is None or not match.group(2):
-            return  # not an event asking for an ack: nothing to answer
+        if match is not None and match.group(2):
+            await self._ack(eio_sid, match.group(1), int(match.group(2)), refusal)
+
+    async def _ack(self, eio_sid: str, namespace: str | None, id: int, refusal: dict[str, Any]) -> None:
         await self._send_packet(
-            eio_sid,
-            self.packet_class(
-                socketio_packet.ACK, namespace=match.group(1) or "/", id=int(match.group(2)), data=[refusal]
-            ),
+            eio_sid, self.packet_class(socketio_packet.ACK, namespace=namespace or "/", id=id, data=[refusal])
         )
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
@@ -190,10 +189,7 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             await super()._handle_event(eio_sid, namespace, id, data)
             return
         if id is not None:
-            await self._send_packet(
-                eio_sid,
-                self.packet_class(socketio_packet.ACK, namespace=namespace or "/", id=id, data=[refusal]),
-            )
+            await self._ack(eio_sid, namespace, id, refusal)
 
 
 class _SessionEndingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
