@@ -1,13 +1,17 @@
 """A live socket lasts only as long as the token it connected with: logout, a password change, deactivation
-or demotion end it, in this process at once and in another process on its next event after the recheck
-interval (simulated here by changing the store directly, as another process would)."""
+or demotion end it at once (across processes: test_chat_redis), and each event rechecks the token, so a
+change the socket's process was not told of (simulated by changing the store directly) ends it at its next
+event after the recheck interval."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.revoked_token import RevokedToken
@@ -33,6 +37,15 @@ async def call(live: LiveClient, event: str, data: Any) -> Any:
     return await live.sio.call(event, data, namespace=live.namespace, timeout=WAIT)
 
 
+@contextlib.asynccontextmanager
+async def connected(client: TestClient[Any, Any], namespace: str, token: str) -> AsyncIterator[LiveClient]:
+    live = await LiveClient(namespace).connect(client, token)
+    try:
+        yield live
+    finally:
+        await live.close()
+
+
 async def assert_ended(live: LiveClient, code: str) -> None:
     assert await live.next("session_ended") == {"reason": code}
     await asyncio.wait_for(live.disconnected.wait(), WAIT)
@@ -41,18 +54,16 @@ async def assert_ended(live: LiveClient, code: str) -> None:
 async def test_logout_closes_that_tokens_sockets_and_no_other(client: TestClient[Any, Any]) -> None:
     user = await register(client)
     other_token = await second_login(client, user)
-    chat = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
-    notifications = await LiveClient(NOTIFICATIONS_NAMESPACE).connect(client, user["token"])
-    other_device = await LiveClient(CHAT_NAMESPACE).connect(client, other_token)
-    try:
+    async with (
+        connected(client, CHAT_NAMESPACE, user["token"]) as chat,
+        connected(client, NOTIFICATIONS_NAMESPACE, user["token"]) as notifications,
+        connected(client, CHAT_NAMESPACE, other_token) as other_device,
+    ):
         assert (await client.post("/api/auth/logout", headers=user["headers"])).status == 200
         await assert_ended(chat, "session_revoked")
         await assert_ended(notifications, "session_revoked")
         assert (await call(other_device, "sync", {"chats": {}}))["ok"] is True
         assert other_device.sio.connected
-    finally:
-        for live in (chat, notifications, other_device):
-            await live.close()
 
 
 async def test_a_token_revoked_elsewhere_is_refused_at_the_next_event_after_the_recheck(
@@ -60,8 +71,7 @@ async def test_a_token_revoked_elsewhere_is_refused_at_the_next_event_after_the_
 ) -> None:
     recheck = client.app[SETTINGS].socket_session_recheck_seconds
     user = await register(client)
-    live = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
-    try:
+    async with connected(client, CHAT_NAMESPACE, user["token"]) as live:
         assert (await call(live, "sync", {"chats": {}}))["ok"] is True
         # Another process logs the token out: nothing here was told.
         settings = client.app[SETTINGS]
@@ -78,8 +88,6 @@ async def test_a_token_revoked_elsewhere_is_refused_at_the_next_event_after_the_
             "error": {"code": "session_revoked", "message": "Session is no longer valid; log in again"},
         }
         await assert_ended(live, "session_revoked")
-    finally:
-        await live.close()
 
 
 async def test_deactivation_or_password_change_elsewhere_ends_sockets(
@@ -88,9 +96,10 @@ async def test_deactivation_or_password_change_elsewhere_ends_sockets(
     recheck = client.app[SETTINGS].socket_session_recheck_seconds
     deactivated = await register(client)
     changed = await register(client)
-    first = await LiveClient(NOTIFICATIONS_NAMESPACE).connect(client, deactivated["token"])
-    second = await LiveClient(CHAT_NAMESPACE).connect(client, changed["token"])
-    try:
+    async with (
+        connected(client, NOTIFICATIONS_NAMESPACE, deactivated["token"]) as first,
+        connected(client, CHAT_NAMESPACE, changed["token"]) as second,
+    ):
         assert (await call(first, "mark_all_read", {}))["ok"] is True
         assert (await call(second, "sync", {"chats": {}}))["ok"] is True
         users = User.get_motor_collection()
@@ -101,17 +110,14 @@ async def test_deactivation_or_password_change_elsewhere_ends_sockets(
         await assert_ended(first, "account_inactive")
         assert (await call(second, "sync", {"chats": {}}))["error"]["code"] == "session_revoked"
         await assert_ended(second, "session_revoked")
-    finally:
-        await first.close()
-        await second.close()
 
 
 async def test_a_password_change_closes_the_users_sockets_at_once(client: TestClient[Any, Any]) -> None:
     """Every earlier token stops working, and the sockets opened with them close without waiting for an
     event: an idle /notifications socket would otherwise keep receiving pushes."""
     user = await register(client)
-    other_device = await LiveClient(NOTIFICATIONS_NAMESPACE).connect(client, await second_login(client, user))
-    try:
+    other_token = await second_login(client, user)
+    async with connected(client, NOTIFICATIONS_NAMESPACE, other_token) as other_device:
         changed = await client.post(
             "/api/auth/change-password",
             headers=user["headers"],
@@ -119,8 +125,6 @@ async def test_a_password_change_closes_the_users_sockets_at_once(client: TestCl
         )
         assert changed.status == 200
         await assert_ended(other_device, "session_revoked")
-    finally:
-        await other_device.close()
 
 
 async def test_a_token_past_its_expiry_ends_the_socket(
@@ -128,48 +132,37 @@ async def test_a_token_past_its_expiry_ends_the_socket(
 ) -> None:
     """Revocations are kept until their token expires, so an expired token must end the session by itself."""
     user = await register(client)
-    live = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
-    try:
+    async with connected(client, CHAT_NAMESPACE, user["token"]) as live:
         clock.advance(timedelta(hours=client.app[SETTINGS].jwt_expiry_hours, minutes=1))
         assert (await call(live, "sync", {"chats": {}}))["error"]["code"] == "session_expired"
         await assert_ended(live, "session_expired")
-    finally:
-        await live.close()
 
 
 async def test_a_store_failure_while_checking_fails_the_event_not_the_connection(
-    client: TestClient[Any, Any], clock: AdjustableClock
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = await register(client)
-    live = await LiveClient(CHAT_NAMESPACE).connect(client, user["token"])
     auth = client.app[AUTH]
-    check = auth._session_user
 
     async def store_down(*_: Any, **__: Any) -> Any:
         raise ConnectionError("store unavailable")
 
-    try:
-        auth._session_user = store_down  # type: ignore[method-assign]
-        failed = await call(live, "sync", {"chats": {}})
-        assert failed["ok"] is False and failed["error"]["code"] == "internal_error"
-        auth._session_user = check  # type: ignore[method-assign]
+    async with connected(client, CHAT_NAMESPACE, user["token"]) as live:
+        with monkeypatch.context() as patched:
+            patched.setattr(auth, "_session_user", store_down)
+            failed = await call(live, "sync", {"chats": {}})
+            assert failed["ok"] is False and failed["error"]["code"] == "internal_error"
         assert (await call(live, "sync", {"chats": {}}))["ok"] is True
         assert live.sio.connected
-    finally:
-        auth._session_user = check  # type: ignore[method-assign]
-        await live.close()
 
 
 async def test_an_admin_demoted_elsewhere_loses_the_admin_socket(
     client: TestClient[Any, Any], clock: AdjustableClock
 ) -> None:
     admin = await make_admin(client)
-    live = await LiveClient(ADMIN_NAMESPACE).connect(client, admin["token"])
-    try:
+    async with connected(client, ADMIN_NAMESPACE, admin["token"]) as live:
         assert (await call(live, "get_counts", {}))["ok"] is True
         await User.get_motor_collection().update_one({"_id": admin["user_id"]}, {"$set": {"is_admin": False}})
         clock.advance(timedelta(seconds=client.app[SETTINGS].socket_session_recheck_seconds + 1))
         assert (await call(live, "get_counts", {}))["error"]["code"] == "admin_required"
         await assert_ended(live, "admin_required")
-    finally:
-        await live.close()
