@@ -85,6 +85,11 @@ async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(
     assert first.message.message_id not in {m.message_id for m in window}
     assert [m.seq for m in window] == list(range(total - len(window) + 1, total + 1))
     assert await unread(client, owner) == total
+    # The window's newest entry is now the unused seq: the list row still shows the newest message.
+    for who in (renter, owner):
+        rows = await (await client.get("/api/chats", headers=who["headers"])).json()
+        assert [row["last_message"]["seq"] for row in rows] == [total]
+        assert [row["messages"][0]["message"] for row in rows] == [f"m{total}"]
 
     # Sending goes on right after: the next message takes the next seq and shows on the latest page, which
     # the window still answers by itself (the unused seq is marked, not a hole).

@@ -760,6 +760,12 @@ class ChatService:
             .sort([("last_message_at", -1)])
         )
         chats = [Chat.model_validate(row) async for row in rows]
+        for chat in chats:
+            if chat.last_seq and chat.last_message is None:
+                # The newest entry is a seq a retry reserved and gave back (rare): the row's last message is
+                # the newest stored one, which is older than any entry the slice returned.
+                newest = await self._newest(chat.id, {"$lte": chat.last_seq}, 1)
+                chat.recent = [newest[0].as_recent().packed()] if newest else []
         properties = await self._properties({c.property_id for c in chats})
         users = await self._users({c.other_participant(user_id) for c in chats})
         return [
