@@ -279,19 +279,20 @@ class RealtimeEmitter:
     ) -> None:
         await self._sio.emit(event, data, room=room, namespace=namespace, skip_sid=skip_sid)
 
-    async def disconnect_user(self, user_id: str) -> None:
-        """Cut a user's live sockets in every namespace (password change, deactivation, demotion)."""
-        await self._end_sessions(user_room(user_id))
+    async def disconnect_user(self, user_id: str, *, reason: str = "session_revoked") -> None:
+        """Cut a user's live sockets in every namespace (password change, deactivation, demotion); ``reason``
+        is the code ``session_ended`` carries, the one the user's next request would be refused with."""
+        await self._end_sessions(user_room(user_id), reason=reason)
 
     async def end_token_sessions(self, token_id: str) -> None:
         """Cut the live sockets opened with one token (its logout), in every namespace."""
-        await self._end_sessions(token_room(token_id))
+        await self._end_sessions(token_room(token_id), reason="session_revoked")
 
-    async def _end_sessions(self, room: str) -> None:
+    async def _end_sessions(self, room: str, *, reason: str) -> None:
         """``session_ended`` to everyone in ``room``, then close this process's connections in it (another
         process closes its own when the event reaches it through Redis: _SessionEndingRedisManager)."""
         for namespace in (CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, ADMIN_NAMESPACE):
-            await self._sio.emit(SESSION_ENDED, {"reason": "session_revoked"}, room=room, namespace=namespace)
+            await self._sio.emit(SESSION_ENDED, {"reason": reason}, room=room, namespace=namespace)
             sids = [sid for sid, _ in self._sio.manager.get_participants(namespace, room)]
             for sid in sids:
                 await self._sio.disconnect(sid, namespace=namespace)

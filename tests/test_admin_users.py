@@ -231,7 +231,7 @@ async def test_deactivation_revokes_tokens_and_cuts_live_sockets(client: TestCli
             f"/api/admin/users/{target['user_id']}", headers=admin["headers"], json={"is_active": False}
         )
         assert response.status == 200, await response.text()
-        assert await notifications.next("session_ended") == {"reason": "session_revoked"}
+        assert await notifications.next("session_ended") == {"reason": "account_inactive"}
         await asyncio.wait_for(notifications.disconnected.wait(), 5)
         await asyncio.wait_for(chat.disconnected.wait(), 5)
     finally:

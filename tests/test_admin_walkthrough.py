@@ -91,7 +91,7 @@ async def test_admin_walkthrough(aiohttp_client: ClientFactory, tmp_path: Path) 
             f"/api/admin/users/{renter['user_id']}", headers=headers, json={"is_active": False}
         )
         assert deactivated.status == 200, await deactivated.text()
-        assert await renter_socket.next("session_ended") == {"reason": "session_revoked"}
+        assert await renter_socket.next("session_ended") == {"reason": "account_inactive"}
     finally:
         await renter_socket.close()
     assert (await client.get("/api/users/me", headers=renter["headers"])).status in (401, 403)

@@ -429,7 +429,8 @@ class AdminService:
     async def _cut_off(self, user_id: str) -> None:
         """Every token the user holds stops working and their live sockets close, here and now."""
         await self._auth.revoke_all_sessions(user_id=user_id)
-        await self._emitter.disconnect_user(user_id)
+        # The account is inactive, not merely logged out: logging in again will not help; the code says so.
+        await self._emitter.disconnect_user(user_id, reason="account_inactive")
 
     async def deactivate_user(self, *, user_id: str, by_admin_id: str) -> None:
         """Deactivation outside PUT /users (a report's resolution): the same flag and the same cut-off."""
