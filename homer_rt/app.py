@@ -38,6 +38,7 @@ from homer_rt.appkeys import (
     VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
+from homer_rt.presence import LocalPresence, PresenceRegistry, RedisPresence
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import (
     ADMIN_NAMESPACE,
@@ -137,6 +138,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         audit=app[AUDIT],
         feed=app[ADMIN_FEED],
     )
+    presence: PresenceRegistry = (
+        RedisPresence.from_url(
+            settings.redis_url,
+            clock=clock,
+            key_prefix=settings.redis_channel,
+            ttl_seconds=settings.presence_ttl_seconds,
+        )
+        if settings.redis_url
+        else LocalPresence(clock=clock)
+    )
     app[CHATS] = ChatService(
         clock=clock,
         emitter=emitter,
@@ -149,6 +160,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         max_message_chars=settings.chat_message_max_chars,
         page_size=settings.chat_page_size,
         spawn=lambda coro, name: spawn(app, coro, name=name),
+        presence=presence,
         unread_push_interval=settings.chat_unread_push_interval_ms / 1000,
         admin_feed=app[ADMIN_FEED],
     )
@@ -178,6 +190,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.extend([_hasher_ctx, _store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
     if isinstance(file_storage, S3Storage):
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
+    if isinstance(presence, RedisPresence):
+        app.cleanup_ctx.append(presence.cleanup_ctx)
     app.cleanup_ctx.append(_subscription_reminders_ctx)
     return app
 

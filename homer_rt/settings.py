@@ -38,6 +38,8 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
     redis_channel: str = "homer-rt"
+    # With REDIS_URL: how long a dead process's connections keep their users online (presence.RedisPresence).
+    presence_ttl_seconds: float = Field(default=60.0, ge=1, le=3600)
     socketio_ping_interval: float = Field(default=25.0, gt=0)
     socketio_ping_timeout: float = Field(default=20.0, gt=0)
     # A live socket's token is read again from the store at most this often, on its next event: the backstop

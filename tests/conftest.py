@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -16,6 +18,8 @@ from homer_rt.clock import AdjustableClock
 from homer_rt.settings import Settings
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+# The real Redis of the multi-process tests (their own db number; each test uses its own key prefix).
+REDIS_URL = os.environ.get("HOMER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 PASSWORD = "correct-horse-battery"
 
 _numbers = itertools.count(1)
@@ -95,3 +99,25 @@ async def make_admin(client: TestClient[Any, Any]) -> dict[str, Any]:
     data: dict[str, Any] = await response.json()
     data["headers"] = {"Authorization": f"Bearer {data['token']}"}
     return data
+
+
+async def _redis_answers() -> bool:
+    redis = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        return bool(await redis.ping())
+    except Exception:
+        return False
+    finally:
+        await redis.aclose()
+
+
+@pytest.fixture
+async def redis_available() -> None:
+    """Skips a test that needs Redis when none answers, unless HOMER_REQUIRE_REDIS=1 (set by .ci/run) makes
+    that a failure."""
+    if await _redis_answers():
+        return
+    reason = f"no Redis answers at {REDIS_URL}"
+    if os.environ.get("HOMER_REQUIRE_REDIS") == "1":
+        pytest.fail(f"{reason}, and HOMER_REQUIRE_REDIS=1 requires the multi-process tests to run")
+    pytest.skip(f"{reason} (start one, or set HOMER_TEST_REDIS_URL)")

@@ -19,38 +19,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from homer_rt.demo import DEMO_OWNERS, DEMO_PASSWORD, DEMO_RENTERS, demo_id
 from tests.chat_support import LiveClient, connect, eventually
-from tests.conftest import TEST_JWT_SECRET
+from tests.conftest import REDIS_URL, TEST_JWT_SECRET
 
-REDIS_URL = os.environ.get("HOMER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 REPO = Path(__file__).resolve().parent.parent
 DEMO_LISTINGS = 12
 START_TIMEOUT = 30.0
-
-
-async def _redis_answers() -> bool:
-    import redis.asyncio as aioredis
-
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        return bool(await client.ping())
-    except Exception:
-        return False
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
-async def redis_available() -> None:
-    if await _redis_answers():
-        return
-    reason = f"no Redis answers at {REDIS_URL}"
-    if os.environ.get("HOMER_REQUIRE_REDIS") == "1":
-        pytest.fail(f"{reason}, and HOMER_REQUIRE_REDIS=1 requires the multi-process test to run")
-    pytest.skip(f"{reason} (start one, or set HOMER_TEST_REDIS_URL)")
 
 
 def _free_port() -> int:
@@ -233,8 +209,20 @@ async def test_two_processes_chat_live_through_redis(redis_available: None, tmp_
                 assert created["chat"]["chat_id"] == new_chat
                 assert created["chat"]["messages"][0]["message"] == "Hello from a newcomer"
 
-                # Disconnecting the renter on process 1 shows them offline to the owner on process 2.
-                await renter_live.sio.disconnect()
+                # Presence is shared: process 2, holding none of the renter's connections, sees them online.
+                owner_auth = {"Authorization": f"Bearer {owner_token}"}
+                async with session.get(f"{url2}/api/chats/{chat_id}", headers=owner_auth) as response:
+                    assert (await response.json())["other_presence"]["online"] is True
+
+                # With a second connection on process 2, closing the one on process 1 leaves them online.
+                async with _clients((url2, renter_token)):
+                    await renter_live.sio.disconnect()
+                    await asyncio.sleep(0.5)  # process 1 handles the disconnect
+                    async with session.get(f"{url1}/api/chats/{chat_id}", headers=owner_auth) as response:
+                        assert (await response.json())["other_presence"]["online"] is True
+                    assert [e for e in owner_live.recorder.events["presence"] if not e["online"]] == []
+
+                # Closing their last connection, on process 2, shows them offline to the owner.
                 offline = await owner_live.recorder.wait_for(
                     "presence", lambda e: e["user_id"] == renter.user_id and e["online"] is False
                 )

@@ -708,7 +708,7 @@ async def test_raw_packets_a_client_library_would_never_send(client: TestClient[
         await ws.send_str("40/chat," + json.dumps({"token": token}))
         while not (await receive_text()).startswith("40/chat,"):
             pass
-        presence = client.app[CHATS].presence_of(world["ids"]["renter"])
+        presence = await client.app[CHATS].presence_of(world["ids"]["renter"])
         assert presence["online"] is True
         for packet_id, payload, code in (
             (1, '["disconnect"]', "unknown_event"),
@@ -719,7 +719,7 @@ async def test_raw_packets_a_client_library_would_never_send(client: TestClient[
         ):
             ack = await ack_for(packet_id, payload)
             assert ack["ok"] is False and ack["error"]["code"] == code, (payload[:40], ack)
-        assert client.app[CHATS].presence_of(world["ids"]["renter"])["online"] is True
+        assert (await client.app[CHATS].presence_of(world["ids"]["renter"]))["online"] is True
 
         async def error_code_of_ack(packet_id: int) -> str:
             prefix = f"43/chat,{packet_id}"

@@ -58,14 +58,14 @@ class ChatNamespace(AuthenticatedNamespace):
         self._clock = clock
 
     async def connected(self, sid: str, user_id: str) -> None:
-        await self._chats.connection_opened(user_id=user_id)
+        await self._chats.connection_opened(user_id=user_id, sid=sid)
         await self.emit("unread_count", await self._chats.unread_summary(user_id=user_id), to=sid)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)
         user_id = session.get("user_id")
         if user_id:
-            await self._chats.connection_closed(user_id=str(user_id))
+            await self._chats.connection_closed(user_id=str(user_id), sid=sid)
 
     @acked
     async def on_join_chat(self, sid: str, data: Any = None) -> Any:

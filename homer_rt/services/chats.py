@@ -50,6 +50,7 @@ from documents.property import Property, PropertyStatus
 from documents.user import User
 from homer_rt.clock import Clock, as_utc, iso
 from homer_rt.errors import BadRequest, Forbidden, NotFound, RateLimited, ValidationFailed
+from homer_rt.presence import PresenceRegistry
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
 from homer_rt.services.admin_feed import AdminFeed
@@ -178,6 +179,7 @@ class ChatService:
         max_message_chars: int,
         page_size: int,
         spawn: Spawn,
+        presence: PresenceRegistry,
         unread_push_interval: float = 0.25,
         admin_feed: AdminFeed | None = None,
     ) -> None:
@@ -196,8 +198,7 @@ class ChatService:
         self._unread_windows: dict[str, bool] = {}
         self._directory = _ChatDirectory(CHATS_REMEMBERED)
         self._initiate_locks = _KeyedLocks()
-        self._connections: dict[str, int] = {}
-        self._last_seen: dict[str, datetime] = {}
+        self._presence = presence
         if uploads is not None:
             uploads.register_policy(CHAT_UPLOAD_AREA, self._may_read_chat_file)
 
@@ -790,7 +791,7 @@ class ChatService:
         view = await self.chat_summary(chat=page.chat, viewer_id=viewer_id)
         view["messages"] = page.messages
         view["has_more"] = page.has_more
-        view["other_presence"] = self.presence_of(page.chat.other_participant(viewer_id))
+        view["other_presence"] = await self.presence_of(page.chat.other_participant(viewer_id))
         return view
 
     def _summary(
@@ -970,29 +971,19 @@ class ChatService:
 
     # ---- presence -------------------------------------------------------------------------------
 
-    async def connection_opened(self, *, user_id: str) -> None:
-        """Counts a user's live connections in this process; the first one announces them online."""
-        count = self._connections.get(user_id, 0) + 1
-        self._connections[user_id] = count
-        if count == 1:
+    async def connection_opened(self, *, user_id: str, sid: str) -> None:
+        """A user's first live connection, in any process, announces them online."""
+        if await self._presence.opened(user_id=user_id, sid=sid):
             await self._announce(user_id)
 
-    async def connection_closed(self, *, user_id: str) -> None:
-        count = self._connections.get(user_id, 0) - 1
-        if count > 0:
-            self._connections[user_id] = count
-            return
-        self._connections.pop(user_id, None)
-        self._last_seen[user_id] = self._clock.now()
-        await self._announce(user_id)
+    async def connection_closed(self, *, user_id: str, sid: str) -> None:
+        """A user's last live connection, in any process, announces them offline with their last-seen time."""
+        if await self._presence.closed(user_id=user_id, sid=sid):
+            await self._announce(user_id)
 
-    def presence_of(self, user_id: str) -> dict[str, Any]:
-        online = self._connections.get(user_id, 0) > 0
-        return {
-            "user_id": user_id,
-            "online": online,
-            "last_seen": None if online else iso(self._last_seen.get(user_id)),
-        }
+    async def presence_of(self, user_id: str) -> dict[str, Any]:
+        presence = await self._presence.presence(user_id)
+        return {"user_id": user_id, "online": presence.online, "last_seen": iso(presence.last_seen)}
 
     async def partners_of(self, user_id: str) -> list[str]:
         rows = Chat.get_motor_collection().find(
@@ -1007,7 +998,7 @@ class ChatService:
         partners = await self.partners_of(user_id)
         if partners:
             await self._emitter.to_users(
-                partners, "presence", self.presence_of(user_id), namespace=CHAT_NAMESPACE
+                partners, "presence", await self.presence_of(user_id), namespace=CHAT_NAMESPACE
             )
 
     # ---- typing ---------------------------------------------------------------------------------

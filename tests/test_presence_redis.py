@@ -1,0 +1,112 @@
+"""Presence shared through a real Redis: two registries stand for two server processes serving one user."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from homer_rt.clock import AdjustableClock
+from homer_rt.presence import RedisPresence
+from tests.conftest import REDIS_URL
+
+TTL = 30.0
+USER = "user-1"
+
+
+@pytest.fixture
+async def processes(
+    redis_available: None,
+) -> AsyncIterator[tuple[RedisPresence, RedisPresence, AdjustableClock]]:
+    clock = AdjustableClock()
+    prefix = f"homer-test-{uuid.uuid4().hex}"
+    first, second = (
+        RedisPresence.from_url(REDIS_URL, clock=clock, key_prefix=prefix, ttl_seconds=TTL) for _ in range(2)
+    )
+    yield first, second, clock
+    for registry in (first, second):
+        await registry._client.delete(registry._connections_key(USER), registry._last_seen_key(USER))
+        await registry._client.aclose()
+
+
+async def test_a_user_is_online_while_any_process_holds_a_connection(
+    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+) -> None:
+    first, second, clock = processes
+    assert (await first.presence(USER)).online is False
+
+    assert await first.opened(user_id=USER, sid="phone") is True  # came online: announced
+    assert await second.opened(user_id=USER, sid="laptop") is False  # already online elsewhere
+    assert (await second.presence(USER)).online is True
+    assert (await first.presence(USER)).last_seen is None
+
+    assert await first.closed(user_id=USER, sid="phone") is False  # the laptop is still connected
+    assert (await first.presence(USER)).online is True
+
+    clock.advance(timedelta(seconds=5))
+    assert await second.closed(user_id=USER, sid="laptop") is True  # the last one: announced offline
+    seen = await first.presence(USER)
+    assert seen.online is False and seen.last_seen is not None
+    assert abs((seen.last_seen - clock.now()).total_seconds()) < 1
+
+
+async def test_connections_opening_at_once_on_two_processes_announce_the_user_once(
+    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+) -> None:
+    first, second, _ = processes
+    came_online = await asyncio.gather(
+        *((first if index % 2 else second).opened(user_id=USER, sid=f"tab-{index}") for index in range(20))
+    )
+    assert came_online.count(True) == 1
+    went_offline = await asyncio.gather(
+        *((first if index % 2 else second).closed(user_id=USER, sid=f"tab-{index}") for index in range(20))
+    )
+    assert went_offline.count(True) == 1
+    assert (await first.presence(USER)).online is False
+
+
+async def test_a_dead_process_stops_holding_its_users_online_after_the_ttl(
+    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+) -> None:
+    first, second, clock = processes
+    await first.opened(user_id=USER, sid="phone")
+    await second.opened(user_id=USER, sid="laptop")
+
+    # The second process keeps renewing its connection; the first died without closing its socket.
+    for _ in range(3):
+        clock.advance(timedelta(seconds=TTL * 2 / 3))
+        await second.renew()
+    assert (await first.presence(USER)).online is True  # the laptop, renewed
+    assert await second.closed(user_id=USER, sid="laptop") is True  # the phone's entry has expired
+    assert (await second.presence(USER)).online is False
+
+    # Coming back on a live process announces the user online again.
+    assert await second.opened(user_id=USER, sid="laptop-2") is True
+
+
+async def test_renewing_does_not_bring_back_a_closed_connection(
+    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+) -> None:
+    first, _, _ = processes
+    await first.opened(user_id=USER, sid="phone")
+    await first.closed(user_id=USER, sid="phone")
+    # A beat built while the phone was still open, reaching Redis after its close.
+    first._local[USER] = {"phone"}
+    await first.renew()
+    assert (await first.presence(USER)).online is False
+
+
+async def test_without_redis_presence_degrades_to_offline_and_chat_goes_on() -> None:
+    clock = AdjustableClock()
+    unreachable = RedisPresence.from_url(
+        "redis://127.0.0.1:1/0", clock=clock, key_prefix="homer-test-down", ttl_seconds=TTL
+    )
+    try:
+        assert await unreachable.opened(user_id=USER, sid="phone") is False
+        assert (await unreachable.presence(USER)).online is False
+        assert await unreachable.closed(user_id=USER, sid="phone") is False
+    finally:
+        await unreachable._client.aclose()
