@@ -28,7 +28,7 @@ from homer_rt.clock import Clock
 
 log = logging.getLogger(__name__)
 
-REDIS_TIMEOUT_SECONDS = 5.0
+REDIS_TIMEOUT_SECONDS = 2.0
 # How long Redis keeps a user's last-seen time after their last connection closed.
 LAST_SEEN_KEPT_SECONDS = 90 * 24 * 3600
 
@@ -43,8 +43,8 @@ class PresenceRegistry(Protocol):
     async def opened(self, *, user_id: str, sid: str) -> bool:
         """Count a connection; True when it brought the user online (they had none, in any process)."""
 
-    async def closed(self, *, user_id: str, sid: str) -> bool:
-        """Forget a connection; True when it was the user's last one, in any process."""
+    async def closed(self, *, user_id: str, sid: str) -> datetime | None:
+        """Forget a connection; the time the user went offline when it was their last one, in any process."""
 
     async def presence(self, user_id: str) -> Presence: ...
 
@@ -62,16 +62,16 @@ class LocalPresence:
         sids.add(sid)
         return len(sids) == 1
 
-    async def closed(self, *, user_id: str, sid: str) -> bool:
+    async def closed(self, *, user_id: str, sid: str) -> datetime | None:
         sids = self._connections.get(user_id)
         if sids is None or sid not in sids:
-            return False
+            return None
         sids.discard(sid)
         if sids:
-            return False
+            return None
         del self._connections[user_id]
-        self._last_seen[user_id] = self._clock.now()
-        return True
+        self._last_seen[user_id] = now = self._clock.now()
+        return now
 
     async def presence(self, user_id: str) -> Presence:
         online = bool(self._connections.get(user_id))
@@ -83,8 +83,9 @@ class RedisPresence:
 
     Keys: ``<prefix>:presence:<user_id>`` is the sorted set of the user's connections
     (``<process>:<sid>`` scored by expiry, in epoch seconds); ``<prefix>:last_seen:<user_id>`` the epoch
-    milliseconds at which their last connection closed. A Redis failure is logged and costs only presence
-    (the user shows offline, no announcement is made): chatting goes on."""
+    milliseconds at which their last connection closed (or, for a process that died, its last beat). A
+    Redis failure is logged and costs only presence (the user reads as offline, no announcement is made):
+    chatting goes on."""
 
     def __init__(self, *, client: Redis, clock: Clock, key_prefix: str, ttl_seconds: float) -> None:
         self._client = client
@@ -131,7 +132,7 @@ class RedisPresence:
             return False
         return int(results[2]) == 1
 
-    async def closed(self, *, user_id: str, sid: str) -> bool:
+    async def closed(self, *, user_id: str, sid: str) -> datetime | None:
         sids = self._local.get(user_id)
         if sids is not None:
             sids.discard(sid)
@@ -148,10 +149,10 @@ class RedisPresence:
                 results: list[Any] = await pipe.execute()
         except RedisError:
             log.warning("presence: could not forget a connection of %s", user_id, exc_info=True)
-            return False
-        # Offline once no connection is left, even when this one had already expired (its process stalled
-        # past the TTL): nobody announced that, so this close does.
-        return int(results[2]) == 0
+            return None
+        # Offline once no connection is left, even when this one had already lapsed (its process stalled past
+        # the TTL, or its open did not reach Redis): nobody announced that, so this close does.
+        return now if int(results[2]) == 0 else None
 
     async def presence(self, user_id: str) -> Presence:
         now = self._clock.now().timestamp()
@@ -165,27 +166,44 @@ class RedisPresence:
             return Presence(online=False, last_seen=None)
         if int(live) > 0:
             return Presence(online=True, last_seen=None)
-        return Presence(online=False, last_seen=_from_epoch_ms(last_seen) if last_seen else None)
+        return Presence(online=False, last_seen=_from_epoch_ms(last_seen))
 
     async def renew(self) -> None:
-        """Push this process's connections' expiry forward (the heartbeat's beat)."""
-        if not self._local:
+        """The heartbeat's beat: this process's connections stay counted for another TTL."""
+        await self.renew_connections({user_id: set(sids) for user_id, sids in self._local.items()})
+
+    async def renew_connections(self, connections: dict[str, set[str]]) -> None:
+        """Push the expiry of ``connections`` (user id -> sids of this process) forward, adding any that
+        Redis lost (a restart, a failed open, renewals that failed past the TTL), and refresh their users'
+        last-seen time, which is what a crash of this process leaves behind. A connection that closed while
+        the beat was in flight, and so was added back, is removed again."""
+        if not connections:
             return
-        expires = self._clock.now().timestamp() + self._ttl
+        now = self._clock.now()
         async with self._client.pipeline(transaction=False) as pipe:
-            for user_id, sids in list(self._local.items()):
+            for user_id, sids in connections.items():
                 key = self._connections_key(user_id)
-                # xx: a connection closed while this beat was in flight is not brought back.
-                pipe.zadd(key, {self._member(sid): expires for sid in sids}, xx=True)
+                pipe.zadd(key, {self._member(sid): now.timestamp() + self._ttl for sid in sids})
                 pipe.expire(key, self._key_expiry())
+                pipe.set(self._last_seen_key(user_id), _epoch_ms(now), ex=LAST_SEEN_KEPT_SECONDS)
             await pipe.execute()
+        closed_meanwhile = {
+            user_id: gone
+            for user_id, sids in connections.items()
+            if (gone := sids - self._local.get(user_id, set()))
+        }
+        if closed_meanwhile:
+            async with self._client.pipeline(transaction=False) as pipe:
+                for user_id, gone in closed_meanwhile.items():
+                    pipe.zrem(self._connections_key(user_id), *(self._member(sid) for sid in gone))
+                await pipe.execute()
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(self._ttl / 3)
             try:
                 await self.renew()
-            except RedisError:
+            except Exception:  # the beat goes on: the next one may reach Redis
                 log.warning("presence: could not renew this process's connections", exc_info=True)
 
     async def _forget_local(self) -> None:
@@ -213,5 +231,9 @@ def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _from_epoch_ms(value: bytes | str) -> datetime:
-    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+def _from_epoch_ms(value: bytes | str | None) -> datetime | None:
+    """The stored last-seen time; None when there is none, or when the key holds something else."""
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, tz=UTC) if value else None
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
+import redis.asyncio as aioredis
 
 from homer_rt.demo import DEMO_OWNERS, DEMO_PASSWORD, DEMO_RENTERS, demo_id
 from tests.chat_support import LiveClient, connect, eventually
@@ -217,7 +218,15 @@ async def test_two_processes_chat_live_through_redis(redis_available: None, tmp_
                 # With a second connection on process 2, closing the one on process 1 leaves them online.
                 async with _clients((url2, renter_token)):
                     await renter_live.sio.disconnect()
-                    await asyncio.sleep(0.5)  # process 1 handles the disconnect
+                    redis = aioredis.Redis.from_url(REDIS_URL)
+                    try:
+
+                        async def only_process_2_counts_them() -> bool:
+                            return int(await redis.zcard(f"{channel}:presence:{renter.user_id}")) == 1
+
+                        await eventually(only_process_2_counts_them)  # process 1 handled the disconnect
+                    finally:
+                        await redis.aclose()
                     async with session.get(f"{url1}/api/chats/{chat_id}", headers=owner_auth) as response:
                         assert (await response.json())["other_presence"]["online"] is True
                     assert [e for e in owner_live.recorder.events["presence"] if not e["online"]] == []

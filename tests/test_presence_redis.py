@@ -10,17 +10,17 @@ from datetime import timedelta
 import pytest
 
 from homer_rt.clock import AdjustableClock
-from homer_rt.presence import RedisPresence
+from homer_rt.presence import Presence, RedisPresence
 from tests.conftest import REDIS_URL
 
 TTL = 30.0
+# Two registries on one Redis stand for two server processes; the clock scores their connections.
+Processes = tuple[RedisPresence, RedisPresence, AdjustableClock]
 USER = "user-1"
 
 
 @pytest.fixture
-async def processes(
-    redis_available: None,
-) -> AsyncIterator[tuple[RedisPresence, RedisPresence, AdjustableClock]]:
+async def processes(redis_available: None) -> AsyncIterator[Processes]:
     clock = AdjustableClock()
     prefix = f"homer-test-{uuid.uuid4().hex}"
     first, second = (
@@ -33,7 +33,7 @@ async def processes(
 
 
 async def test_a_user_is_online_while_any_process_holds_a_connection(
-    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+    processes: Processes,
 ) -> None:
     first, second, clock = processes
     assert (await first.presence(USER)).online is False
@@ -43,18 +43,19 @@ async def test_a_user_is_online_while_any_process_holds_a_connection(
     assert (await second.presence(USER)).online is True
     assert (await first.presence(USER)).last_seen is None
 
-    assert await first.closed(user_id=USER, sid="phone") is False  # the laptop is still connected
+    assert await first.closed(user_id=USER, sid="phone") is None  # the laptop is still connected
     assert (await first.presence(USER)).online is True
 
     clock.advance(timedelta(seconds=5))
-    assert await second.closed(user_id=USER, sid="laptop") is True  # the last one: announced offline
+    went_offline_at = await second.closed(user_id=USER, sid="laptop")  # the last one: announced offline
+    assert went_offline_at is not None and abs((went_offline_at - clock.now()).total_seconds()) < 1
     seen = await first.presence(USER)
     assert seen.online is False and seen.last_seen is not None
-    assert abs((seen.last_seen - clock.now()).total_seconds()) < 1
+    assert abs((seen.last_seen - went_offline_at).total_seconds()) < 0.001
 
 
 async def test_connections_opening_at_once_on_two_processes_announce_the_user_once(
-    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+    processes: Processes,
 ) -> None:
     first, second, _ = processes
     came_online = await asyncio.gather(
@@ -64,12 +65,12 @@ async def test_connections_opening_at_once_on_two_processes_announce_the_user_on
     went_offline = await asyncio.gather(
         *((first if index % 2 else second).closed(user_id=USER, sid=f"tab-{index}") for index in range(20))
     )
-    assert went_offline.count(True) == 1
+    assert sum(moment is not None for moment in went_offline) == 1
     assert (await first.presence(USER)).online is False
 
 
 async def test_a_dead_process_stops_holding_its_users_online_after_the_ttl(
-    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+    processes: Processes,
 ) -> None:
     first, second, clock = processes
     await first.opened(user_id=USER, sid="phone")
@@ -80,7 +81,7 @@ async def test_a_dead_process_stops_holding_its_users_online_after_the_ttl(
         clock.advance(timedelta(seconds=TTL * 2 / 3))
         await second.renew()
     assert (await first.presence(USER)).online is True  # the laptop, renewed
-    assert await second.closed(user_id=USER, sid="laptop") is True  # the phone's entry has expired
+    assert await second.closed(user_id=USER, sid="laptop") is not None  # the phone's entry has lapsed
     assert (await second.presence(USER)).online is False
 
     # Coming back on a live process announces the user online again.
@@ -88,15 +89,41 @@ async def test_a_dead_process_stops_holding_its_users_online_after_the_ttl(
 
 
 async def test_renewing_does_not_bring_back_a_closed_connection(
-    processes: tuple[RedisPresence, RedisPresence, AdjustableClock],
+    processes: Processes,
 ) -> None:
     first, _, _ = processes
     await first.opened(user_id=USER, sid="phone")
+    beat = {USER: {"phone"}}  # a beat taken while the phone was open, reaching Redis after its close
     await first.closed(user_id=USER, sid="phone")
-    # A beat built while the phone was still open, reaching Redis after its close.
-    first._local[USER] = {"phone"}
-    await first.renew()
+    await first.renew_connections(beat)
     assert (await first.presence(USER)).online is False
+
+
+async def test_renewing_restores_connections_redis_lost(processes: Processes) -> None:
+    first, second, _ = processes
+    await first.opened(user_id=USER, sid="phone")
+    await first._client.delete(first._connections_key(USER))  # a Redis restart without persistence
+    assert (await second.presence(USER)).online is False
+    await first.renew()
+    assert (await second.presence(USER)).online is True
+
+
+async def test_a_crashed_process_leaves_the_time_of_its_last_beat_as_last_seen(processes: Processes) -> None:
+    first, second, clock = processes
+    await first.opened(user_id=USER, sid="phone")
+    clock.advance(timedelta(seconds=TTL / 3))
+    await first.renew()
+    last_beat = clock.now()
+    clock.advance(timedelta(seconds=TTL * 2))  # no more beats, no close: the process died
+    seen = await second.presence(USER)
+    assert seen.online is False and seen.last_seen is not None
+    assert abs((seen.last_seen - last_beat).total_seconds()) < 0.01
+
+
+async def test_a_last_seen_value_that_is_not_a_time_reads_as_none(processes: Processes) -> None:
+    first, _, _ = processes
+    await first._client.set(first._last_seen_key(USER), "yesterday")
+    assert await first.presence(USER) == Presence(online=False, last_seen=None)
 
 
 async def test_without_redis_presence_degrades_to_offline_and_chat_goes_on() -> None:
@@ -107,6 +134,6 @@ async def test_without_redis_presence_degrades_to_offline_and_chat_goes_on() -> 
     try:
         assert await unreachable.opened(user_id=USER, sid="phone") is False
         assert (await unreachable.presence(USER)).online is False
-        assert await unreachable.closed(user_id=USER, sid="phone") is False
+        assert await unreachable.closed(user_id=USER, sid="phone") is None
     finally:
         await unreachable._client.aclose()

@@ -7,6 +7,7 @@ the room ``chat:<id>`` until ``leave_chat``. Per-connection state (the typing th
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -58,8 +59,23 @@ class ChatNamespace(AuthenticatedNamespace):
         self._clock = clock
 
     async def connected(self, sid: str, user_id: str) -> None:
-        await self._chats.connection_opened(user_id=user_id, sid=sid)
-        await self.emit("unread_count", await self._chats.unread_summary(user_id=user_id), to=sid)
+        # Taken out of presence here, or the user would stay online: a connection whose connect fails (no
+        # on_disconnect follows), and one whose client left while presence counted it (its on_disconnect
+        # may have run before the count landed in Redis).
+        try:
+            await self._chats.connection_opened(user_id=user_id, sid=sid)
+            await self.emit("unread_count", await self._chats.unread_summary(user_id=user_id), to=sid)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self._chats.connection_closed(user_id=user_id, sid=sid)
+            raise
+        if not self._transport_open(sid):
+            await self._chats.connection_closed(user_id=user_id, sid=sid)
+
+    def _transport_open(self, sid: str) -> bool:
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        socket = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        return socket is not None and not socket.closed
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         session = await self.get_session(sid)

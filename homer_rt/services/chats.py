@@ -50,7 +50,7 @@ from documents.property import Property, PropertyStatus
 from documents.user import User
 from homer_rt.clock import Clock, as_utc, iso
 from homer_rt.errors import BadRequest, Forbidden, NotFound, RateLimited, ValidationFailed
-from homer_rt.presence import PresenceRegistry
+from homer_rt.presence import Presence, PresenceRegistry
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
 from homer_rt.services.admin_feed import AdminFeed
@@ -75,6 +75,10 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 def _to_ms(value: datetime) -> datetime:
     """MongoDB keeps milliseconds; cutting here makes what a client sees equal to what ``since`` compares."""
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _presence_view(user_id: str, presence: Presence) -> dict[str, Any]:
+    return {"user_id": user_id, "online": presence.online, "last_seen": iso(presence.last_seen)}
 
 
 def _field(prefix: str, role: SenderType) -> str:
@@ -974,16 +978,16 @@ class ChatService:
     async def connection_opened(self, *, user_id: str, sid: str) -> None:
         """A user's first live connection, in any process, announces them online."""
         if await self._presence.opened(user_id=user_id, sid=sid):
-            await self._announce(user_id)
+            await self._announce(user_id, Presence(online=True, last_seen=None))
 
     async def connection_closed(self, *, user_id: str, sid: str) -> None:
         """A user's last live connection, in any process, announces them offline with their last-seen time."""
-        if await self._presence.closed(user_id=user_id, sid=sid):
-            await self._announce(user_id)
+        went_offline_at = await self._presence.closed(user_id=user_id, sid=sid)
+        if went_offline_at is not None:
+            await self._announce(user_id, Presence(online=False, last_seen=went_offline_at))
 
     async def presence_of(self, user_id: str) -> dict[str, Any]:
-        presence = await self._presence.presence(user_id)
-        return {"user_id": user_id, "online": presence.online, "last_seen": iso(presence.last_seen)}
+        return _presence_view(user_id, await self._presence.presence(user_id))
 
     async def partners_of(self, user_id: str) -> list[str]:
         rows = Chat.get_motor_collection().find(
@@ -994,11 +998,12 @@ class ChatService:
             partners.add(row["owner_id"] if row["renter_id"] == user_id else row["renter_id"])
         return sorted(partners)
 
-    async def _announce(self, user_id: str) -> None:
+    async def _announce(self, user_id: str, presence: Presence) -> None:
+        """Tell the user's partners what just happened, not a fresh read that a racing change could alter."""
         partners = await self.partners_of(user_id)
         if partners:
             await self._emitter.to_users(
-                partners, "presence", await self.presence_of(user_id), namespace=CHAT_NAMESPACE
+                partners, "presence", _presence_view(user_id, presence), namespace=CHAT_NAMESPACE
             )
 
     # ---- typing ---------------------------------------------------------------------------------
