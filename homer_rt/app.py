@@ -172,7 +172,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock=clock,
         audit=app[AUDIT],
         auth=app[AUTH],
-        emitter=emitter,
         notifications=app[NOTIFICATIONS],
         feed=app[ADMIN_FEED],
         chats=app[CHATS],

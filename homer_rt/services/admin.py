@@ -28,7 +28,6 @@ from documents.user import SubscriptionTier, User, UserType, VerificationStatus
 from homer_rt.clock import Clock, as_utc, iso
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from homer_rt.money import paise_to_rupees, rupees_to_paise
-from homer_rt.realtime import RealtimeEmitter
 from homer_rt.services.admin_feed import AdminFeed, open_report_count, pending_verification_counts
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.auth import AuthService
@@ -184,7 +183,6 @@ class AdminService:
         clock: Clock,
         audit: AuditLog,
         auth: AuthService,
-        emitter: RealtimeEmitter,
         notifications: NotificationService,
         feed: AdminFeed,
         chats: ChatService,
@@ -192,7 +190,6 @@ class AdminService:
         self._clock = clock
         self._audit = audit
         self._auth = auth
-        self._emitter = emitter
         self._notifications = notifications
         self._feed = feed
         self._chats = chats
@@ -404,9 +401,8 @@ class AdminService:
             if values.get("is_active") is False:
                 await self._cut_off(user_id)
             elif values.get("is_admin") is False and before.is_admin:
-                # A demoted admin's sockets close here; other processes' on their next event.
-                self._auth.forget_live_sessions(user_id=user_id)
-                await self._emitter.disconnect_user(user_id)
+                # A demoted admin's sockets close (their /admin ones must; the others reconnect).
+                await self._auth.end_live_sessions(user_id=user_id)
             after = await User.get(user_id)
             if after is None:
                 raise NotFound("User not found", code="user_not_found")
@@ -428,9 +424,8 @@ class AdminService:
 
     async def _cut_off(self, user_id: str) -> None:
         """Every token the user holds stops working and their live sockets close, here and now."""
-        await self._auth.revoke_all_sessions(user_id=user_id)
         # The account is inactive, not merely logged out: logging in again will not help; the code says so.
-        await self._emitter.disconnect_user(user_id, reason="account_inactive")
+        await self._auth.revoke_all_sessions(user_id=user_id, reason="account_inactive")
 
     async def deactivate_user(self, *, user_id: str, by_admin_id: str) -> None:
         """Deactivation outside PUT /users (a report's resolution): the same flag and the same cut-off."""

@@ -188,15 +188,17 @@ class AuthService:
         fresh = User.model_validate(updated)
         # Every earlier token stops working, so do the sockets opened with them (this device's too: it
         # reconnects with the new token).
-        self.forget_live_sessions(user_id=user.id)
-        await self._emitter.disconnect_user(user.id)
+        await self.end_live_sessions(user_id=user.id)
         return Session(user=fresh, token=self._issue(fresh))
 
-    async def revoke_all_sessions(self, *, user_id: str) -> None:
+    async def revoke_all_sessions(self, *, user_id: str, reason: str) -> None:
+        """Every token the user holds stops working, and their live sockets close with ``reason``."""
         await User.get_motor_collection().update_one({"_id": user_id}, {"$inc": {"token_version": 1}})
-        self.forget_live_sessions(user_id=user_id)
+        await self.end_live_sessions(user_id=user_id, reason=reason)
 
-    def forget_live_sessions(self, *, user_id: str) -> None:
-        """The user changed (password, deactivation, demotion): their sockets' next events read it again."""
+    async def end_live_sessions(self, *, user_id: str, reason: str = "session_revoked") -> None:
+        """The user changed (password, deactivation, demotion): their sockets close here and now, in every
+        process, and a socket that outlives that reads the user again on its next event."""
         for token_id in [t for t, (_, user) in self._live_sessions.items() if user.id == user_id]:
             del self._live_sessions[token_id]
+        await self._emitter.disconnect_user(user_id, reason=reason)
