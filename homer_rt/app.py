@@ -38,7 +38,7 @@ from homer_rt.appkeys import (
     VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
-from homer_rt.presence import LocalPresence, PresenceRegistry, RedisPresence
+from homer_rt.presence import RedisPresence, presence_from_settings
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import (
     ADMIN_NAMESPACE,
@@ -138,16 +138,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         audit=app[AUDIT],
         feed=app[ADMIN_FEED],
     )
-    presence: PresenceRegistry = (
-        RedisPresence.from_url(
-            settings.redis_url,
-            clock=clock,
-            key_prefix=settings.redis_channel,
-            ttl_seconds=settings.presence_ttl_seconds,
-        )
-        if settings.redis_url
-        else LocalPresence(clock=clock)
-    )
+    presence = presence_from_settings(settings, clock=clock)
     app[CHATS] = ChatService(
         clock=clock,
         emitter=emitter,

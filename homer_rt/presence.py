@@ -24,7 +24,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from homer_rt.clock import Clock
+from homer_rt.clock import Clock, iso
+from homer_rt.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ LAST_SEEN_KEPT_SECONDS = 90 * 24 * 3600
 class Presence:
     online: bool
     last_seen: datetime | None
+
+    def api_view(self, user_id: str) -> dict[str, Any]:
+        """The ``presence`` event's payload, and a chat's ``other_presence``."""
+        return {"user_id": user_id, "online": self.online, "last_seen": iso(self.last_seen)}
 
 
 class PresenceRegistry(Protocol):
@@ -225,6 +230,18 @@ class RedisPresence:
             with contextlib.suppress(RedisError):
                 await self._forget_local()
             await self._client.aclose()
+
+
+def presence_from_settings(settings: Settings, *, clock: Clock) -> LocalPresence | RedisPresence:
+    """Shared through Redis when REDIS_URL is set (several processes), else this process's own count."""
+    if settings.redis_url:
+        return RedisPresence.from_url(
+            settings.redis_url,
+            clock=clock,
+            key_prefix=settings.redis_channel,
+            ttl_seconds=settings.presence_ttl_seconds,
+        )
+    return LocalPresence(clock=clock)
 
 
 def _epoch_ms(moment: datetime) -> int:

@@ -75,7 +75,7 @@ def acked(handler: HandlerT) -> HandlerT:
         try:
             return ok(await handler(self, sid, *args))
         except DomainError as error:
-            return {"ok": False, "error": error.as_error()}
+            return failed(error.code, error.detail, **error.extra)
         except Exception:
             log.exception("unhandled error in socket event %s", handler.__name__)
             return failed("internal_error", "Internal server error")
@@ -136,7 +136,7 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.emit(SESSION_ENDED, {"reason": error.code}, to=sid)
             self._closing.add(task := asyncio.create_task(self.disconnect(sid)))
             task.add_done_callback(self._closing.discard)
-            return {"ok": False, "error": error.as_error()}
+            return failed(error.code, error.detail, **error.extra)
         except Exception:
             # The store did not answer: this event fails, the connection stays (its token may be fine).
             log.exception("could not check the session of socket %s", sid)

@@ -77,10 +77,6 @@ def _to_ms(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-def _presence_view(user_id: str, presence: Presence) -> dict[str, Any]:
-    return {"user_id": user_id, "online": presence.online, "last_seen": iso(presence.last_seen)}
-
-
 def _field(prefix: str, role: SenderType) -> str:
     return f"{prefix}_{role.value}"
 
@@ -278,10 +274,10 @@ class ChatService:
     async def _create_chat(self, *, user: User, prop: Property) -> Chat:
         """Insert the renter's chat about ``prop``, taking a free contact unless premium; the chat another
         process created first when it won the race (and the contact is refunded)."""
-        now = self._clock.now()
-        charged = not user.is_premium(now)
         if prop.status != PropertyStatus.ACTIVE:
             raise BadRequest("This property is not available for enquiries", code="property_inactive")
+        now = self._clock.now()
+        charged = not user.is_premium(now)
         if charged and not await self._take_contact(user.id):
             raise Forbidden(
                 f"Contact limit reached: the free plan includes {self._free_contact_limit} owner "
@@ -987,7 +983,7 @@ class ChatService:
             await self._announce(user_id, Presence(online=False, last_seen=went_offline_at))
 
     async def presence_of(self, user_id: str) -> dict[str, Any]:
-        return _presence_view(user_id, await self._presence.presence(user_id))
+        return (await self._presence.presence(user_id)).api_view(user_id)
 
     async def partners_of(self, user_id: str) -> list[str]:
         rows = Chat.get_motor_collection().find(
@@ -1003,7 +999,7 @@ class ChatService:
         partners = await self.partners_of(user_id)
         if partners:
             await self._emitter.to_users(
-                partners, "presence", _presence_view(user_id, presence), namespace=CHAT_NAMESPACE
+                partners, "presence", presence.api_view(user_id), namespace=CHAT_NAMESPACE
             )
 
     # ---- typing ---------------------------------------------------------------------------------
