@@ -13,6 +13,7 @@ from aiohttp import web
 from handlers import setup_routes
 from handlers.cors import cors_middleware
 from handlers.errors import error_middleware
+from handlers.forwarded import client_address_middleware
 from handlers.sockets.admin import AdminNamespace
 from handlers.sockets.chat import ChatNamespace
 from handlers.sockets.notifications import NotificationsNamespace
@@ -39,7 +40,7 @@ from homer_rt.appkeys import (
 )
 from homer_rt.clock import Clock, SystemClock
 from homer_rt.presence import RedisPresence, presence_from_settings
-from homer_rt.ratelimit import SlidingWindowLimiter
+from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
 from homer_rt.realtime import (
     ADMIN_NAMESPACE,
     CHAT_NAMESPACE,
@@ -48,7 +49,7 @@ from homer_rt.realtime import (
     attach_socket_server,
     create_socket_server,
 )
-from homer_rt.security import PasswordHasher, TokenCodec
+from homer_rt.security import PasswordHasher, TokenCodec, common_passwords
 from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
@@ -73,7 +74,11 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     app = web.Application(
-        middlewares=[cors_middleware(settings.cors_origins), error_middleware],
+        middlewares=[
+            client_address_middleware(settings.trusted_proxies),
+            cors_middleware(settings.cors_origins),
+            error_middleware,
+        ],
         client_max_size=settings.request_body_max_bytes,
     )
     app[SETTINGS] = settings
@@ -90,6 +95,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         rounds=settings.bcrypt_rounds,
         threads=settings.bcrypt_threads,
         max_pending=settings.bcrypt_max_pending,
+        max_pending_new_passwords=settings.bcrypt_max_pending_new_passwords,
     )
     app[HASHER] = hasher
     app[AUTH] = AuthService(
@@ -100,15 +106,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             algorithm=settings.jwt_algorithm,
             expiry=timedelta(hours=settings.jwt_expiry_hours),
         ),
-        account_limiter=SlidingWindowLimiter(
-            limit=settings.login_attempts_per_account,
+        login_throttle=LoginThrottle(
+            per_account_and_address=settings.login_attempts_per_account_and_address,
+            per_account=settings.login_attempts_per_account,
+            per_address=settings.login_attempts_per_address,
             window_seconds=settings.login_window_seconds,
+            known_for_seconds=settings.login_known_address_days * 86_400,
             clock=clock,
         ),
-        address_limiter=SlidingWindowLimiter(
-            limit=settings.login_attempts_per_address,
-            window_seconds=settings.login_window_seconds,
-            clock=clock,
+        registrations_per_address=SlidingWindowLimiter(
+            limit=settings.registrations_per_address_per_hour, window_seconds=3600, clock=clock
+        ),
+        registrations_overall=SlidingWindowLimiter(
+            limit=settings.registrations_per_minute, window_seconds=60, clock=clock
         ),
         emitter=emitter,
         session_recheck_seconds=settings.socket_session_recheck_seconds,
@@ -193,6 +203,7 @@ async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[Non
 
 
 async def _hasher_ctx(app: web.Application) -> AsyncIterator[None]:
+    common_passwords()  # read once at start, not on the loop during the first registration
     yield
     app[HASHER].close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -28,8 +29,13 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     bcrypt_threads: int = Field(default=1, ge=1, le=16)
     bcrypt_max_pending: int = Field(default=32, ge=1)
+    # New passwords (registration, password change) hash on a thread and queue of their own, so a flood of
+    # registrations cannot delay or refuse sign-ins.
+    bcrypt_max_pending_new_passwords: int = Field(default=8, ge=1)
 
     cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000", "http://localhost:3001"]
+    # Peers whose X-Forwarded-For is believed (the load balancer), as CIDRs; any other peer is the client.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
 
     mongodb_url: str | None = None
     mongodb_db: str = "homer"
@@ -72,9 +78,17 @@ class Settings(BaseSettings):
     subscription_reminder_interval_seconds: float = Field(default=3600.0, gt=0)
 
     free_contact_limit: int = Field(default=5, ge=0)
-    login_attempts_per_account: int = Field(default=5, ge=1)
-    login_attempts_per_address: int = Field(default=20, ge=1)
+    # Failed sign-ins per window: for one account from one address, for one account from anywhere, and from
+    # one address over all accounts (not counted against an account already signed in from that address).
+    login_attempts_per_account_and_address: int = Field(default=5, ge=1)
+    login_attempts_per_account: int = Field(default=20, ge=1)
+    login_attempts_per_address: int = Field(default=100, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    # How long a successful sign-in (or registration) from an address exempts that account there from the
+    # address's ceiling.
+    login_known_address_days: float = Field(default=30.0, ge=0)
+    registrations_per_address_per_hour: int = Field(default=10, ge=1)
+    registrations_per_minute: int = Field(default=30, ge=1)
     request_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     chat_message_max_chars: int = Field(default=4000, ge=1)
@@ -93,6 +107,16 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            # strict=False: "10.0.0.7/8" names its network as operators often write it.
+            return [ip_network(item, strict=False) if isinstance(item, str) else item for item in value]
         return value
 
     @model_validator(mode="after")
