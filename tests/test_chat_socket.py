@@ -103,7 +103,7 @@ async def test_non_participant_and_unknown_chat_get_error_acks(client: TestClien
             ("sync", {"chats": {chat_id: 0}}),
         ):
             error = await stranger_live.error(event, payload)
-            assert error["code"] == "not_participant", (event, error)
+            assert error["code"] == "chat_not_found", (event, error)
         for event in ("join_chat", "leave_chat"):
             unknown = await stranger_live.error(event, {"chat_id": "nope"})
             assert unknown["code"] == "chat_not_found", (event, unknown)

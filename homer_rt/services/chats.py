@@ -81,6 +81,12 @@ def _field(prefix: str, role: SenderType) -> str:
     return f"{prefix}_{role.value}"
 
 
+def chat_not_found() -> NotFound:
+    """What a chat that does not exist and someone else's chat both answer, word for word: a different
+    answer would tell anyone who can guess a chat's id which chats exist (whom a renter contacted)."""
+    return NotFound("Chat not found", code="chat_not_found")
+
+
 @dataclass(slots=True)
 class SendResult:
     message: RecentMessage
@@ -210,10 +216,8 @@ class ChatService:
 
     async def get_for_participant(self, *, chat_id: str, user_id: str) -> Chat:
         chat = await Chat.get(chat_id)
-        if chat is None:
-            raise NotFound("Chat not found", code="chat_not_found")
-        if not chat.is_participant(user_id):
-            raise Forbidden("Not authorized", code="not_participant")
+        if chat is None or not chat.is_participant(user_id):
+            raise chat_not_found()
         return chat
 
     async def _may_read_chat_file(self, user: User | None, owner_segment: str) -> bool:
@@ -412,12 +416,12 @@ class ChatService:
                 {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1, "recent": 1}
             )
             if row is None:
-                raise NotFound("Chat not found", code="chat_not_found")
+                raise chat_not_found()
             await self._pack_window(row)
             parties = ChatParties(id=str(row["_id"]), renter_id=row["renter_id"], owner_id=row["owner_id"])
             known = self._directory.remember(parties, int(row.get("last_seq", 0)))
         if not known.parties.is_participant(user_id):
-            raise Forbidden("Not authorized", code="not_participant")
+            raise chat_not_found()
         return known
 
     async def _pack_window(self, row: dict[str, Any]) -> None:
@@ -667,7 +671,7 @@ class ChatService:
             return_document=ReturnDocument.AFTER,
         )
         if updated is None:
-            raise NotFound("Chat not found", code="chat_not_found")
+            raise chat_not_found()
         after: Chat = Chat.model_validate(updated)
         if after.read_seq_of(reader_id) > chat.read_seq_of(reader_id):
             await self._emitter.to_user(
@@ -829,7 +833,7 @@ class ChatService:
     async def _reload(self, chat_id: str) -> Chat:
         chat = await Chat.get(chat_id)
         if chat is None:
-            raise NotFound("Chat not found", code="chat_not_found")
+            raise chat_not_found()
         return chat
 
     # ---- sync -----------------------------------------------------------------------------------
@@ -951,7 +955,7 @@ class ChatService:
             {"_id": chat_id}, {"$set": change}, return_document=ReturnDocument.AFTER
         )
         if updated is None:
-            raise NotFound("Chat not found", code="chat_not_found")
+            raise chat_not_found()
         chat: Chat = Chat.model_validate(updated)
         return chat
 
