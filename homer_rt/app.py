@@ -187,7 +187,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
 
     setup_routes(app)
-    app.cleanup_ctx.extend([_hasher_ctx, _store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
+    app.cleanup_ctx.extend(
+        [_hasher_ctx, _store_ctx, _chat_id_key_ctx, _admin_bootstrap_ctx, _background_tasks_ctx]
+    )
     if isinstance(file_storage, S3Storage):
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     if isinstance(presence, RedisPresence):
@@ -212,6 +214,12 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     async with open_store(app[SETTINGS]) as store:
         app[STORE] = store
         yield
+
+
+async def _chat_id_key_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Chat ids are keyed with a secret the store keeps: read once the store is open."""
+    await app[CHATS].load_chat_id_key()
+    yield
 
 
 async def _admin_bootstrap_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -55,6 +55,7 @@ from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.notifications import NotificationService
+from homer_rt.services.server_secrets import server_secret
 
 if TYPE_CHECKING:
     from homer_rt.services.uploads import UploadService
@@ -66,6 +67,8 @@ MAX_ATTACHMENTS = 10
 MAX_SYNC_MESSAGES = 500
 STAMP_MARGIN = timedelta(seconds=5)
 FIRST_MESSAGE_CLIENT_ID = "first-message"
+# The server secret chat ids are keyed with (documents.chat.chat_id_for).
+CHAT_ID_SECRET = "chat_ids"
 # Chats a process remembers (parties, seq, its last messages there: up to ~15 KB each), least recent out.
 CHATS_REMEMBERED = 2_000
 
@@ -205,12 +208,24 @@ class ChatService:
         self._directory = _ChatDirectory(CHATS_REMEMBERED)
         self._initiate_locks = _KeyedLocks()
         self._presence = presence
+        self._chat_id_key: bytes | None = None
         if uploads is not None:
             uploads.register_policy(CHAT_UPLOAD_AREA, self._may_read_chat_file)
 
     @property
     def page_size(self) -> int:
         return self._page_size
+
+    async def load_chat_id_key(self) -> None:
+        """Read (or make, the first time) the key chat ids are derived with, kept in the store: every process
+        and restart over one store derives the same id for a renter and a property. Run at start-up."""
+        self._chat_id_key = await server_secret(CHAT_ID_SECRET, now=self._clock.now())
+
+    def chat_id_for(self, *, property_id: str, renter_id: str) -> str:
+        """The id a new chat between ``renter_id`` and ``property_id``'s owner gets."""
+        if self._chat_id_key is None:
+            raise RuntimeError("ChatService.load_chat_id_key() must run at start-up, before chats are made")
+        return chat_id_for(self._chat_id_key, property_id, renter_id)
 
     # ---- access ---------------------------------------------------------------------------------
 
@@ -244,6 +259,7 @@ class ChatService:
             raise BadRequest("You cannot start a chat about your own property", code="own_property")
 
         async with self._initiate_locks.hold(user.id):
+            # By the pair, not the derived id: a chat created before ids were keyed has a uuid5 id.
             chat = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
             if chat is None:
                 chat = await self._create_chat(user=user, prop=prop)
@@ -290,7 +306,7 @@ class ChatService:
                 extra={"limit": self._free_contact_limit, "upgrade_url": "/pricing"},
             )
         chat = Chat(
-            id=chat_id_for(prop.id, user.id),
+            id=self.chat_id_for(property_id=prop.id, renter_id=user.id),
             property_id=prop.id,
             renter_id=user.id,
             owner_id=prop.owner_id,
