@@ -87,6 +87,17 @@ def chat_id_for(key: bytes, property_id: str, renter_id: str) -> str:
     return _uuid_text(bytearray(digest[:16]), 8)
 
 
+# Fixed forever: a reporter's next report of a chat must keep its id (report_id_for).
+REPORT_ID_NAMESPACE = uuid.UUID("0b6e2f4a-8c1d-4e7f-b3a5-92d8c6e1f047")
+
+
+def report_id_for(chat_id: str, reporter_id: str, number: int) -> str:
+    """The id of a reporter's ``number``-th report of a chat (from 0). Two reports filed at once get the
+    same number, so the primary key lets one in: one open report per reporter and chat, without a unique
+    index the embedded store would check by scanning (or a partial one it would not honour)."""
+    return name_based_id(REPORT_ID_NAMESPACE, f"{chat_id}\n{reporter_id}\n{number}")
+
+
 def message_id_for(chat_id: str, sender_id: str, client_msg_id: str) -> str:
     """A message's id follows from its idempotency key, so a retry collides with the stored message on the
     primary key: a check the embedded store makes in O(1) and MongoDB makes on every insert anyway."""

@@ -157,6 +157,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         send_limiter=SlidingWindowLimiter(
             limit=settings.chat_send_rate_per_10s, window_seconds=10, clock=clock
         ),
+        typing_limiter=SlidingWindowLimiter(
+            limit=settings.chat_typing_events_per_10s, window_seconds=10, clock=clock
+        ),
         free_contact_limit=settings.free_contact_limit,
         max_message_chars=settings.chat_message_max_chars,
         page_size=settings.chat_page_size,

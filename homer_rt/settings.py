@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     chat_message_max_chars: int = Field(default=4000, ge=1)
     chat_send_rate_per_10s: int = Field(default=30, ge=1)
     chat_page_size: int = Field(default=50, ge=1, le=200)
+    # Typing changes one user forwards in one chat per 10 s (a stop clearing a shown indicator always goes).
+    chat_typing_events_per_10s: int = Field(default=20, ge=1)
     # A receiver's unread_count is pushed at once for a new message after a quiet spell; messages within
     # this much of a push are covered by one more push at its end (one count query and event per window).
     chat_unread_push_interval_ms: int = Field(default=250, ge=0, le=5000)

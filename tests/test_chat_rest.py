@@ -435,6 +435,40 @@ async def test_report_is_stored_for_admins(client: TestClient[Any, Any]) -> None
     assert short.status == 422
 
 
+async def test_one_open_report_per_reporter_and_chat(client: TestClient[Any, Any]) -> None:
+    """Reporting again while the first report is open is a 409 naming it, however many are sent at once;
+    once an admin resolves it, a new report can be filed. The other participant reports on their own."""
+    from tests.conftest import make_admin
+
+    renter, owner, _, chat_id = await make_chat(client)
+
+    def report(who: dict[str, Any], reason: str) -> Any:
+        return client.post(f"/api/chats/{chat_id}/report", json={"reason": reason}, headers=who["headers"])
+
+    at_once = await asyncio.gather(*(report(renter, f"Spam number {i}") for i in range(5)))
+    assert sorted(r.status for r in at_once) == [200, 409, 409, 409, 409]
+    accepted = next(r for r in at_once if r.status == 200)
+    first_id = (await accepted.json())["report_id"]
+    again = await report(renter, "Still spamming")
+    assert again.status == 409
+    assert await again.json() == {
+        "detail": "You already reported this chat; our team is reviewing it",
+        "error": {"code": "report_already_open", "report_id": first_id},
+    }
+    assert (await report(owner, "The renter is rude")).status == 200
+    assert await ChatReport.find({"chat_id": chat_id, "reporter_id": renter["user"]["user_id"]}).count() == 1
+
+    admin = await make_admin(client)
+    resolved = await client.post(
+        f"/api/admin/reports/{first_id}/resolve", json={"action": "dismiss"}, headers=admin["headers"]
+    )
+    assert resolved.status == 200, await resolved.text()
+    later = await report(renter, "It started again")
+    assert later.status == 200
+    assert (await later.json())["report_id"] != first_id
+    assert (await report(renter, "And again")).status == 409
+
+
 async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any]) -> None:
     renter, owner, _, chat_id = await make_chat(client)
     stranger = await register(client, user_type="renter")

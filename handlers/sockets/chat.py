@@ -119,16 +119,26 @@ class ChatNamespace(AuthenticatedNamespace):
         chat = await self._chats.get_for_participant(chat_id=payload.chat_id, user_id=user_id)
         self._chats.check_sendable(chat)
         session = await self.get_session(sid)
+        # The state this connection last forwarded per chat, and when.
         throttle: dict[str, tuple[bool, float]] = session.setdefault("typing", {})
         now = self._clock.monotonic()
         previous = throttle.get(chat.id)
-        # A change of state always goes out; a repeated "still typing" at most every couple of seconds.
+        # A repeated "still typing" goes out at most every couple of seconds; a change of state goes out
+        # within the user's typing budget (ChatService.take_typing_turn).
         if (
             previous is not None
             and previous[0] == payload.is_typing
             and now - previous[1] < TYPING_REPEAT_SECONDS
         ):
             return {"chat_id": chat.id, "forwarded": False}
+        wait = self._chats.take_typing_turn(
+            chat_id=chat.id,
+            user_id=user_id,
+            clears_indicator=not payload.is_typing and previous is not None and previous[0],
+        )
+        if wait:
+            return {"chat_id": chat.id, "forwarded": False, "retry_after": wait}
+        # Recorded before the emit yields: a burst on this connection then sees it.
         throttle[chat.id] = (payload.is_typing, now)
         await self._chats.typing(chat=chat, user_id=user_id, is_typing=payload.is_typing)
         return {"chat_id": chat.id, "forwarded": True}

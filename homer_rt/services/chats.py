@@ -41,15 +41,17 @@ from documents.chat import (
     ChatReport,
     ChatStatus,
     RecentMessage,
+    ReportStatus,
     SenderType,
     chat_id_for,
     message_id_for,
+    report_id_for,
     unused_seq_entry,
 )
 from documents.property import Property, PropertyStatus
 from documents.user import User
 from homer_rt.clock import Clock, as_utc, iso
-from homer_rt.errors import BadRequest, Forbidden, NotFound, RateLimited, ValidationFailed
+from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from homer_rt.presence import Presence, PresenceRegistry
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
@@ -184,6 +186,7 @@ class ChatService:
         notifications: NotificationService,
         uploads: UploadService | None,
         send_limiter: SlidingWindowLimiter,
+        typing_limiter: SlidingWindowLimiter,
         free_contact_limit: int,
         max_message_chars: int,
         page_size: int,
@@ -197,6 +200,7 @@ class ChatService:
         self._notifications = notifications
         self._uploads = uploads
         self._send_limiter = send_limiter
+        self._typing_limiter = typing_limiter
         self._free_contact_limit = free_contact_limit
         self._max_message_chars = max_message_chars
         self._page_size = page_size
@@ -976,15 +980,35 @@ class ChatService:
         return chat
 
     async def report(self, *, chat_id: str, user_id: str, reason: str) -> ChatReport:
+        """File a report for admins; a reporter has at most one open report per chat (409 while it is)."""
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
-        report = ChatReport(
-            chat_id=chat.id,
-            reporter_id=user_id,
-            reported_user_id=chat.other_participant(user_id),
-            reason=reason.strip(),
-            created_at=self._clock.now(),
-        )
-        await report.insert()
+        mine = {"chat_id": chat.id, "reporter_id": user_id}
+        number = 0
+        while True:
+            pending = await ChatReport.find_one({**mine, "status": ReportStatus.OPEN.value})
+            if pending is not None:
+                raise Conflict(
+                    "You already reported this chat; our team is reviewing it",
+                    code="report_already_open",
+                    extra={"report_id": pending.id},
+                )
+            # Numbered by how many this reporter filed: reports filed at once share the id, and the primary
+            # key lets one in; the others look again and find it open.
+            number = max(number, await ChatReport.find(mine).count())
+            report = ChatReport(
+                id=report_id_for(chat.id, user_id, number),
+                chat_id=chat.id,
+                reporter_id=user_id,
+                reported_user_id=chat.other_participant(user_id),
+                reason=reason.strip(),
+                created_at=self._clock.now(),
+            )
+            try:
+                await report.insert()
+            except DuplicateKeyError:
+                number += 1  # taken (by a report since resolved, or the one that won): look again
+                continue
+            break
         if self._admin_feed is not None:
             await self._admin_feed.publish_counts()
         return report
@@ -1023,6 +1047,15 @@ class ChatService:
             )
 
     # ---- typing ---------------------------------------------------------------------------------
+
+    def take_typing_turn(self, *, chat_id: str, user_id: str, clears_indicator: bool) -> int:
+        """Whether ``user_id`` may show a typing change in the chat now: at most CHAT_TYPING_EVENTS_PER_10S
+        per user and chat. A stop that clears an indicator the caller's connection showed
+        (``clears_indicator``) always may, uncounted, so the other side's indicator is never left on; there
+        is at most one per counted start. 0 when it may (and the turn is taken), else the seconds to wait."""
+        if clears_indicator:
+            return 0
+        return self._typing_limiter.try_acquire(f"{user_id}:{chat_id}")
 
     async def typing(self, *, chat: Chat, user_id: str, is_typing: bool) -> None:
         await self._emitter.to_user(
