@@ -27,6 +27,7 @@ from homer_rt.appkeys import (
     CLOCK,
     EMITTER,
     HASHER,
+    LIVE_SOCKETS,
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
@@ -39,6 +40,7 @@ from homer_rt.appkeys import (
     VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.presence import RedisPresence, presence_from_settings
 from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
 from homer_rt.realtime import (
@@ -90,6 +92,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SOCKET_SERVER] = sio
     emitter = RealtimeEmitter(sio=sio)
     app[EMITTER] = emitter
+    live_sockets = LiveSockets(
+        clock=clock,
+        emitter=emitter,
+        per_user=settings.socket_connections_per_user,
+        per_address=settings.socket_connections_per_address,
+    )
+    app[LIVE_SOCKETS] = live_sockets
 
     hasher = PasswordHasher(
         rounds=settings.bcrypt_rounds,
@@ -168,9 +177,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         unread_push_interval=settings.chat_unread_push_interval_ms / 1000,
         admin_feed=app[ADMIN_FEED],
     )
-    sio.register_namespace(ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], chats=app[CHATS], clock=clock))
     sio.register_namespace(
-        NotificationsNamespace(NOTIFICATIONS_NAMESPACE, auth=app[AUTH], notifications=app[NOTIFICATIONS])
+        ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], sockets=live_sockets, chats=app[CHATS], clock=clock)
+    )
+    sio.register_namespace(
+        NotificationsNamespace(
+            NOTIFICATIONS_NAMESPACE, auth=app[AUTH], sockets=live_sockets, notifications=app[NOTIFICATIONS]
+        )
     )
     app[ADMIN] = AdminService(
         clock=clock,
@@ -184,6 +197,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         AdminNamespace(
             ADMIN_NAMESPACE,
             auth=app[AUTH],
+            sockets=live_sockets,
             feed=app[ADMIN_FEED],
             spawn=lambda coro, name: spawn(app, coro, name=name),
         )
@@ -197,8 +211,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     if isinstance(presence, RedisPresence):
         app.cleanup_ctx.append(presence.cleanup_ctx)
-    app.cleanup_ctx.append(_subscription_reminders_ctx)
+    app.cleanup_ctx.extend([_subscription_reminders_ctx, _socket_expiry_ctx])
     return app
+
+
+async def _socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
+    interval = app[SETTINGS].socket_expiry_check_seconds
+    spawn(app, app[LIVE_SOCKETS].run_expiry_sweeps(interval_seconds=interval), name="socket-expiry")
+    yield
 
 
 async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[None]:

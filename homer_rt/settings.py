@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # for a revocation whose session_ended did not reach the socket's process.
     socket_session_recheck_seconds: float = Field(default=10.0, ge=0, le=3600)
     socketio_max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Each process closes the sockets whose token has expired this often (live_sockets.LiveSockets).
+    socket_expiry_check_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Live Socket.IO connections per process, counting every namespace: per user and per client address.
+    socket_connections_per_user: int = Field(default=30, ge=1)
+    socket_connections_per_address: int = Field(default=200, ge=1)
     # permessage-deflate on the Socket.IO WebSocket: off by default (see realtime.attach_socket_server).
     socketio_websocket_compression: bool = False
 
