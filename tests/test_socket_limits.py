@@ -22,22 +22,34 @@ from tests.conftest import ClientFactory, make_settings, register
 
 
 async def capped_client(
-    aiohttp_client: ClientFactory, tmp_path: Path, *, per_user: int = 30, per_address: int = 200
+    aiohttp_client: ClientFactory,
+    tmp_path: Path,
+    *,
+    per_user: int = 30,
+    per_address: int = 200,
+    **settings: Any,
 ) -> TestClient[Any, Any]:
-    settings = make_settings(
-        tmp_path, socket_connections_per_user=per_user, socket_connections_per_address=per_address
+    values = make_settings(
+        tmp_path, socket_connections_per_user=per_user, socket_connections_per_address=per_address, **settings
     )
-    return await aiohttp_client(create_app(settings, clock=AdjustableClock()))
+    return await aiohttp_client(create_app(values, clock=AdjustableClock()))
 
 
-async def refusal(url: str, token: str, namespace: str = "/chat") -> dict[str, Any]:
+async def refusal(
+    url: str, token: str, namespace: str = "/chat", *, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The ``connect_error`` data of a connect the server refuses."""
     sio = socketio.AsyncClient(reconnection=False)
     refusals: list[Any] = []
     sio.on("connect_error", refusals.append, namespace=namespace)
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sio.connect(
-            url, namespaces=[namespace], transports=["websocket"], auth={"token": token}, wait_timeout=WAIT
+            url,
+            namespaces=[namespace],
+            transports=["websocket"],
+            auth={"token": token},
+            headers=headers or {},
+            wait_timeout=WAIT,
         )
     await sio.disconnect()
     assert refusals, "the refusal carries a reason"
@@ -89,6 +101,26 @@ async def test_an_address_past_the_cap_is_refused_until_a_connection_closes(
         await held.pop(0).sio.disconnect()
         held.append(await connect(url, users[3]["token"]))
         assert held[-1].sio.connected
+    finally:
+        await close_all(held)
+
+
+async def test_behind_a_trusted_proxy_each_client_address_has_its_own_allowance(
+    aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The address is the one REST sees (X-Forwarded-For from TRUSTED_PROXIES): clients behind the
+    balancer are not all counted as the balancer."""
+    client = await capped_client(aiohttp_client, tmp_path, per_address=1, trusted_proxies="127.0.0.1/32")
+    url = base_url(client)
+    users = [await register(client) for _ in range(3)]
+    first, second = ({"X-Forwarded-For": address} for address in ("203.0.113.5", "203.0.113.6"))
+    held = [
+        await connect(url, users[0]["token"], headers=first),
+        await connect(url, users[1]["token"], headers=second),
+    ]
+    try:
+        refused = await refusal(url, users[2]["token"], headers=first)
+        assert refused["code"] == "too_many_connections"
     finally:
         await close_all(held)
 
