@@ -148,6 +148,8 @@ class Server:
                 LOGIN_ATTEMPTS_PER_ADDRESS=UNLIMITED,
                 REGISTRATIONS_PER_ADDRESS_PER_HOUR=UNLIMITED,
                 REGISTRATIONS_PER_MINUTE=UNLIMITED,
+                SOCKET_CONNECTIONS_PER_USER=UNLIMITED,
+                SOCKET_CONNECTIONS_PER_ADDRESS=UNLIMITED,
                 FREE_CONTACT_LIMIT="1000",
             )
             if deflate is not None:

@@ -9,6 +9,7 @@ from documents.chat import Chat, ChatMessage, ChatReport
 from documents.notification import Notification
 from documents.property import Property
 from documents.revoked_token import RevokedToken
+from documents.server_secret import ServerSecret
 from documents.shortlist import Shortlist
 from documents.stored_file import StoredFile
 from documents.transaction import Transaction
@@ -17,6 +18,7 @@ from documents.user import User
 ALL_DOCUMENTS: list[type[Document]] = [
     User,
     RevokedToken,
+    ServerSecret,
     Notification,
     AdminAuditLog,
     Property,
@@ -37,6 +39,7 @@ __all__ = [
     "Notification",
     "Property",
     "RevokedToken",
+    "ServerSecret",
     "Shortlist",
     "StoredFile",
     "Transaction",

@@ -27,6 +27,7 @@ from homer_rt.appkeys import (
     CLOCK,
     EMITTER,
     HASHER,
+    LIVE_SOCKETS,
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
@@ -39,6 +40,7 @@ from homer_rt.appkeys import (
     VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.presence import RedisPresence, presence_from_settings
 from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
 from homer_rt.realtime import (
@@ -90,6 +92,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SOCKET_SERVER] = sio
     emitter = RealtimeEmitter(sio=sio)
     app[EMITTER] = emitter
+    live_sockets = LiveSockets(
+        clock=clock,
+        emitter=emitter,
+        per_user=settings.socket_connections_per_user,
+        per_address=settings.socket_connections_per_address,
+    )
+    app[LIVE_SOCKETS] = live_sockets
 
     hasher = PasswordHasher(
         rounds=settings.bcrypt_rounds,
@@ -157,6 +166,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         send_limiter=SlidingWindowLimiter(
             limit=settings.chat_send_rate_per_10s, window_seconds=10, clock=clock
         ),
+        typing_limiter=SlidingWindowLimiter(
+            limit=settings.chat_typing_events_per_10s, window_seconds=10, clock=clock
+        ),
         free_contact_limit=settings.free_contact_limit,
         max_message_chars=settings.chat_message_max_chars,
         page_size=settings.chat_page_size,
@@ -165,9 +177,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         unread_push_interval=settings.chat_unread_push_interval_ms / 1000,
         admin_feed=app[ADMIN_FEED],
     )
-    sio.register_namespace(ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], chats=app[CHATS], clock=clock))
     sio.register_namespace(
-        NotificationsNamespace(NOTIFICATIONS_NAMESPACE, auth=app[AUTH], notifications=app[NOTIFICATIONS])
+        ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], sockets=live_sockets, chats=app[CHATS], clock=clock)
+    )
+    sio.register_namespace(
+        NotificationsNamespace(
+            NOTIFICATIONS_NAMESPACE, auth=app[AUTH], sockets=live_sockets, notifications=app[NOTIFICATIONS]
+        )
     )
     app[ADMIN] = AdminService(
         clock=clock,
@@ -181,19 +197,28 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         AdminNamespace(
             ADMIN_NAMESPACE,
             auth=app[AUTH],
+            sockets=live_sockets,
             feed=app[ADMIN_FEED],
             spawn=lambda coro, name: spawn(app, coro, name=name),
         )
     )
 
     setup_routes(app)
-    app.cleanup_ctx.extend([_hasher_ctx, _store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
+    app.cleanup_ctx.extend(
+        [_hasher_ctx, _store_ctx, _chat_id_key_ctx, _admin_bootstrap_ctx, _background_tasks_ctx]
+    )
     if isinstance(file_storage, S3Storage):
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     if isinstance(presence, RedisPresence):
         app.cleanup_ctx.append(presence.cleanup_ctx)
-    app.cleanup_ctx.append(_subscription_reminders_ctx)
+    app.cleanup_ctx.extend([_subscription_reminders_ctx, _socket_expiry_ctx])
     return app
+
+
+async def _socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
+    interval = app[SETTINGS].socket_expiry_check_seconds
+    spawn(app, app[LIVE_SOCKETS].run_expiry_sweeps(interval_seconds=interval), name="socket-expiry")
+    yield
 
 
 async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -212,6 +237,12 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     async with open_store(app[SETTINGS]) as store:
         app[STORE] = store
         yield
+
+
+async def _chat_id_key_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Chat ids are keyed with a secret the store keeps: read once the store is open."""
+    await app[CHATS].load_chat_id_key()
+    yield
 
 
 async def _admin_bootstrap_ctx(app: web.Application) -> AsyncIterator[None]:

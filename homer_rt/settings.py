@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     # for a revocation whose session_ended did not reach the socket's process.
     socket_session_recheck_seconds: float = Field(default=10.0, ge=0, le=3600)
     socketio_max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Each process closes the sockets whose token has expired this often (live_sockets.LiveSockets).
+    socket_expiry_check_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Live Socket.IO connections per process, counting every namespace: per user and per client address.
+    socket_connections_per_user: int = Field(default=30, ge=1)
+    socket_connections_per_address: int = Field(default=200, ge=1)
     # permessage-deflate on the Socket.IO WebSocket: off by default (see realtime.attach_socket_server).
     socketio_websocket_compression: bool = False
 
@@ -94,6 +99,8 @@ class Settings(BaseSettings):
     chat_message_max_chars: int = Field(default=4000, ge=1)
     chat_send_rate_per_10s: int = Field(default=30, ge=1)
     chat_page_size: int = Field(default=50, ge=1, le=200)
+    # Typing changes one user forwards in one chat per 10 s (a stop clearing a shown indicator always goes).
+    chat_typing_events_per_10s: int = Field(default=20, ge=1)
     # A receiver's unread_count is pushed at once for a new message after a quiet spell; messages within
     # this much of a push are covered by one more push at its end (one count query and event per window).
     chat_unread_push_interval_ms: int = Field(default=250, ge=0, le=5000)
