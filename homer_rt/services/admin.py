@@ -25,7 +25,7 @@ from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import SubscriptionTier, User, UserType, VerificationStatus
-from homer_rt.clock import Clock, as_utc, iso
+from homer_rt.clock import Clock, UtcDateTime, as_utc, iso
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from homer_rt.money import paise_to_rupees, rupees_to_paise
 from homer_rt.services.admin_feed import AdminFeed, open_report_count, pending_verification_counts
@@ -89,7 +89,7 @@ class UserChanges(BaseModel):
     user_type: UserType = UserType.RENTER
     is_active: bool = True
     subscription_tier: SubscriptionTier = SubscriptionTier.FREE
-    subscription_end: datetime | None = None
+    subscription_end: UtcDateTime | None = None
     profile_visibility: bool = True
     is_admin: bool = False
 
