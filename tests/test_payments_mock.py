@@ -251,7 +251,7 @@ async def test_mock_refund_ends_the_premium_it_bought(client: TestClient[Any, An
     me = await (await client.get("/api/users/me", headers=renter["headers"])).json()
     assert me["subscription_tier"] == "free"
     logs = await AdminAuditLog.find({"entity_id": paid["transaction_id"]}).to_list()
-    assert [(log.action_type, log.status.value) for log in logs] == [("refund_transaction", "success")]
+    assert [(log.action_type, log.status.value) for log in logs] == [("transaction_refund", "success")]
     notes = await Notification.find(
         {"user_id": renter["user"]["user_id"], "type": "payment_refunded"}
     ).count()

@@ -214,7 +214,7 @@ async def test_failed_razorpay_refund_is_audited_and_can_be_retried(
     with pytest.raises(UpstreamError):
         await real_client.app[PAYMENTS].refund(transaction_id=transaction.id, actor=actor)
     failed = await AdminAuditLog.find_one({"entity_id": transaction.id, "status": "failed"})
-    assert failed is not None and failed.action_type == "refund_transaction"
+    assert failed is not None and failed.action_type == "transaction_refund"
     fake.fail_with_status = None
     refunded = await real_client.app[PAYMENTS].refund(transaction_id=transaction.id, actor=actor)
     assert refunded.payment_status.value == "refunded"

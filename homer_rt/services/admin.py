@@ -2,7 +2,8 @@
 the audit trail.
 
 Every state-changing method takes the acting admin and writes exactly one AdminAuditLog entry: a
-successful one with the old and new values, or a failed one when the action raises a domain error.
+successful one with the old and new values, or a failed one when the action raises (a domain error, or
+anything unexpected, which then still reaches the client as the usual 500).
 Verification decisions and refunds are not here: they live in the verification and payment services,
 which audit themselves, so each decision has one code path whichever route it came in by.
 """
@@ -206,16 +207,14 @@ class AdminService:
     ) -> T:
         try:
             outcome = await work()
-        except DomainError as error:
-            await self._audit.record(
+        except Exception as error:  # unexpected failures too: an admin action is audited whatever happens
+            await self._audit.record_failure(
                 actor=actor,
                 action_type=action_type,
                 entity_type=entity_type,
                 entity_id=entity_id,
-                details={**details, "error_code": error.code},
-                old_value=None,
-                new_value=None,
-                error=error.detail,
+                details=details,
+                error=error,
             )
             raise
         await self._audit.record(

@@ -22,7 +22,7 @@ from documents.property import Property, PropertyStatus, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import SubscriptionTier, User
 from homer_rt.clock import Clock, as_utc
-from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ServiceUnavailable
+from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from homer_rt.money import paise_to_rupees
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.notifications import NotificationService
@@ -382,23 +382,23 @@ class PaymentService:
     async def refund(self, *, transaction_id: str, actor: AdminActor) -> Transaction:
         """An admin refund: the gateway is called once however many admins click at the same moment.
 
-        Written to the admin audit log whether it succeeds or fails.
+        Written to the admin audit log whether it succeeds or fails (unexpected failures included).
         """
         try:
             before, after = await self._refund(transaction_id=transaction_id)
-        except DomainError as error:
-            await self._audit.record(
+        except Exception as error:
+            await self._audit.record_failure(
                 actor=actor,
-                action_type="refund_transaction",
+                action_type="transaction_refund",
                 entity_type="transaction",
                 entity_id=transaction_id,
                 details={"transaction_id": transaction_id},
-                error=error.detail,
+                error=error,
             )
             raise
         await self._audit.record(
             actor=actor,
-            action_type="refund_transaction",
+            action_type="transaction_refund",
             entity_type="transaction",
             entity_id=transaction_id,
             details={

@@ -18,7 +18,7 @@ from documents.property import Property, PropertyStatus, VerificationTier
 from documents.stored_file import StoredFile
 from documents.user import User, VerificationStatus
 from homer_rt.clock import Clock, iso
-from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
+from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.notifications import NotificationService
@@ -369,14 +369,14 @@ class VerificationService:
                 user_id, old, new = await self._decide_property(decision, entity_id, reason)
             else:
                 user_id, old, new = await self._decide_user(decision, verification_type, entity_id, reason)
-        except DomainError as error:
-            await self._audit.record(
+        except Exception as error:  # unexpected failures too: an admin decision is audited whatever happens
+            await self._audit.record_failure(
                 actor=actor,
                 action_type=action_type,
                 entity_type=verification_type,
                 entity_id=entity_id,
                 details={"verification_type": verification_type, "reason": reason},
-                error=error.detail,
+                error=error,
             )
             raise
         await self._audit.record(
