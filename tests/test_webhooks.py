@@ -44,7 +44,13 @@ async def _pending_order(client: TestClient[Any, Any], headers: dict[str, str]) 
 def _captured(order_id: str, payment_id: str = "pay_hook1", amount: int = 75000) -> bytes:
     return webhook_body(
         "payment.captured",
-        payment={"id": payment_id, "order_id": order_id, "amount": amount, "status": "captured"},
+        payment={
+            "id": payment_id,
+            "order_id": order_id,
+            "amount": amount,
+            "currency": "INR",
+            "status": "captured",
+        },
     )
 
 
@@ -115,6 +121,39 @@ async def test_wrong_amount_is_not_applied(hook_client: TestClient[Any, Any]) ->
     assert (await response.json())["status"] == "ignored"
     transaction = await Transaction.find_one({"order_id": order["order_id"]})
     assert transaction is not None and transaction.payment_status.value == "pending"
+
+
+async def test_capture_without_the_orders_amount_and_currency_is_not_applied(
+    hook_client: TestClient[Any, Any],
+) -> None:
+    """Signed or not, a capture applies only for exactly what the order asked. What is not applied is
+    acknowledged (200, ignored) like an unknown order: Razorpay would retry a 4xx with the same body."""
+    renter = await register(hook_client)
+    order = await _pending_order(hook_client, renter["headers"])
+    entity = {"id": "pay_hook1", "order_id": order["order_id"], "status": "captured"}
+    for fields in [
+        {},
+        {"amount": 75000},
+        {"currency": "INR"},
+        {"amount": 75000, "currency": "USD"},
+        {"amount": 75000, "currency": None},
+        {"amount": "75000", "currency": "INR"},
+        {"amount": 75000.0, "currency": "INR"},
+        {"amount": True, "currency": "INR"},
+        {"amount": 750, "currency": "INR"},  # rupees, not paise
+    ]:
+        body = webhook_body("payment.captured", payment={**entity, **fields})
+        response = await _post(hook_client, body, sign(WEBHOOK_SECRET, body))
+        assert response.status == 200, fields
+        assert (await response.json())["status"] == "ignored", fields
+    transaction = await Transaction.find_one({"order_id": order["order_id"]})
+    assert transaction is not None and transaction.payment_status.value == "pending"
+    me = await (await hook_client.get("/api/users/me", headers=renter["headers"])).json()
+    assert me["subscription_tier"] == "free"
+
+    # The same capture with the order's amount (paise) and currency is applied.
+    body = _captured(order["order_id"])
+    assert (await (await _post(hook_client, body, sign(WEBHOOK_SECRET, body))).json())["status"] == "ok"
 
 
 async def test_failed_then_refunded(hook_client: TestClient[Any, Any]) -> None:

@@ -325,14 +325,19 @@ class PaymentService:
         transaction = await Transaction.find_one({"order_id": order_id})
         if transaction is None:
             return {"status": "ignored", "reason": "unknown order"}
-        if payment.get("amount") is not None and payment.get("amount") != transaction.amount_paise:
+        # Applied only for exactly what the order asked: Razorpay always sends both. Ignored, not refused
+        # (like an unknown order): the same signed body would come back on every retry a 4xx triggers.
+        amount, currency = payment.get("amount"), payment.get("currency")
+        if type(amount) is not int or currency != transaction.currency or amount != transaction.amount_paise:
             log.error(
-                "webhook: order %s captured %s paise, expected %s",
+                "webhook: order %s captured amount %r currency %r, the order is %s %s: not applied",
                 order_id,
-                payment.get("amount"),
+                amount,
+                currency,
                 transaction.amount_paise,
+                transaction.currency,
             )
-            return {"status": "ignored", "reason": "amount mismatch"}
+            return {"status": "ignored", "reason": "amount or currency missing or not the order's"}
         result = await self._mark_success(transaction=transaction, payment_id=payment_id)
         return {"status": "ok", "transaction_id": result.id, "payment_status": result.payment_status.value}
 
