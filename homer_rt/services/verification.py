@@ -24,6 +24,7 @@ from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payments import PaymentService
 from homer_rt.services.uploads import VERIFICATION_AREA, UploadService
+from homer_rt.services.verification_grants import grant_owner_verification
 
 log = logging.getLogger(__name__)
 
@@ -468,18 +469,8 @@ class VerificationService:
             )
         decided: Property = Property.model_validate(raw)
         if approved:
-            # As the spec: a verified property verifies its owner too.
-            await User.get_motor_collection().update_one(
-                {"_id": decided.owner_id},
-                {
-                    "$set": {
-                        "is_verified_owner": True,
-                        "owner_verification_status": VerificationStatus.VERIFIED.value,
-                        "owner_verification_reviewed_at": now,
-                        "owner_verification_rejection_reason": None,
-                    }
-                },
-            )
+            # As the spec: a verified property verifies its owner too (and a refund of its fee takes it back).
+            await grant_owner_verification(owner_id=decided.owner_id, property_id=property_id, now=now)
         return (
             decided.owner_id,
             {"verification_tier": VerificationTier.PENDING.value, "is_verified": False},
