@@ -78,6 +78,10 @@ class User(Document):
     owner_verification_submitted_at: datetime | None = None
     owner_verification_reviewed_at: datetime | None = None
     owner_verification_rejection_reason: str | None = None
+    # The listings whose approved verification made this user a verified owner (as the spec: a verified
+    # property verifies its owner); empty when they were verified on their own documents. A refunded listing
+    # takes the badge back only if no other listing here still holds it (services/verification_grants.py).
+    owner_verified_by_properties: list[str] = Field(default_factory=list)
 
     class Settings:
         name = "users"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
@@ -18,6 +17,7 @@ from handlers.common import (
     require_admin,
 )
 from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
+from homer_rt.clock import UtcDateTime
 
 routes = web.RouteTableDef()
 
@@ -45,8 +45,8 @@ class TransactionListQuery(PageQuery):
     transaction_type: Literal["renter_subscription", "property_verification", "all"] | None = None
     payment_status: Literal["pending", "success", "failed", "refunded", "all"] | None = None
     user_id: str | None = Field(default=None, max_length=64)
-    date_from: datetime | None = None
-    date_to: datetime | None = None
+    date_from: UtcDateTime | None = None
+    date_to: UtcDateTime | None = None
 
 
 class AuditLogQuery(PageQuery):
@@ -56,8 +56,8 @@ class AuditLogQuery(PageQuery):
     admin_id: str | None = Field(default=None, max_length=64)
     entity_id: str | None = Field(default=None, max_length=64)
     status: Literal["success", "failed", "partial"] | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
+    date_from: UtcDateTime | None = None
+    date_to: UtcDateTime | None = None
 
 
 class ReportListQuery(PageQuery):

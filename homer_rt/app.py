@@ -142,6 +142,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         gateway=build_gateway(settings),
         notifications=app[NOTIFICATIONS],
         audit=app[AUDIT],
+        feed=app[ADMIN_FEED],
     )
 
     file_storage = storage_from_settings(settings)

@@ -8,13 +8,12 @@ the room ``chat:<id>`` until ``leave_chat``. Per-connection state (the typing th
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from handlers.sockets.base import AuthenticatedNamespace, acked, parse_payload
-from homer_rt.clock import Clock
+from homer_rt.clock import Clock, UtcDateTime
 from homer_rt.errors import ValidationFailed
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.services.auth import AuthService
@@ -50,7 +49,7 @@ class MarkRead(ChatRef):
 class Sync(BaseModel):
     model_config = ConfigDict(extra="ignore")
     chats: dict[str, int] | None = Field(default=None, max_length=MAX_SYNC_CHATS)
-    since: datetime | None = None
+    since: UtcDateTime | None = None
 
 
 class ChatNamespace(AuthenticatedNamespace):

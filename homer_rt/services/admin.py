@@ -2,7 +2,8 @@
 the audit trail.
 
 Every state-changing method takes the acting admin and writes exactly one AdminAuditLog entry: a
-successful one with the old and new values, or a failed one when the action raises a domain error.
+successful one with the old and new values, or a failed one when the action raises (a domain error, or
+anything unexpected, which then still reaches the client as the usual 500).
 Verification decisions and refunds are not here: they live in the verification and payment services,
 which audit themselves, so each decision has one code path whichever route it came in by.
 """
@@ -25,7 +26,7 @@ from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import SubscriptionTier, User, UserType, VerificationStatus
-from homer_rt.clock import Clock, as_utc, iso
+from homer_rt.clock import Clock, UtcDateTime, as_utc, iso
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from homer_rt.money import paise_to_rupees, rupees_to_paise
 from homer_rt.services.admin_feed import AdminFeed, open_report_count, pending_verification_counts
@@ -89,7 +90,7 @@ class UserChanges(BaseModel):
     user_type: UserType = UserType.RENTER
     is_active: bool = True
     subscription_tier: SubscriptionTier = SubscriptionTier.FREE
-    subscription_end: datetime | None = None
+    subscription_end: UtcDateTime | None = None
     profile_visibility: bool = True
     is_admin: bool = False
 
@@ -206,16 +207,14 @@ class AdminService:
     ) -> T:
         try:
             outcome = await work()
-        except DomainError as error:
-            await self._audit.record(
+        except Exception as error:  # unexpected failures too: an admin action is audited whatever happens
+            await self._audit.record_failure(
                 actor=actor,
                 action_type=action_type,
                 entity_type=entity_type,
                 entity_id=entity_id,
-                details={**details, "error_code": error.code},
-                old_value=None,
-                new_value=None,
-                error=error.detail,
+                details=details,
+                error=error,
             )
             raise
         await self._audit.record(

@@ -18,12 +18,13 @@ from documents.property import Property, PropertyStatus, VerificationTier
 from documents.stored_file import StoredFile
 from documents.user import User, VerificationStatus
 from homer_rt.clock import Clock, iso
-from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
+from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payments import PaymentService
 from homer_rt.services.uploads import VERIFICATION_AREA, UploadService
+from homer_rt.services.verification_grants import grant_owner_verification
 
 log = logging.getLogger(__name__)
 
@@ -369,14 +370,14 @@ class VerificationService:
                 user_id, old, new = await self._decide_property(decision, entity_id, reason)
             else:
                 user_id, old, new = await self._decide_user(decision, verification_type, entity_id, reason)
-        except DomainError as error:
-            await self._audit.record(
+        except Exception as error:  # unexpected failures too: an admin decision is audited whatever happens
+            await self._audit.record_failure(
                 actor=actor,
                 action_type=action_type,
                 entity_type=verification_type,
                 entity_id=entity_id,
                 details={"verification_type": verification_type, "reason": reason},
-                error=error.detail,
+                error=error,
             )
             raise
         await self._audit.record(
@@ -468,18 +469,8 @@ class VerificationService:
             )
         decided: Property = Property.model_validate(raw)
         if approved:
-            # As the spec: a verified property verifies its owner too.
-            await User.get_motor_collection().update_one(
-                {"_id": decided.owner_id},
-                {
-                    "$set": {
-                        "is_verified_owner": True,
-                        "owner_verification_status": VerificationStatus.VERIFIED.value,
-                        "owner_verification_reviewed_at": now,
-                        "owner_verification_rejection_reason": None,
-                    }
-                },
-            )
+            # As the spec: a verified property verifies its owner too (and a refund of its fee takes it back).
+            await grant_owner_verification(owner_id=decided.owner_id, property_id=property_id, now=now)
         return (
             decided.owner_id,
             {"verification_tier": VerificationTier.PENDING.value, "is_verified": False},
