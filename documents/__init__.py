@@ -8,6 +8,7 @@ from documents.audit_log import AdminAuditLog
 from documents.chat import Chat, ChatMessage, ChatReport
 from documents.notification import Notification
 from documents.property import Property
+from documents.property_view import PropertyView
 from documents.revoked_token import RevokedToken
 from documents.shortlist import Shortlist
 from documents.stored_file import StoredFile
@@ -20,6 +21,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Notification,
     AdminAuditLog,
     Property,
+    PropertyView,
     Shortlist,
     StoredFile,
     Chat,
@@ -36,6 +38,7 @@ __all__ = [
     "ChatReport",
     "Notification",
     "Property",
+    "PropertyView",
     "RevokedToken",
     "Shortlist",
     "StoredFile",
