@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.property import Property
+from documents.shortlist import Shortlist
+from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import User
 from homer_rt.app import create_app
 from homer_rt.appkeys import CLOCK
@@ -243,3 +246,73 @@ async def test_demo_seed_counts_its_listings(client: TestClient[Any, Any]) -> No
         active = await Property.find({"owner_id": account.user_id, "status": "active"}).count()
         stored = await User.get_motor_collection().find_one({"_id": account.user_id})
         assert stored["active_listings"] == active == 5
+
+
+# ---- bounded list responses ---------------------------------------------------------------------------
+
+
+async def test_my_properties_and_shortlists_answer_bounded_pages(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    renter = await register(client)
+    owner_id, renter_id = owner["user"]["user_id"], renter["user"]["user_id"]
+    start = client.app[CLOCK].now()
+    listings = [
+        await make_property(owner_id, title=f"Flat {n}", created_at=start + timedelta(seconds=n))
+        for n in range(105)
+    ]
+    for n, listing in enumerate(listings):
+        await Shortlist(
+            user_id=renter_id, property_id=listing.id, created_at=start + timedelta(seconds=n)
+        ).insert()
+
+    mine = await (await client.get("/api/properties/my-properties", headers=owner["headers"])).json()
+    assert len(mine) == 100 and mine[0]["title"] == "Flat 104"
+    rest = await client.get("/api/properties/my-properties", params={"page": 2}, headers=owner["headers"])
+    assert [p["title"] for p in await rest.json()] == [f"Flat {n}" for n in range(4, -1, -1)]
+
+    saved = await (await client.get("/api/shortlists", headers=renter["headers"])).json()
+    assert len(saved["shortlists"]) == 100
+    assert saved["total_count"] == 105 and saved["has_more"] is True
+    tail = await client.get("/api/shortlists", params={"page": 2, "limit": 10}, headers=renter["headers"])
+    body = await tail.json()
+    assert len(body["shortlists"]) == 10 and body["page"] == 2 and body["has_more"] is True
+
+
+LIST_ROUTES = [
+    "/api/properties/my-properties",
+    "/api/shortlists",
+    "/api/chats",
+    "/api/payments/history",
+    "/api/verification/admin/pending",
+    "/api/admin/verifications/pending",
+]
+
+
+async def test_every_plain_list_route_has_a_maximum_page(client: TestClient[Any, Any]) -> None:
+    admin = await make_admin(client)
+    for url in LIST_ROUTES:
+        response = await client.get(url, params={"limit": 101}, headers=admin["headers"])
+        assert response.status == 422, (url, response.status)
+        assert (await client.get(url, params={"limit": 100}, headers=admin["headers"])).status == 200, url
+
+
+async def test_payment_history_is_paged(client: TestClient[Any, Any]) -> None:
+    renter = await register(client)
+    now = client.app[CLOCK].now()
+    for n in range(3):
+        await Transaction(
+            user_id=renter["user"]["user_id"],
+            transaction_type=TransactionType.RENTER_SUBSCRIPTION,
+            amount_paise=75_000,
+            order_id=f"mock_order_{n}",
+            payment_status=PaymentStatus.SUCCESS,
+            created_at=now + timedelta(seconds=n),
+            updated_at=now + timedelta(seconds=n),
+        ).insert()
+    url = "/api/payments/history"
+    first = await (await client.get(url, params={"limit": 2}, headers=renter["headers"])).json()
+    second = await (await client.get(url, params={"limit": 2, "page": 2}, headers=renter["headers"])).json()
+    assert len(first) == 2 and len(second) == 1
+    assert {t["transaction_id"] for t in first + second} == {
+        t.id for t in await Transaction.find({"user_id": renter["user"]["user_id"]}).to_list()
+    }
