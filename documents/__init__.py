@@ -8,6 +8,7 @@ from documents.audit_log import AdminAuditLog
 from documents.chat import Chat, ChatMessage, ChatReport
 from documents.notification import Notification
 from documents.property import Property
+from documents.property_view import PropertyView
 from documents.revoked_token import RevokedToken
 from documents.server_secret import ServerSecret
 from documents.shortlist import Shortlist
@@ -22,6 +23,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Notification,
     AdminAuditLog,
     Property,
+    PropertyView,
     Shortlist,
     StoredFile,
     Chat,
@@ -38,6 +40,7 @@ __all__ = [
     "ChatReport",
     "Notification",
     "Property",
+    "PropertyView",
     "RevokedToken",
     "ServerSecret",
     "Shortlist",

@@ -54,6 +54,10 @@ class User(Document):
     is_admin: bool = False
     # Bumped by change-password and deactivation: every token carrying an older version stops working.
     token_version: int = 0
+    # How many of their listings are active: reserved by one conditional $inc before a listing becomes
+    # active, so the per-owner cap holds across processes (homer_rt.services.listing_quota). Accounts stored
+    # before the counter existed lack the field; it is counted for them the first time it is needed.
+    active_listings: int = 0
     created_at: datetime
     last_login: datetime | None = None
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.common import current_user, json_response, parse_body, parse_body_or_query, parse_query
 from handlers.files import form_parts
+from handlers.paging import ListPage
 from homer_rt.appkeys import CHATS, UPLOADS
 from homer_rt.errors import BadRequest
 from homer_rt.services.chats import CHAT_UPLOAD_AREA
@@ -52,7 +53,10 @@ async def initiate(request: web.Request) -> web.Response:
 @routes.get("/api/chats")
 async def list_chats(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return json_response(await request.app[CHATS].list_chats(user_id=user.id))
+    page = parse_query(request, ListPage)
+    return json_response(
+        await request.app[CHATS].list_chats(user_id=user.id, page=page.page, limit=page.limit)
+    )
 
 
 # Registered before /api/chats/{chat_id}, which would otherwise take "unread-count" for a chat id.

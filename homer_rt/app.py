@@ -148,7 +148,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     file_storage = storage_from_settings(settings)
     app[UPLOADS] = UploadService(clock=clock, storage=file_storage, max_bytes=settings.max_upload_bytes)
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
-    app[PROPERTIES] = PropertyService(clock=clock, uploads=app[UPLOADS], lifestyle=MockLifestyleProvider())
+    app[PROPERTIES] = PropertyService(
+        clock=clock,
+        uploads=app[UPLOADS],
+        lifestyle=MockLifestyleProvider(),
+        max_active_listings_per_owner=settings.max_active_listings_per_owner,
+    )
     app[SHORTLISTS] = ShortlistService(clock=clock)
     app[VERIFICATION] = VerificationService(
         clock=clock,

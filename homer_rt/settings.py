@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     subscription_reminder_interval_seconds: float = Field(default=3600.0, gt=0)
 
     free_contact_limit: int = Field(default=5, ge=0)
+    # Listings one owner may have active at once (admins exempt); one more is a 409 listing_limit_reached.
+    max_active_listings_per_owner: int = Field(default=50, ge=1)
     # Failed sign-ins per window: for one account from one address, for one account from anywhere, and from
     # one address over all accounts (not counted against an account already signed in from that address).
     login_attempts_per_account_and_address: int = Field(default=5, ge=1)

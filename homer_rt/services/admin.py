@@ -33,6 +33,7 @@ from homer_rt.services.admin_feed import AdminFeed, open_report_count, pending_v
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.auth import AuthService
 from homer_rt.services.chats import ChatService
+from homer_rt.services.listing_quota import follow_status_change
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.properties import MAX_RUPEES
 
@@ -467,6 +468,7 @@ class AdminService:
                         "owner_verification_documents": None,
                         "is_active": False,
                         "profile_visibility": False,
+                        "active_listings": 0,  # every listing of theirs is deleted below
                     }
                 },
                 return_document=ReturnDocument.AFTER,
@@ -561,6 +563,12 @@ class AdminService:
             )
             if before_raw is None:
                 raise NotFound("Property not found", code="property_not_found")
+            if "status" in values:
+                await follow_status_change(
+                    owner_id=str(before_raw["owner_id"]),
+                    was_active=before_raw.get("status") == PropertyStatus.ACTIVE.value,
+                    now_active=values["status"] == PropertyStatus.ACTIVE.value,
+                )
             after = await Property.get(property_id)
             if after is None:
                 raise NotFound("Property not found", code="property_not_found")
@@ -593,6 +601,9 @@ class AdminService:
                     raise NotFound("Property not found", code="property_not_found")
                 raise Conflict("Property already deleted", code="property_already_deleted")
             before = Property.model_validate(before_raw)
+            await follow_status_change(
+                owner_id=before.owner_id, was_active=before.status == PropertyStatus.ACTIVE, now_active=False
+            )
             return Outcome(
                 result={"message": "Property deleted successfully", "property_id": property_id},
                 old_value={"status": before.status.value},

@@ -774,7 +774,7 @@ class ChatService:
 
     # ---- listing and views ----------------------------------------------------------------------
 
-    async def list_chats(self, *, user_id: str) -> list[dict[str, Any]]:
+    async def list_chats(self, *, user_id: str, page: int, limit: int) -> list[dict[str, Any]]:
         # A list row needs only the newest of the chat's recent messages. An inclusion projection with
         # $slice behaves the same on MongoDB and the embedded store (a bare $slice does not).
         fields: dict[str, Any] = {name: 1 for name in Chat.model_fields if name not in ("id", "recent")}
@@ -782,7 +782,9 @@ class ChatService:
         rows = (
             Chat.get_motor_collection()
             .find({"participants": user_id, "status": ChatStatus.ACTIVE.value}, projection=fields)
-            .sort([("last_message_at", -1)])
+            .sort([("last_message_at", -1), ("_id", 1)])
+            .skip((page - 1) * limit)
+            .limit(limit)
         )
         chats = [Chat.model_validate(row) async for row in rows]
         for chat in chats:

@@ -661,8 +661,14 @@ class PaymentService:
 
     # ------------------------------------------------------------------ reading
 
-    async def history(self, *, user_id: str) -> list[Transaction]:
-        return await Transaction.find({"user_id": user_id}).sort("-created_at").to_list()
+    async def history(self, *, user_id: str, page: int, limit: int) -> list[Transaction]:
+        return (
+            await Transaction.find({"user_id": user_id})
+            .sort("-created_at", "+_id")
+            .skip((page - 1) * limit)
+            .limit(limit)
+            .to_list()
+        )
 
     async def get(self, *, transaction_id: str) -> Transaction:
         transaction = await Transaction.get(transaction_id)

@@ -268,12 +268,16 @@ class VerificationService:
 
     # ------------------------------------------------------------------ admin
 
-    async def pending(self) -> list[dict[str, Any]]:
-        """Every request waiting for a decision, oldest first within each kind (the spec's shape)."""
+    async def pending(self, *, page: int, limit: int) -> list[dict[str, Any]]:
+        """Requests waiting for a decision, oldest first within each kind (the spec's shape): one page of
+        each kind, so the answer stays bounded however long the queue grows."""
         items: list[dict[str, Any]] = []
+        skip = (page - 1) * limit
         renters = (
             await User.find({"renter_verification_status": PENDING})
             .sort("+renter_verification_submitted_at")
+            .skip(skip)
+            .limit(limit)
             .to_list()
         )
         for user in renters:
@@ -293,6 +297,8 @@ class VerificationService:
         owners = (
             await User.find({"owner_verification_status": PENDING})
             .sort("+owner_verification_submitted_at")
+            .skip(skip)
+            .limit(limit)
             .to_list()
         )
         for user in owners:
@@ -311,6 +317,8 @@ class VerificationService:
         properties = (
             await Property.find({"verification_tier": VerificationTier.PENDING.value})
             .sort("+verification_submitted_at")
+            .skip(skip)
+            .limit(limit)
             .to_list()
         )
         owner_ids = list({prop.owner_id for prop in properties})
