@@ -6,6 +6,7 @@ from beanie import Document
 
 from documents.audit_log import AdminAuditLog
 from documents.chat import Chat, ChatMessage, ChatReport
+from documents.job import ScheduledJob
 from documents.notification import Notification
 from documents.property import Property
 from documents.revoked_token import RevokedToken
@@ -28,6 +29,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     ChatMessage,
     ChatReport,
     Transaction,
+    ScheduledJob,
 ]
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "Notification",
     "Property",
     "RevokedToken",
+    "ScheduledJob",
     "ServerSecret",
     "Shortlist",
     "StoredFile",

@@ -31,6 +31,7 @@ from homer_rt.appkeys import (
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
+    SCHEDULER,
     SETTINGS,
     SHORTLISTS,
     SOCKET_SERVER,
@@ -51,6 +52,7 @@ from homer_rt.realtime import (
     attach_socket_server,
     create_socket_server,
 )
+from homer_rt.scheduler import Scheduler
 from homer_rt.security import PasswordHasher, TokenCodec, common_passwords
 from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
@@ -204,6 +206,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         )
     )
 
+    scheduler = Scheduler(clock=clock, poll_seconds=settings.scheduler_poll_seconds)
+    scheduler.every(
+        "subscription-reminders",
+        timedelta(seconds=settings.subscription_reminder_interval_seconds),
+        app[PAYMENTS].send_due_reminders,
+    )
+    app[SCHEDULER] = scheduler
+
     setup_routes(app)
     app.cleanup_ctx.extend(
         [_hasher_ctx, _store_ctx, _chat_id_key_ctx, _admin_bootstrap_ctx, _background_tasks_ctx]
@@ -212,19 +222,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     if isinstance(presence, RedisPresence):
         app.cleanup_ctx.append(presence.cleanup_ctx)
-    app.cleanup_ctx.extend([_subscription_reminders_ctx, _socket_expiry_ctx])
+    app.cleanup_ctx.extend([scheduler.cleanup_ctx, _socket_expiry_ctx])
     return app
 
 
 async def _socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
     interval = app[SETTINGS].socket_expiry_check_seconds
     spawn(app, app[LIVE_SOCKETS].run_expiry_sweeps(interval_seconds=interval), name="socket-expiry")
-    yield
-
-
-async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[None]:
-    interval = app[SETTINGS].subscription_reminder_interval_seconds
-    spawn(app, app[PAYMENTS].run_reminders(interval_seconds=interval), name="subscription-reminders")
     yield
 
 

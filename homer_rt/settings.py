@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     storage_backend: Literal["local", "s3"] = "local"
     upload_dir: Path = Path("uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # How often the background scheduler looks for due jobs (upload cleanup, subscription reminders).
+    scheduler_poll_seconds: float = Field(default=30.0, gt=0)
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     aws_region: str = "ap-south-1"
