@@ -14,6 +14,7 @@ from documents.server_secret import ServerSecret
 from documents.shortlist import Shortlist
 from documents.stored_file import StoredFile
 from documents.transaction import Transaction
+from documents.upload_usage import UploadUsage
 from documents.user import User
 
 ALL_DOCUMENTS: list[type[Document]] = [
@@ -25,6 +26,7 @@ ALL_DOCUMENTS: list[type[Document]] = [
     Property,
     Shortlist,
     StoredFile,
+    UploadUsage,
     Chat,
     ChatMessage,
     ChatReport,
@@ -46,5 +48,6 @@ __all__ = [
     "Shortlist",
     "StoredFile",
     "Transaction",
+    "UploadUsage",
     "User",
 ]

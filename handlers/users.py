@@ -52,7 +52,12 @@ async def upload_photo(request: web.Request) -> web.Response:
     async with aclosing(form_parts(request, fields=("photo",))) as parts:
         async for part in parts:
             stored = await request.app[UPLOADS].save(
-                area="profiles", owner_segment=user.id, uploader_id=user.id, part=part, kind="image"
+                area="profiles",
+                owner_segment=user.id,
+                uploader_id=user.id,
+                part=part,
+                kind="image",
+                referenced=True,  # this request makes it the profile photo
             )
             updated = await request.app[USERS].set_profile_photo(user_id=user.id, url=stored.url)
             await _discard_previous_photo(request, user.id, user.profile_photo_url, stored.url)

@@ -148,7 +148,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
 
     file_storage = storage_from_settings(settings)
-    app[UPLOADS] = UploadService(clock=clock, storage=file_storage, max_bytes=settings.max_upload_bytes)
+    app[UPLOADS] = UploadService(
+        clock=clock,
+        storage=file_storage,
+        max_bytes=settings.max_upload_bytes,
+        quota_bytes_per_user=settings.upload_quota_bytes_per_user,
+        uploads_per_hour=settings.uploads_per_user_per_hour,
+        unreferenced_ttl=timedelta(hours=settings.unreferenced_upload_ttl_hours),
+    )
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
     app[PROPERTIES] = PropertyService(clock=clock, uploads=app[UPLOADS], lifestyle=MockLifestyleProvider())
     app[SHORTLISTS] = ShortlistService(clock=clock)
@@ -211,6 +218,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         "subscription-reminders",
         timedelta(seconds=settings.subscription_reminder_interval_seconds),
         app[PAYMENTS].send_due_reminders,
+    )
+    scheduler.every(
+        "upload-cleanup",
+        timedelta(seconds=settings.upload_cleanup_interval_seconds),
+        app[UPLOADS].remove_unreferenced,
     )
     app[SCHEDULER] = scheduler
 

@@ -120,5 +120,5 @@ async def test_stopping_mid_run_hands_the_job_back_at_once(
 
 
 async def test_the_app_runs_its_scheduler_while_it_runs(client: TestClient[Any, Any]) -> None:
-    assert set(client.app[SCHEDULER].job_names) == {"subscription-reminders"}
+    assert set(client.app[SCHEDULER].job_names) == {"subscription-reminders", "upload-cleanup"}
     assert any(task.get_name() == "scheduler" and not task.done() for task in asyncio.all_tasks())
