@@ -202,6 +202,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         notifications=app[NOTIFICATIONS],
         feed=app[ADMIN_FEED],
         chats=app[CHATS],
+        uploads=app[UPLOADS],
     )
     sio.register_namespace(
         AdminNamespace(
