@@ -134,7 +134,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         emitter=emitter,
         session_recheck_seconds=settings.socket_session_recheck_seconds,
     )
-    app[USERS] = UserService(clock=clock, hasher=hasher)
     app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)
     app[AUDIT] = AuditLog(clock=clock)
     app[ADMIN_FEED] = AdminFeed(emitter=emitter)
@@ -156,6 +155,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         uploads_per_hour=settings.uploads_per_user_per_hour,
         unreferenced_ttl=timedelta(hours=settings.unreferenced_upload_ttl_hours),
     )
+    app[USERS] = UserService(clock=clock, hasher=hasher, uploads=app[UPLOADS])
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
     app[PROPERTIES] = PropertyService(clock=clock, uploads=app[UPLOADS], lifestyle=MockLifestyleProvider())
     app[SHORTLISTS] = ShortlistService(clock=clock)
