@@ -6,6 +6,7 @@ from beanie import Document
 
 from documents.audit_log import AdminAuditLog
 from documents.chat import Chat, ChatMessage, ChatReport
+from documents.job import ScheduledJob
 from documents.notification import Notification
 from documents.property import Property
 from documents.property_view import PropertyView
@@ -14,6 +15,7 @@ from documents.server_secret import ServerSecret
 from documents.shortlist import Shortlist
 from documents.stored_file import StoredFile
 from documents.transaction import Transaction
+from documents.upload_usage import UploadUsage
 from documents.user import User
 
 ALL_DOCUMENTS: list[type[Document]] = [
@@ -26,10 +28,12 @@ ALL_DOCUMENTS: list[type[Document]] = [
     PropertyView,
     Shortlist,
     StoredFile,
+    UploadUsage,
     Chat,
     ChatMessage,
     ChatReport,
     Transaction,
+    ScheduledJob,
 ]
 
 __all__ = [
@@ -42,9 +46,11 @@ __all__ = [
     "Property",
     "PropertyView",
     "RevokedToken",
+    "ScheduledJob",
     "ServerSecret",
     "Shortlist",
     "StoredFile",
     "Transaction",
+    "UploadUsage",
     "User",
 ]

@@ -31,6 +31,7 @@ from homer_rt.appkeys import (
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
+    SCHEDULER,
     SETTINGS,
     SHORTLISTS,
     SOCKET_SERVER,
@@ -51,6 +52,7 @@ from homer_rt.realtime import (
     attach_socket_server,
     create_socket_server,
 )
+from homer_rt.scheduler import Scheduler
 from homer_rt.security import PasswordHasher, TokenCodec, common_passwords
 from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
@@ -132,7 +134,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         emitter=emitter,
         session_recheck_seconds=settings.socket_session_recheck_seconds,
     )
-    app[USERS] = UserService(clock=clock, hasher=hasher)
     app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)
     app[AUDIT] = AuditLog(clock=clock)
     app[ADMIN_FEED] = AdminFeed(emitter=emitter)
@@ -146,7 +147,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
 
     file_storage = storage_from_settings(settings)
-    app[UPLOADS] = UploadService(clock=clock, storage=file_storage, max_bytes=settings.max_upload_bytes)
+    app[UPLOADS] = UploadService(
+        clock=clock,
+        storage=file_storage,
+        max_bytes=settings.max_upload_bytes,
+        quota_bytes_per_user=settings.upload_quota_bytes_per_user,
+        uploads_per_hour=settings.uploads_per_user_per_hour,
+        unreferenced_ttl=timedelta(hours=settings.unreferenced_upload_ttl_hours),
+    )
+    app[USERS] = UserService(clock=clock, hasher=hasher, uploads=app[UPLOADS])
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
     app[PROPERTIES] = PropertyService(
         clock=clock,
@@ -198,6 +207,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         notifications=app[NOTIFICATIONS],
         feed=app[ADMIN_FEED],
         chats=app[CHATS],
+        uploads=app[UPLOADS],
     )
     sio.register_namespace(
         AdminNamespace(
@@ -209,6 +219,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         )
     )
 
+    scheduler = Scheduler(clock=clock, poll_seconds=settings.scheduler_poll_seconds)
+    scheduler.every(
+        "subscription-reminders",
+        timedelta(seconds=settings.subscription_reminder_interval_seconds),
+        app[PAYMENTS].send_due_reminders,
+    )
+    scheduler.every(
+        "upload-cleanup",
+        timedelta(seconds=settings.upload_cleanup_interval_seconds),
+        app[UPLOADS].remove_unreferenced,
+    )
+    app[SCHEDULER] = scheduler
+
     setup_routes(app)
     app.cleanup_ctx.extend(
         [_hasher_ctx, _store_ctx, _chat_id_key_ctx, _admin_bootstrap_ctx, _background_tasks_ctx]
@@ -217,19 +240,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     if isinstance(presence, RedisPresence):
         app.cleanup_ctx.append(presence.cleanup_ctx)
-    app.cleanup_ctx.extend([_subscription_reminders_ctx, _socket_expiry_ctx])
+    app.cleanup_ctx.extend([scheduler.cleanup_ctx, _socket_expiry_ctx])
     return app
 
 
 async def _socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
     interval = app[SETTINGS].socket_expiry_check_seconds
     spawn(app, app[LIVE_SOCKETS].run_expiry_sweeps(interval_seconds=interval), name="socket-expiry")
-    yield
-
-
-async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[None]:
-    interval = app[SETTINGS].subscription_reminder_interval_seconds
-    spawn(app, app[PAYMENTS].run_reminders(interval_seconds=interval), name="subscription-reminders")
     yield
 
 

@@ -469,7 +469,7 @@ VALID_BODIES: list[tuple[str, str, str, dict[str, Any]]] = [
             "date_of_birth": "1990-01-02",
             "renter_preferences": {"a": 1},
             "profile_visibility": True,
-            "profile_photo_url": "/uploads/profiles/x.jpg",
+            "profile_photo_url": None,  # a real value must be the caller's own upload
         },
     ),
     (

@@ -36,6 +36,7 @@ from homer_rt.services.chats import ChatService
 from homer_rt.services.listing_quota import follow_status_change
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.properties import MAX_RUPEES
+from homer_rt.services.uploads import PROFILES_AREA, VERIFICATION_AREA, UploadService
 
 T = TypeVar("T")
 
@@ -188,6 +189,7 @@ class AdminService:
         notifications: NotificationService,
         feed: AdminFeed,
         chats: ChatService,
+        uploads: UploadService,
     ) -> None:
         self._clock = clock
         self._audit = audit
@@ -195,6 +197,7 @@ class AdminService:
         self._notifications = notifications
         self._feed = feed
         self._chats = chats
+        self._uploads = uploads
 
     async def _audited(
         self,
@@ -476,6 +479,11 @@ class AdminService:
             if raw is None:
                 raise Conflict("User changed while being deleted; try again", code="user_changed")
             await self._cut_off(user_id)
+            # Their ID documents and photo go from storage, so their URLs answer 404. Chat attachments stay:
+            # they are part of the other participant's conversation, and only its participants can open them.
+            files_removed = await self._uploads.remove_all_of(
+                uploader_id=user_id, areas=(VERIFICATION_AREA, PROFILES_AREA)
+            )
             # Their pending identity checks leave the review queue: the documents are gone with them.
             withdrawn = 0
             for status_field in ("renter_verification_status", "owner_verification_status"):
@@ -496,10 +504,11 @@ class AdminService:
                     "message": "User deleted successfully",
                     "user_id": user_id,
                     "listings_removed": removed.modified_count,
+                    "files_removed": files_removed,
                 },
                 old_value={"is_active": target.is_active, "user_type": target.user_type.value},
                 new_value={"is_active": False, "anonymised": True},
-                details={"listings_removed": removed.modified_count},
+                details={"listings_removed": removed.modified_count, "files_removed": files_removed},
             )
 
         return await self._audited(

@@ -366,17 +366,17 @@ class ChatService:
                 f"At most {MAX_ATTACHMENTS} attachments per message",
                 fields=[{"field": "attachments", "message": f"at most {MAX_ATTACHMENTS}"}],
             )
-        prefix = f"/uploads/{CHAT_UPLOAD_AREA}/{chat_id}/"
-        for url in attachments:
-            owned = None
-            if self._uploads is not None and url.startswith(prefix):
-                owned = await self._uploads.find_owned(url=url, uploader_id=user_id)
-            if owned is None:
-                raise BadRequest(
-                    "Attachments must be files you uploaded to this chat "
-                    f"(POST /api/chats/{chat_id}/attachments): {url[:200]}",
-                    code="invalid_attachment",
-                )
+        # One update checks them all and marks them sent, so the cleanup of unsent uploads keeps them. It
+        # comes before the message is stored: a file the cleanup removed first is refused here, never
+        # carried by a message. (A send refused after it leaves them marked: kept, in their owner's quota.)
+        if self._uploads is None or not await self._uploads.reference_all(
+            urls=attachments, uploader_id=user_id, area=CHAT_UPLOAD_AREA, owner_segment=chat_id
+        ):
+            raise BadRequest(
+                "Attachments must be files you uploaded to this chat "
+                f"(POST /api/chats/{chat_id}/attachments); one of them is not, or was removed unsent",
+                code="invalid_attachment",
+            )
 
     async def send(
         self,

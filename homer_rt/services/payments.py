@@ -11,7 +11,6 @@ Every state change is one atomic single-document update guarded on the state it 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -725,16 +724,6 @@ class PaymentService:
             )
             sent += 1
         return sent
-
-    async def run_reminders(self, *, interval_seconds: float) -> None:
-        while True:
-            try:
-                await self.send_due_reminders()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a failed round must not end the loop; the next one retries
-                log.exception("subscription reminder round failed")
-            await asyncio.sleep(interval_seconds)
 
 
 def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:

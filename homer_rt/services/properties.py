@@ -578,6 +578,7 @@ class PropertyService:
                         uploader_id=user.id,
                         part=part,
                         kind="image",
+                        referenced=True,  # on the listing by the end of this call, or discarded
                     )
                 )
             if not saved:

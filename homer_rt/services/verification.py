@@ -77,9 +77,15 @@ class VerificationService:
     # ------------------------------------------------------------------ documents
 
     async def upload_document(self, *, user_id: str, part: aiohttp.BodyPartReader) -> StoredFile:
-        """Stored privately under verification/<user_id>: readable by the uploader and admins only."""
+        """Stored privately under verification/<user_id>: readable by the uploader and admins only. Removed
+        by the cleanup unless a submission references it in time."""
         return await self._uploads.save(
-            area=VERIFICATION_AREA, owner_segment=user_id, uploader_id=user_id, part=part, kind="document"
+            area=VERIFICATION_AREA,
+            owner_segment=user_id,
+            uploader_id=user_id,
+            part=part,
+            kind="document",
+            referenced=False,
         )
 
     async def discard_upload(self, file: StoredFile) -> None:
@@ -88,14 +94,16 @@ class VerificationService:
     async def _own_documents(self, *, user_id: str, documents: Mapping[str, str]) -> dict[str, Any]:
         """The submitted document URLs resolved to this user's own verification uploads.
 
-        What is stored comes from our upload records (name, size, type), not from the client's copy.
+        What is stored comes from our upload records (name, size, type), not from the client's copy. Each
+        is marked referenced as it is resolved, before the submission is stored, so the cleanup of unused
+        uploads cannot remove a document a submission points at.
         """
         if not documents:
             raise BadRequest("At least one document is required", code="documents_required")
         resolved: dict[str, Any] = {}
         for document_type, url in documents.items():
-            stored = await self._uploads.find_owned(url=url, uploader_id=user_id)
-            if stored is None or stored.area != VERIFICATION_AREA:
+            stored = await self._uploads.reference(url=url, uploader_id=user_id, area=VERIFICATION_AREA)
+            if stored is None:
                 raise Forbidden(
                     f"{document_type}: {url} is not a verification document you uploaded",
                     code="document_not_owned",
