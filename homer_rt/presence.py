@@ -173,6 +173,10 @@ class RedisPresence:
             return Presence(online=True, last_seen=None)
         return Presence(online=False, last_seen=_from_epoch_ms(last_seen))
 
+    async def ping(self) -> None:
+        """Return when Redis answers (readiness); the client's error when it does not."""
+        await self._client.ping()
+
     async def renew(self) -> None:
         """The heartbeat's beat: this process's connections stay counted for another TTL."""
         await self.renew_connections({user_id: set(sids) for user_id, sids in self._local.items()})

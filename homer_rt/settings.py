@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # permessage-deflate on the Socket.IO WebSocket: off by default (see realtime.attach_socket_server).
     socketio_websocket_compression: bool = False
 
+    # /api/health/ready: each dependency check's timeout, and how long one round of checks answers every
+    # probe (a burst of probes runs the checks once).
+    readiness_check_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    readiness_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+
     storage_backend: Literal["local", "s3"] = "local"
     upload_dir: Path = Path("uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
