@@ -32,6 +32,7 @@ from homer_rt.appkeys import (
     PAYMENTS,
     PROPERTIES,
     READINESS,
+    REQUESTS_IN_FLIGHT,
     SCHEDULER,
     SETTINGS,
     SHORTLISTS,
@@ -42,6 +43,7 @@ from homer_rt.appkeys import (
     VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
+from homer_rt.inflight import InFlight
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.presence import LocalPresence, RedisPresence, presence_from_settings
 from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
@@ -71,6 +73,7 @@ from homer_rt.services.uploads import UploadService, storage_from_settings
 from homer_rt.services.users import UserService
 from homer_rt.services.verification import VerificationService
 from homer_rt.settings import Settings
+from homer_rt.shutdown import track_requests_middleware
 from homer_rt.store import open_store
 from storage.base import FileStorage, StorageError
 from storage.s3 import S3Storage
@@ -236,6 +239,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SCHEDULER] = scheduler
 
     app[READINESS] = _readiness(app, clock=clock, presence=presence, file_storage=file_storage)
+    app[REQUESTS_IN_FLIGHT] = InFlight()
+    app.middlewares.append(track_requests_middleware(app[REQUESTS_IN_FLIGHT], app[READINESS]))
     # After the cleanup contexts' start (aiohttp runs them as the first on_startup handler): store open,
     # demo data seeded, background work started.
     app.on_startup.append(_serving)

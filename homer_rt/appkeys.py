@@ -8,6 +8,7 @@ import socketio
 from aiohttp import web
 
 from homer_rt.clock import Clock
+from homer_rt.inflight import InFlight
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.readiness import Readiness
 from homer_rt.realtime import RealtimeEmitter
@@ -38,6 +39,7 @@ LIVE_SOCKETS = web.AppKey("live_sockets", LiveSockets)
 BACKGROUND_TASKS = web.AppKey("background_tasks", set[asyncio.Task[None]])
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 READINESS = web.AppKey("readiness", Readiness)
+REQUESTS_IN_FLIGHT = web.AppKey("requests_in_flight", InFlight)
 
 AUTH = web.AppKey("auth_service", AuthService)
 USERS = web.AppKey("user_service", UserService)
