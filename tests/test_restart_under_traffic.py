@@ -4,9 +4,10 @@ Renters and owners chat in pairs through real Socket.IO clients that reconnect b
 frontend's do. Each sends its messages back to back (so each has one in flight when the server stops),
 with a ``client_msg_id``; when its connection drops before the ack, it sends the same message again once
 reconnected. After every (re)connection it first asks ``sync {chats: {chat_id: last_seq}}`` for what it
-missed (``last_seq``: the highest seq up to which it holds every message). Mid-traffic the server gets SIGTERM; a new process starts on the same address and
-data file; the clients reconnect to it and carry on. At the end every message is acked once, stored once,
-and in its receiver's view (live deliveries plus syncs), exactly once.
+missed (``last_seq``: the highest seq up to which it holds every message). Mid-traffic the server gets
+SIGTERM; a new process starts on the same address and data file; the clients reconnect to it and carry on.
+At the end every message is acked once, stored once, and in its receiver's view (live deliveries plus
+syncs), exactly once.
 
 The restart is of one process over ``EMBEDDED_DATA_FILE``: the embedded store is per process, so two
 processes behind Redis would not share messages (with MongoDB, a rolling restart of one of several

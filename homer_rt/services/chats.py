@@ -212,7 +212,6 @@ class ChatService:
         self._directory = _ChatDirectory(CHATS_REMEMBERED)
         self._initiate_locks = _KeyedLocks()
         self._presence = presence
-        self._announcing_presence = True
         self._chat_id_key: bytes | None = None
         if uploads is not None:
             uploads.register_policy(CHAT_UPLOAD_AREA, self._may_read_chat_file)
@@ -1025,18 +1024,9 @@ class ChatService:
 
     async def connection_closed(self, *, user_id: str, sid: str) -> None:
         """A user's last live connection, in any process, announces them offline with their last-seen time."""
-        if not self._announcing_presence:
-            return
         went_offline_at = await self._presence.closed(user_id=user_id, sid=sid)
         if went_offline_at is not None:
             await self._announce(user_id, Presence(online=False, last_seen=went_offline_at))
-
-    def stop_presence_announcements(self) -> None:
-        """This process is shutting down: the connections it closes now reconnect to another process (or to
-        its successor) within moments, so their users are not announced offline, and online again a second
-        later, one partner lookup each. What this process counted goes with it (RedisPresence forgets its
-        connections in one pipeline at cleanup; LocalPresence had no other process to tell)."""
-        self._announcing_presence = False
 
     async def presence_of(self, user_id: str) -> dict[str, Any]:
         return (await self._presence.presence(user_id)).api_view(user_id)
