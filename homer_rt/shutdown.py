@@ -5,7 +5,7 @@
 2. Every Socket.IO connection gets ``server_shutdown {reconnect: true}`` and its transport is closed in a
    way the clients answer by reconnecting on their own (HomerSocketServer.close_for_shutdown); a client
    then rejoins its chats and asks ``sync`` for what it missed. Closing them does not announce their users
-   offline: they are back within a second.
+   offline: they are back within a second, on another process or this one's successor.
 3. In-flight requests and socket events finish; whatever still runs when the grace period ends is cut.
 4. aiohttp's own shutdown, then each cleanup context in reverse: background tasks and the scheduler are
    cancelled, this process's presence entries leave Redis, and the store is flushed (the embedded store
@@ -29,7 +29,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from homer_rt.appkeys import CHATS, READINESS, REQUESTS_IN_FLIGHT, SOCKET_SERVER
+from homer_rt.appkeys import READINESS, REQUESTS_IN_FLIGHT, SOCKET_SERVER
 from homer_rt.errors import ServiceUnavailable
 from homer_rt.inflight import InFlight
 from homer_rt.readiness import Phase, Readiness
@@ -59,7 +59,6 @@ async def drain(app: web.Application, *, grace_seconds: float) -> DrainReport:
         return started + grace_seconds - loop.time()
 
     app[READINESS].draining()
-    app[CHATS].stop_presence_announcements()
     sio = app[SOCKET_SERVER]
     sockets_closed = await sio.close_for_shutdown((CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, ADMIN_NAMESPACE))
     # Socket.IO transports are requests too: this also waits for the WebSocket close handshakes.
@@ -108,17 +107,18 @@ def track_requests_middleware(requests: InFlight, readiness: Readiness) -> Middl
 async def serve(
     app: web.Application, *, host: str, port: int, grace_seconds: float, **runner_options: Any
 ) -> None:
-    """Run the app until SIGTERM or SIGINT, then shut it down gracefully (the module doc).
+    """Run the app until SIGTERM or SIGINT, then shut it down gracefully (the module doc). A signal during
+    start-up keeps its default action: the process ends there.
 
     ``runner_options`` go to aiohttp's AppRunner (access log settings)."""
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=LATE_REQUEST_SECONDS, **runner_options)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
+        signalled = _watch_signals()
         await site.start()
         log.info("serving on http://%s:%d", host, port)
-        signal_name = await _first_signal()
-        log.info("%s: shutting down (grace %g s)", signal_name, grace_seconds)
+        log.info("%s: shutting down (grace %g s)", await signalled, grace_seconds)
         await site.stop()
         await drain(app, grace_seconds=grace_seconds)
     finally:
@@ -126,9 +126,9 @@ async def serve(
     log.info("stopped")
 
 
-async def _first_signal() -> str:
-    """Wait for SIGTERM or SIGINT. Later ones change nothing: the shutdown they ask for is under way, and
-    bounded by the grace period."""
+def _watch_signals() -> asyncio.Future[str]:
+    """The name of the first SIGTERM or SIGINT. Later ones change nothing: the shutdown they ask for is
+    under way, and bounded by the grace period."""
     loop = asyncio.get_running_loop()
     received: asyncio.Future[str] = loop.create_future()
 
@@ -138,4 +138,4 @@ async def _first_signal() -> str:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, on_signal, signum)
-    return await received
+    return received
