@@ -6,7 +6,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "your-jwt-secret-here-change-in-production"
@@ -22,6 +22,16 @@ class Settings(BaseSettings):
     app_env: Literal["development", "test", "production"] = "development"
     host: str = "0.0.0.0"
     port: int = 8001
+
+    # auto: JSON lines in production, readable console lines otherwise (homer_rt.logs).
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # /metrics (Prometheus) is served only when configured: on METRICS_HOST:METRICS_PORT, a listener of its
+    # own (loopback unless set otherwise), and/or on the main port behind ``Authorization: Bearer
+    # METRICS_TOKEN``. With a token, the metrics port asks for it too. Neither set: no /metrics anywhere.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
 
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_algorithm: Literal["HS256"] = "HS256"
@@ -126,6 +136,16 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
@@ -152,6 +172,14 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.app_env == "production")
+
+    @property
+    def serves_metrics(self) -> bool:
+        return self.metrics_port is not None or self.metrics_token is not None
 
     @property
     def uses_embedded_store(self) -> bool:
