@@ -35,13 +35,15 @@ _REQUEST_ID_FORMAT = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Libraries that, below these levels, log what must not be in a log: python-engineio and python-socketio
 # every packet (message texts, the connect packet's token), pymongo every command (users' password hashes),
 # botocore and urllib3 signed requests. LOG_LEVEL=DEBUG is for Homer's own loggers.
-_LIBRARY_FLOORS = {
+LIBRARY_LOG_FLOORS = {
     "engineio": logging.WARNING,
     "socketio": logging.WARNING,
     "pymongo": logging.INFO,
     "botocore": logging.INFO,
     "aiobotocore": logging.INFO,
     "urllib3": logging.INFO,
+    # aiohttp's own access log writes the raw path and query (a ?token=); handlers.access replaces it.
+    "aiohttp.access": logging.WARNING,
 }
 
 REDACTED = "[redacted]"
@@ -87,6 +89,16 @@ def bind_user(user_id: str) -> None:
 
 def current_user_id() -> str | None:
     return _user_id.get()
+
+
+def _drop_formatting_leftovers(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """``message`` and ``asctime`` are set on a record by whichever handler formatted it first (a test's
+    capture): they are never extras (logging refuses them there), and ``event`` already has the text."""
+    event_dict.pop("message", None)
+    event_dict.pop("asctime", None)
+    return event_dict
 
 
 def _add_request_context(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -145,6 +157,7 @@ def log_formatter(*, as_json: bool, colors: bool = False) -> logging.Formatter:
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
+            _drop_formatting_leftovers,
             _add_request_context,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
         ],
@@ -189,6 +202,6 @@ def configure_logging(settings: Settings, *, stream: TextIO | None = None) -> lo
     root.addHandler(handler)
     level = logging.getLevelName(settings.log_level)
     root.setLevel(level)
-    for name, floor in _LIBRARY_FLOORS.items():
+    for name, floor in LIBRARY_LOG_FLOORS.items():
         logging.getLogger(name).setLevel(max(level, floor))
     return handler
