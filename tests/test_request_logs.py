@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from aiohttp.test_utils import TestClient
 
 from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
-from homer_rt.logs import LIBRARY_LOG_FLOORS, REDACTED, configure_logging, redact_secrets
+from homer_rt.logs import REDACTED, configure_logging, redact_secrets
 from homer_rt.services.chats import ChatService
 from tests.chat_support import WAIT, base_url, connect, live, make_chat
 from tests.conftest import PASSWORD, TEST_JWT_SECRET, ClientFactory, make_settings
@@ -45,17 +44,11 @@ class LogCapture:
 
 
 @pytest.fixture
-def logs(tmp_path: Path) -> Iterator[LogCapture]:
-    root = logging.getLogger()
-    saved_levels = {name: logging.getLogger(name).level for name in ["", *LIBRARY_LOG_FLOORS]}
+def logs(tmp_path: Path) -> LogCapture:
+    """Logging as the CLI configures it (conftest's autouse fixture undoes it after the test)."""
     stream = io.StringIO()
-    handler = configure_logging(make_settings(tmp_path, log_format="json", log_level="DEBUG"), stream=stream)
-    try:
-        yield LogCapture(stream)
-    finally:
-        root.removeHandler(handler)
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
+    configure_logging(make_settings(tmp_path, log_format="json", log_level="DEBUG"), stream=stream)
+    return LogCapture(stream)
 
 
 async def traced_client(
