@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import random
 import re
 import sys
-import uuid
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextvars import ContextVar
 from typing import Any, TextIO
@@ -60,7 +60,10 @@ _STRUCTURAL_KEYS = frozenset({"event", "level", "logger", "timestamp", "request_
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 hex digits, as a uuid4's. An id needs to be unique, not unpredictable: the random module's
+    generator (seeded from the OS) makes one in well under a microsecond, where uuid4's read of os.urandom
+    took ~5 µs, paid by every Socket.IO event."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def accepted_request_id(value: str | None) -> str | None:
