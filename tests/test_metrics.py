@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient
+from mongomock_motor import AsyncMongoMockClient
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import monitoring
 
 from documents.user import User
+from homer_rt import store
 from homer_rt.app import create_app
 from homer_rt.appkeys import METRICS
 from homer_rt.clock import AdjustableClock
@@ -220,6 +223,26 @@ def test_mongodb_commands_are_timed_by_command_and_outcome() -> None:
     assert value(samples, f"{name}_count", command="find", outcome="ok") == 2
     assert abs(value(samples, f"{name}_sum", command="find", outcome="ok") - 0.043) < 1e-9
     assert value(samples, f"{name}_count", command="insert", outcome="error") == 1
+
+
+async def test_the_mongodb_client_reports_its_commands_to_the_app_s_metrics(
+    aiohttp_client: ClientFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No MongoDB here: the client is made as for MongoDB, and the store under it is mongomock."""
+    made_with: dict[str, Any] = {}
+
+    def motor_client(url: str, **options: Any) -> Any:
+        made_with.update(options, url=url)
+        return AsyncMongoMockClient(tz_aware=True)
+
+    monkeypatch.setattr(store, "AsyncIOMotorClient", motor_client)
+    app = create_app(
+        make_settings(tmp_path, mongodb_url="mongodb://db.invalid:27017"), clock=AdjustableClock()
+    )
+    client = await aiohttp_client(app)
+    assert (await client.get("/api/health")).status == 200
+    assert made_with["url"] == "mongodb://db.invalid:27017"
+    assert made_with["event_listeners"] == [app[METRICS].store_listener]
 
 
 def test_each_app_counts_in_a_registry_of_its_own(tmp_path: Path) -> None:
