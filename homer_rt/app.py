@@ -72,6 +72,12 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
+    if settings.jwt_secret_generated:
+        log.warning(
+            "JWT_SECRET is not set: tokens are signed with a random secret made for this process only. "
+            "Every token stops working when it restarts, and several processes (or a load balancer over "
+            "them) need one shared JWT_SECRET. Set JWT_SECRET to 32+ random characters."
+        )
     app = web.Application(
         middlewares=[cors_middleware(settings.cors_origins), error_middleware],
         client_max_size=settings.request_body_max_bytes,
