@@ -11,8 +11,9 @@ from datetime import timedelta
 from aiohttp import web
 
 from handlers import setup_routes
-from handlers.cors import cors_middleware
+from handlers.cors import cors_headers, cors_middleware
 from handlers.errors import error_middleware
+from handlers.headers import security_headers
 from handlers.sockets.admin import AdminNamespace
 from handlers.sockets.chat import ChatNamespace
 from handlers.sockets.notifications import NotificationsNamespace
@@ -82,6 +83,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         middlewares=[cors_middleware(settings.cors_origins), error_middleware],
         client_max_size=settings.request_body_max_bytes,
     )
+    app.on_response_prepare.extend([cors_headers(settings.cors_origins), security_headers])
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[BACKGROUND_TASKS] = set()
