@@ -143,8 +143,13 @@ class Server:
                 UPLOAD_DIR=str(workdir / "uploads"),
                 # The benchmark measures delivery, not the abuse limits: every client here is 127.0.0.1.
                 CHAT_SEND_RATE_PER_10S=UNLIMITED,
+                LOGIN_ATTEMPTS_PER_ACCOUNT_AND_ADDRESS=UNLIMITED,
                 LOGIN_ATTEMPTS_PER_ACCOUNT=UNLIMITED,
                 LOGIN_ATTEMPTS_PER_ADDRESS=UNLIMITED,
+                REGISTRATIONS_PER_ADDRESS_PER_HOUR=UNLIMITED,
+                REGISTRATIONS_PER_MINUTE=UNLIMITED,
+                SOCKET_CONNECTIONS_PER_USER=UNLIMITED,
+                SOCKET_CONNECTIONS_PER_ADDRESS=UNLIMITED,
                 FREE_CONTACT_LIMIT="1000",
             )
             if deflate is not None:

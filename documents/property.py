@@ -157,8 +157,18 @@ class Property(Document):
     def property_id(self) -> str:
         return self.id
 
+    @property
+    def is_public(self) -> bool:
+        """Anyone may see it: active and not taken down. Everything else is the owner's and admins' alone."""
+        return self.status == PropertyStatus.ACTIVE and not self.held_by_admin
+
     def api_view(self) -> dict[str, Any]:
-        """The spec's convert_property_to_dict shape; rupees as numbers."""
+        """The spec's convert_property_to_dict shape with the owner-only analytics: for owners and admins."""
+        return {**self.public_view(), "analytics": self.analytics.model_dump(mode="json")}
+
+    def public_view(self) -> dict[str, Any]:
+        """The spec's shape without analytics (views, contacts, shortlists are the owner's business);
+        rupees as numbers. What search results and other people's views of a listing show."""
         return {
             "property_id": self.id,
             "owner_id": self.owner_id,
@@ -178,7 +188,6 @@ class Property(Document):
             "verification_tier": self.verification_tier.value,
             "verification_date": iso(self.verification_date),
             "lifestyle_data": self.lifestyle_data.model_dump(mode="json") if self.lifestyle_data else None,
-            "analytics": self.analytics.model_dump(mode="json"),
             "status": self.status.value,
             "held_by_admin": self.held_by_admin,
             "created_at": iso(self.created_at),

@@ -24,12 +24,21 @@ class StoredFile(Document):
     size: int
     storage_key: str  # <area>/<owner_segment>/<generated name>
     created_at: datetime
+    # Bytes this file holds in its uploader's quota (upload_usage), given back when it is removed. Records
+    # stored before quotas existed hold none.
+    quota_bytes: int = 0
+    # Set when a door stores a file that something must still point at (a chat attachment until a message
+    # carries it, a verification document until a submission does); cleared by that reference. The cleanup
+    # removes files unreferenced for UNREFERENCED_UPLOAD_TTL_HOURS. Files stored by a request that also puts
+    # them in use (listing images, profile photos), and records from before this field, never carry it.
+    unreferenced_since: datetime | None = None
 
     class Settings:
         name = "stored_files"
         indexes = [
             IndexModel("url", unique=True),
             IndexModel("uploader_id"),
+            IndexModel("unreferenced_since"),
         ]
 
     def api_view(self) -> dict[str, Any]:

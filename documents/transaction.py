@@ -55,11 +55,17 @@ class Transaction(Document):
     refund_requested_at: datetime | None = None
     refunded_at: datetime | None = None
     refund_id: str | None = None
+    # Unique (see the index): a listing's verification fee has one order at a time that is open or paid,
+    # keyed ``property_verification:<property_id>``, so a second create-order finds it instead of charging
+    # twice. Every other order, and a fee order once refunded or superseded, holds a key of its own (its
+    # prefix says which). Never null: the index is sparse only so orders stored before the key existed fit.
+    purchase_key: str = Field(default_factory=new_id)
 
     class Settings:
         name = "transactions"
         indexes = [
             IndexModel("order_id", unique=True),
+            IndexModel("purchase_key", unique=True, sparse=True),
             IndexModel([("user_id", 1), ("created_at", -1)]),
             IndexModel("payment_id"),
             IndexModel([("payment_status", 1), ("created_at", -1)]),
@@ -89,3 +95,13 @@ class Transaction(Document):
             "refunded_at": iso(self.refunded_at),
             "metadata": self.metadata,
         }
+
+
+def verification_purchase_key(property_id: str) -> str:
+    """The key a listing's open or paid verification-fee order holds (``Transaction.purchase_key``)."""
+    return f"{TransactionType.PROPERTY_VERIFICATION.value}:{property_id}"
+
+
+def released_purchase_key(transaction_id: str, why: str) -> str:
+    """The key an order takes when it stops holding its listing: refunded, or superseded by a new order."""
+    return f"{why}:{transaction_id}"

@@ -54,6 +54,10 @@ class User(Document):
     is_admin: bool = False
     # Bumped by change-password and deactivation: every token carrying an older version stops working.
     token_version: int = 0
+    # How many of their listings are active: reserved by one conditional $inc before a listing becomes
+    # active, so the per-owner cap holds across processes (homer_rt.services.listing_quota). Accounts stored
+    # before the counter existed lack the field; it is counted for them the first time it is needed.
+    active_listings: int = 0
     created_at: datetime
     last_login: datetime | None = None
 
@@ -78,6 +82,10 @@ class User(Document):
     owner_verification_submitted_at: datetime | None = None
     owner_verification_reviewed_at: datetime | None = None
     owner_verification_rejection_reason: str | None = None
+    # The listings whose approved verification made this user a verified owner (as the spec: a verified
+    # property verifies its owner); empty when they were verified on their own documents. A refunded listing
+    # takes the badge back only if no other listing here still holds it (services/verification_grants.py).
+    owner_verified_by_properties: list[str] = Field(default_factory=list)
 
     class Settings:
         name = "users"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from aiohttp import web
@@ -17,7 +16,10 @@ from handlers.common import (
     parse_query,
     require_admin,
 )
+from handlers.paging import ListPage
 from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
+from homer_rt.clock import UtcDateTime
+from homer_rt.services.admin_feed import pending_verification_counts
 
 routes = web.RouteTableDef()
 
@@ -45,8 +47,8 @@ class TransactionListQuery(PageQuery):
     transaction_type: Literal["renter_subscription", "property_verification", "all"] | None = None
     payment_status: Literal["pending", "success", "failed", "refunded", "all"] | None = None
     user_id: str | None = Field(default=None, max_length=64)
-    date_from: datetime | None = None
-    date_to: datetime | None = None
+    date_from: UtcDateTime | None = None
+    date_to: UtcDateTime | None = None
 
 
 class AuditLogQuery(PageQuery):
@@ -56,8 +58,8 @@ class AuditLogQuery(PageQuery):
     admin_id: str | None = Field(default=None, max_length=64)
     entity_id: str | None = Field(default=None, max_length=64)
     status: Literal["success", "failed", "partial"] | None = None
-    date_from: datetime | None = None
-    date_to: datetime | None = None
+    date_from: UtcDateTime | None = None
+    date_to: UtcDateTime | None = None
 
 
 class ReportListQuery(PageQuery):
@@ -165,7 +167,8 @@ async def force_verify_property(request: web.Request) -> web.Response:
 @routes.get("/api/admin/verifications/pending")
 async def pending_verifications(request: web.Request) -> web.Response:
     await require_admin(request)
-    items = await request.app[VERIFICATION].pending()
+    page = parse_query(request, ListPage)
+    items = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
     grouped: dict[str, list[dict[str, Any]]] = {"renter": [], "owner": [], "property": []}
     for item in items:
         grouped.setdefault(str(item["verification_type"]), []).append(item)
@@ -174,7 +177,8 @@ async def pending_verifications(request: web.Request) -> web.Response:
             "pending_renter_verifications": grouped["renter"],
             "pending_owner_verifications": grouped["owner"],
             "pending_property_verifications": grouped["property"],
-            "total_pending": len(items),
+            # The whole queue, not only this page of it.
+            "total_pending": sum((await pending_verification_counts()).values()),
         }
     )
 

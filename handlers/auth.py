@@ -60,6 +60,7 @@ async def register(request: web.Request) -> web.Response:
         password=body.password,
         user_type=body.user_type,
         full_name=body.full_name,
+        client_address=client_address(request),
     )
     return session_response(request, session)
 
@@ -93,6 +94,9 @@ async def change_password(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, ChangePasswordBody)
     session = await request.app[AUTH].change_password(
-        user=user, old_password=body.old_password, new_password=body.new_password
+        user=user,
+        old_password=body.old_password,
+        new_password=body.new_password,
+        client_address=client_address(request),
     )
     return session_response(request, session)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.common import current_user, json_response, parse_body, parse_body_or_query, parse_query
 from handlers.files import form_parts
+from handlers.paging import ListPage
 from homer_rt.appkeys import CHATS, UPLOADS
 from homer_rt.errors import BadRequest
 from homer_rt.services.chats import CHAT_UPLOAD_AREA
@@ -52,7 +53,10 @@ async def initiate(request: web.Request) -> web.Response:
 @routes.get("/api/chats")
 async def list_chats(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return json_response(await request.app[CHATS].list_chats(user_id=user.id))
+    page = parse_query(request, ListPage)
+    return json_response(
+        await request.app[CHATS].list_chats(user_id=user.id, page=page.page, limit=page.limit)
+    )
 
 
 # Registered before /api/chats/{chat_id}, which would otherwise take "unread-count" for a chat id.
@@ -123,15 +127,20 @@ async def report(request: web.Request) -> web.Response:
 async def upload_attachment(request: web.Request) -> web.Response:
     """One file (multipart field ``file``) for this chat; send its ``file_url`` in a message's attachments."""
     user = await current_user(request)
-    chat = await request.app[CHATS].get_for_participant(
-        chat_id=request.match_info["chat_id"], user_id=user.id
-    )
+    chats = request.app[CHATS]
+    chat = await chats.get_for_participant(chat_id=request.match_info["chat_id"], user_id=user.id)
+    chats.check_sendable(chat)  # a file for a chat that takes no messages could never be sent
     stored = None
     async for part in form_parts(request, fields=("file",)):
         if stored is not None:
             raise BadRequest("Send one file per request", code="one_file_only")
         stored = await request.app[UPLOADS].save(
-            area=CHAT_UPLOAD_AREA, owner_segment=chat.id, uploader_id=user.id, part=part, kind="document"
+            area=CHAT_UPLOAD_AREA,
+            owner_segment=chat.id,
+            uploader_id=user.id,
+            part=part,
+            kind="document",
+            referenced=False,  # until a message carries it
         )
     if stored is None:
         raise BadRequest("No file in the request (multipart field 'file')", code="file_required")

@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, json_response, parse_body_or_query
+from handlers.common import current_user, json_response, parse_body_or_query, parse_query
+from handlers.paging import ListPage
 from homer_rt.appkeys import PAYMENTS
 
 routes = web.RouteTableDef()
@@ -66,5 +67,6 @@ async def webhook(request: web.Request) -> web.Response:
 @routes.get("/api/payments/history")
 async def history(request: web.Request) -> web.Response:
     user = await current_user(request)
-    transactions = await request.app[PAYMENTS].history(user_id=user.id)
+    page = parse_query(request, ListPage)
+    transactions = await request.app[PAYMENTS].history(user_id=user.id, page=page.page, limit=page.limit)
     return json_response([t.api_view() for t in transactions])

@@ -9,6 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from handlers.common import (
+    client_address,
     current_user,
     json_response,
     optional_user,
@@ -17,6 +18,7 @@ from handlers.common import (
     parse_query,
 )
 from handlers.files import form_parts
+from handlers.paging import ListPage
 from homer_rt.appkeys import PROPERTIES
 from homer_rt.services.properties import LifestyleQuery, PropertyCreate, PropertyUpdate, SearchQuery
 
@@ -45,7 +47,7 @@ async def search_properties(request: web.Request) -> web.Response:
     found = await request.app[PROPERTIES].search(query=query)
     return json_response(
         {
-            "properties": [p.api_view() for p in found.properties],
+            "properties": [p.public_view() for p in found.properties],
             "total_count": found.total_count,
             "page": found.page,
             "has_more": found.has_more,
@@ -58,21 +60,26 @@ async def lifestyle_search(request: web.Request) -> web.Response:
     user = await current_user(request)
     query = parse_query(request, LifestyleQuery)
     listings, total = await request.app[PROPERTIES].lifestyle_search(user=user, query=query)
-    return json_response({"properties": [p.api_view() for p in listings], "total_count": total})
+    return json_response({"properties": [p.public_view() for p in listings], "total_count": total})
 
 
 @routes.get("/api/properties/my-properties")
 async def my_properties(request: web.Request) -> web.Response:
     user = await current_user(request)
-    listings = await request.app[PROPERTIES].my_properties(owner_id=user.id)
+    page = parse_query(request, ListPage)
+    listings = await request.app[PROPERTIES].my_properties(owner_id=user.id, page=page.page, limit=page.limit)
     return json_response([p.api_view() for p in listings])
 
 
 @routes.get("/api/properties/{property_id}")
 async def property_detail(request: web.Request) -> web.Response:
     viewer = await optional_user(request)
-    listing = await request.app[PROPERTIES].view(property_id=request.match_info["property_id"], viewer=viewer)
-    return json_response(listing.api_view())
+    listing = await request.app[PROPERTIES].view(
+        property_id=request.match_info["property_id"], viewer=viewer, viewer_address=client_address(request)
+    )
+    # Analytics are the owner's (GET .../analytics, my-properties); admins read them on the admin routes.
+    owner_looking = viewer is not None and viewer.id == listing.owner_id
+    return json_response(listing.api_view() if owner_looking else listing.public_view())
 
 
 @routes.put("/api/properties/{property_id}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, json_response, parse_body
+from handlers.common import current_user, json_response, parse_body, parse_query
+from handlers.paging import ListPage
 from homer_rt.appkeys import SHORTLISTS
 from homer_rt.services.shortlists import MAX_NOTES_CHARS
 
@@ -30,7 +31,7 @@ async def add_shortlist(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, ShortlistAdd)
     service = request.app[SHORTLISTS]
-    entry, created = await service.add(user_id=user.id, property_id=body.property_id, notes=body.notes)
+    entry, created = await service.add(user=user, property_id=body.property_id, notes=body.notes)
     view = await service.view_one(entry)
     message = "Added to shortlist" if created else "Already in your shortlist"
     return json_response({**view, "created": created, "message": message}, status=201 if created else 200)
@@ -39,8 +40,16 @@ async def add_shortlist(request: web.Request) -> web.Response:
 @routes.get("/api/shortlists")
 async def list_shortlists(request: web.Request) -> web.Response:
     user = await current_user(request)
-    entries = await request.app[SHORTLISTS].list_for(user_id=user.id)
-    return json_response({"shortlists": entries, "total_count": len(entries)})
+    page = parse_query(request, ListPage)
+    entries, total = await request.app[SHORTLISTS].list_for(user_id=user.id, page=page.page, limit=page.limit)
+    return json_response(
+        {
+            "shortlists": entries,
+            "total_count": total,
+            "page": page.page,
+            "has_more": page.page * page.limit < total,
+        }
+    )
 
 
 @routes.put("/api/shortlists/{property_id}")

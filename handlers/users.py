@@ -7,12 +7,13 @@ from datetime import date
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from handlers.common import current_user, json_response, now, parse_body
 from handlers.files import form_parts
 from homer_rt.appkeys import UPLOADS, USERS
 from homer_rt.errors import BadRequest
+from homer_rt.services.uploads import PROFILES_AREA, is_safe_segment
 
 routes = web.RouteTableDef()
 
@@ -28,6 +29,17 @@ class ProfileUpdateBody(BaseModel):
     # Not nullable: a stored null would make the account unreadable (every later request a 500).
     profile_visibility: bool = True
     profile_photo_url: str | None = Field(default=None, max_length=500, pattern=r"^/uploads/profiles/")
+
+    @field_validator("profile_photo_url")
+    @classmethod
+    def _upload_path(cls, value: str | None) -> str | None:
+        # The shape of an upload URL; whether it is the caller's own photo is the service's check.
+        if value is None:
+            return None
+        segments = value.split("/")[2:]
+        if len(segments) != 3 or segments[0] != PROFILES_AREA or not all(map(is_safe_segment, segments)):
+            raise ValueError("must be the URL of a photo uploaded with POST /api/users/me/photo")
+        return value
 
 
 @routes.get("/api/users/me")
@@ -52,7 +64,12 @@ async def upload_photo(request: web.Request) -> web.Response:
     async with aclosing(form_parts(request, fields=("photo",))) as parts:
         async for part in parts:
             stored = await request.app[UPLOADS].save(
-                area="profiles", owner_segment=user.id, uploader_id=user.id, part=part, kind="image"
+                area=PROFILES_AREA,
+                owner_segment=user.id,
+                uploader_id=user.id,
+                part=part,
+                kind="image",
+                referenced=True,  # this request makes it the profile photo
             )
             updated = await request.app[USERS].set_profile_photo(user_id=user.id, url=stored.url)
             await _discard_previous_photo(request, user.id, user.profile_photo_url, stored.url)
@@ -68,7 +85,7 @@ async def _discard_previous_photo(
         return
     uploads = request.app[UPLOADS]
     old = await uploads.find_owned(url=previous, uploader_id=user_id)
-    if old is not None and old.area == "profiles":
+    if old is not None and old.area == PROFILES_AREA:
         await uploads.discard(old)
 
 

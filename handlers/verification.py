@@ -20,6 +20,7 @@ from handlers.common import (
     require_admin,
 )
 from handlers.files import form_parts
+from handlers.paging import ListPage
 from homer_rt.appkeys import VERIFICATION
 from homer_rt.errors import BadRequest, ValidationFailed
 from homer_rt.services.verification import parse_verification_id
@@ -174,7 +175,8 @@ async def my_status(request: web.Request) -> web.Response:
 @routes.get("/api/verification/admin/pending")
 async def admin_pending(request: web.Request) -> web.Response:
     await require_admin(request)
-    items: list[dict[str, Any]] = await request.app[VERIFICATION].pending()
+    page = parse_query(request, ListPage)
+    items: list[dict[str, Any]] = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
     return json_response(items)
 
 

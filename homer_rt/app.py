@@ -13,6 +13,7 @@ from aiohttp import web
 from handlers import setup_routes
 from handlers.cors import cors_headers, cors_middleware
 from handlers.errors import error_middleware
+from handlers.forwarded import client_address_middleware
 from handlers.headers import security_headers
 from handlers.sockets.admin import AdminNamespace
 from handlers.sockets.chat import ChatNamespace
@@ -27,9 +28,11 @@ from homer_rt.appkeys import (
     CLOCK,
     EMITTER,
     HASHER,
+    LIVE_SOCKETS,
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
+    SCHEDULER,
     SETTINGS,
     SHORTLISTS,
     SOCKET_SERVER,
@@ -39,8 +42,9 @@ from homer_rt.appkeys import (
     VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.presence import RedisPresence, presence_from_settings
-from homer_rt.ratelimit import SlidingWindowLimiter
+from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
 from homer_rt.realtime import (
     ADMIN_NAMESPACE,
     CHAT_NAMESPACE,
@@ -49,7 +53,8 @@ from homer_rt.realtime import (
     attach_socket_server,
     create_socket_server,
 )
-from homer_rt.security import PasswordHasher, TokenCodec
+from homer_rt.scheduler import Scheduler
+from homer_rt.security import PasswordHasher, TokenCodec, common_passwords
 from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
@@ -80,7 +85,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             "them) need one shared JWT_SECRET. Set JWT_SECRET to 32+ random characters."
         )
     app = web.Application(
-        middlewares=[cors_middleware(settings.cors_origins), error_middleware],
+        middlewares=[
+            client_address_middleware(settings.trusted_proxies),
+            cors_middleware(settings.cors_origins),
+            error_middleware,
+        ],
         client_max_size=settings.request_body_max_bytes,
     )
     app.on_response_prepare.extend([cors_headers(settings.cors_origins), security_headers])
@@ -93,11 +102,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SOCKET_SERVER] = sio
     emitter = RealtimeEmitter(sio=sio)
     app[EMITTER] = emitter
+    live_sockets = LiveSockets(
+        clock=clock,
+        emitter=emitter,
+        per_user=settings.socket_connections_per_user,
+        per_address=settings.socket_connections_per_address,
+    )
+    app[LIVE_SOCKETS] = live_sockets
 
     hasher = PasswordHasher(
         rounds=settings.bcrypt_rounds,
         threads=settings.bcrypt_threads,
         max_pending=settings.bcrypt_max_pending,
+        max_pending_new_passwords=settings.bcrypt_max_pending_new_passwords,
     )
     app[HASHER] = hasher
     app[AUTH] = AuthService(
@@ -108,20 +125,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             algorithm=settings.jwt_algorithm,
             expiry=timedelta(hours=settings.jwt_expiry_hours),
         ),
-        account_limiter=SlidingWindowLimiter(
-            limit=settings.login_attempts_per_account,
+        login_throttle=LoginThrottle(
+            per_account_and_address=settings.login_attempts_per_account_and_address,
+            per_account=settings.login_attempts_per_account,
+            per_address=settings.login_attempts_per_address,
             window_seconds=settings.login_window_seconds,
+            known_for_seconds=settings.login_known_address_days * 86_400,
             clock=clock,
         ),
-        address_limiter=SlidingWindowLimiter(
-            limit=settings.login_attempts_per_address,
-            window_seconds=settings.login_window_seconds,
-            clock=clock,
+        registrations_per_address=SlidingWindowLimiter(
+            limit=settings.registrations_per_address_per_hour, window_seconds=3600, clock=clock
+        ),
+        registrations_overall=SlidingWindowLimiter(
+            limit=settings.registrations_per_minute, window_seconds=60, clock=clock
         ),
         emitter=emitter,
         session_recheck_seconds=settings.socket_session_recheck_seconds,
     )
-    app[USERS] = UserService(clock=clock, hasher=hasher)
     app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)
     app[AUDIT] = AuditLog(clock=clock)
     app[ADMIN_FEED] = AdminFeed(emitter=emitter)
@@ -131,12 +151,26 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         gateway=build_gateway(settings),
         notifications=app[NOTIFICATIONS],
         audit=app[AUDIT],
+        feed=app[ADMIN_FEED],
     )
 
     file_storage = storage_from_settings(settings)
-    app[UPLOADS] = UploadService(clock=clock, storage=file_storage, max_bytes=settings.max_upload_bytes)
+    app[UPLOADS] = UploadService(
+        clock=clock,
+        storage=file_storage,
+        max_bytes=settings.max_upload_bytes,
+        quota_bytes_per_user=settings.upload_quota_bytes_per_user,
+        uploads_per_hour=settings.uploads_per_user_per_hour,
+        unreferenced_ttl=timedelta(hours=settings.unreferenced_upload_ttl_hours),
+    )
+    app[USERS] = UserService(clock=clock, hasher=hasher, uploads=app[UPLOADS])
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
-    app[PROPERTIES] = PropertyService(clock=clock, uploads=app[UPLOADS], lifestyle=MockLifestyleProvider())
+    app[PROPERTIES] = PropertyService(
+        clock=clock,
+        uploads=app[UPLOADS],
+        lifestyle=MockLifestyleProvider(),
+        max_active_listings_per_owner=settings.max_active_listings_per_owner,
+    )
     app[SHORTLISTS] = ShortlistService(clock=clock)
     app[VERIFICATION] = VerificationService(
         clock=clock,
@@ -155,6 +189,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         send_limiter=SlidingWindowLimiter(
             limit=settings.chat_send_rate_per_10s, window_seconds=10, clock=clock
         ),
+        typing_limiter=SlidingWindowLimiter(
+            limit=settings.chat_typing_events_per_10s, window_seconds=10, clock=clock
+        ),
         free_contact_limit=settings.free_contact_limit,
         max_message_chars=settings.chat_message_max_chars,
         page_size=settings.chat_page_size,
@@ -163,9 +200,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         unread_push_interval=settings.chat_unread_push_interval_ms / 1000,
         admin_feed=app[ADMIN_FEED],
     )
-    sio.register_namespace(ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], chats=app[CHATS], clock=clock))
     sio.register_namespace(
-        NotificationsNamespace(NOTIFICATIONS_NAMESPACE, auth=app[AUTH], notifications=app[NOTIFICATIONS])
+        ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], sockets=live_sockets, chats=app[CHATS], clock=clock)
+    )
+    sio.register_namespace(
+        NotificationsNamespace(
+            NOTIFICATIONS_NAMESPACE, auth=app[AUTH], sockets=live_sockets, notifications=app[NOTIFICATIONS]
+        )
     )
     app[ADMIN] = AdminService(
         clock=clock,
@@ -174,33 +215,51 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         notifications=app[NOTIFICATIONS],
         feed=app[ADMIN_FEED],
         chats=app[CHATS],
+        uploads=app[UPLOADS],
     )
     sio.register_namespace(
         AdminNamespace(
             ADMIN_NAMESPACE,
             auth=app[AUTH],
+            sockets=live_sockets,
             feed=app[ADMIN_FEED],
             spawn=lambda coro, name: spawn(app, coro, name=name),
         )
     )
 
+    scheduler = Scheduler(clock=clock, poll_seconds=settings.scheduler_poll_seconds)
+    scheduler.every(
+        "subscription-reminders",
+        timedelta(seconds=settings.subscription_reminder_interval_seconds),
+        app[PAYMENTS].send_due_reminders,
+    )
+    scheduler.every(
+        "upload-cleanup",
+        timedelta(seconds=settings.upload_cleanup_interval_seconds),
+        app[UPLOADS].remove_unreferenced,
+    )
+    app[SCHEDULER] = scheduler
+
     setup_routes(app)
-    app.cleanup_ctx.extend([_hasher_ctx, _store_ctx, _admin_bootstrap_ctx, _background_tasks_ctx])
+    app.cleanup_ctx.extend(
+        [_hasher_ctx, _store_ctx, _chat_id_key_ctx, _admin_bootstrap_ctx, _background_tasks_ctx]
+    )
     if isinstance(file_storage, S3Storage):
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     if isinstance(presence, RedisPresence):
         app.cleanup_ctx.append(presence.cleanup_ctx)
-    app.cleanup_ctx.append(_subscription_reminders_ctx)
+    app.cleanup_ctx.extend([scheduler.cleanup_ctx, _socket_expiry_ctx])
     return app
 
 
-async def _subscription_reminders_ctx(app: web.Application) -> AsyncIterator[None]:
-    interval = app[SETTINGS].subscription_reminder_interval_seconds
-    spawn(app, app[PAYMENTS].run_reminders(interval_seconds=interval), name="subscription-reminders")
+async def _socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
+    interval = app[SETTINGS].socket_expiry_check_seconds
+    spawn(app, app[LIVE_SOCKETS].run_expiry_sweeps(interval_seconds=interval), name="socket-expiry")
     yield
 
 
 async def _hasher_ctx(app: web.Application) -> AsyncIterator[None]:
+    common_passwords()  # read once at start, not on the loop during the first registration
     yield
     app[HASHER].close()
 
@@ -209,6 +268,12 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     async with open_store(app[SETTINGS]) as store:
         app[STORE] = store
         yield
+
+
+async def _chat_id_key_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Chat ids are keyed with a secret the store keeps: read once the store is open."""
+    await app[CHATS].load_chat_id_key()
+    yield
 
 
 async def _admin_bootstrap_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -8,7 +8,9 @@ import socketio
 from aiohttp import web
 
 from homer_rt.clock import Clock
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.realtime import RealtimeEmitter
+from homer_rt.scheduler import Scheduler
 from homer_rt.security import PasswordHasher
 from homer_rt.services.admin import AdminService
 from homer_rt.services.admin_feed import AdminFeed
@@ -31,7 +33,9 @@ HASHER = web.AppKey("password_hasher", PasswordHasher)
 STORE = web.AppKey("store", Store)
 SOCKET_SERVER = web.AppKey("socket_server", socketio.AsyncServer)
 EMITTER = web.AppKey("emitter", RealtimeEmitter)
+LIVE_SOCKETS = web.AppKey("live_sockets", LiveSockets)
 BACKGROUND_TASKS = web.AppKey("background_tasks", set[asyncio.Task[None]])
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 AUTH = web.AppKey("auth_service", AuthService)
 USERS = web.AppKey("user_service", UserService)

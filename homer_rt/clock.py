@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import AfterValidator
 
 
 class Clock(Protocol):
@@ -46,3 +48,26 @@ def as_utc(value: datetime) -> datetime:
 
 def iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None
+
+
+# What a client may send as a date and time: far enough from datetime's own limits that converting to UTC
+# and adding the days a subscription or a window adds can never overflow (year 1 at +05:30 is year 0 in UTC).
+EARLIEST_ACCEPTED = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_ACCEPTED = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def _accepted_utc(value: datetime) -> datetime:
+    try:
+        utc = as_utc(value)
+    except OverflowError as exc:
+        raise ValueError("Date and time is out of range once converted to UTC") from exc
+    if not EARLIEST_ACCEPTED <= utc < LATEST_ACCEPTED:
+        raise ValueError(
+            f"Date and time must be in the years {EARLIEST_ACCEPTED.year}-{LATEST_ACCEPTED.year - 1}"
+        )
+    return utc
+
+
+# Every datetime a request or a socket event carries: parsed as pydantic does, then converted to aware UTC
+# and bounded, so a value no later step can handle is a 422 naming its field instead of a 500.
+UtcDateTime = Annotated[datetime, AfterValidator(_accepted_utc)]

@@ -37,6 +37,7 @@ from homer_rt.appkeys import CLOCK, HASHER
 from homer_rt.clock import Clock
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
+from homer_rt.services.listing_quota import give_back_listing_slot, take_listing_slot
 
 log = logging.getLogger(__name__)
 
@@ -400,7 +401,12 @@ def demo_property(index: int, lifestyle: MockLifestyleProvider) -> Property:
 async def seed_properties(ctx: DemoContext) -> None:
     for index in range(ctx.properties):
         listing = demo_property(index, ctx.lifestyle)
+        # Counted as the app counts a new active listing (slot first); seeding is not capped, so a large
+        # demo gives owners more than MAX_ACTIVE_LISTINGS_PER_OWNER and they can list more only below it.
+        await take_listing_slot(owner_id=listing.owner_id, limit=None)
         created = await _insert_once(listing)
+        if not created:
+            await give_back_listing_slot(owner_id=listing.owner_id)
         ctx.summary.count("properties", created)
         ctx.summary.properties += 1
         ctx.property_ids.append(listing.id)

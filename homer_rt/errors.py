@@ -79,6 +79,13 @@ class RateLimited(DomainError):
         self.retry_after = retry_after
 
 
+class TooManyConnections(DomainError):
+    """A Socket.IO connect past a per-user or per-address cap (refused at connect, never raised by REST)."""
+
+    status = 429
+    code = "too_many_connections"
+
+
 class UpstreamError(DomainError):
     """A provider we depend on (Razorpay, S3) answered with an error."""
 

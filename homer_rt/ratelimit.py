@@ -1,4 +1,4 @@
-"""In-process sliding-window limiters (login attempts, chat sends, typing throttles).
+"""In-process sliding-window limiters (sign-ins, registrations, chat sends, typing throttles).
 
 Each process counts its own traffic; with several processes behind a sticky balancer a client meets the
 same process, which is what these limits are about (one abusive client), so no shared store is needed.
@@ -54,3 +54,68 @@ class SlidingWindowLimiter:
 
     def reset(self, key: str) -> None:
         self._hits.pop(key, None)
+
+
+class LoginThrottle:
+    """Failed sign-ins, counted three ways, so that no one is locked out by someone else's failures.
+
+    - one account from one address: the tight limit, what a guesser at one account meets;
+    - one account from any address: a guesser spread over many addresses;
+    - one address over all accounts: a much higher ceiling against spraying many accounts. It does not
+      apply to an account already signed in (or registered) from that address within ``known_for_seconds``,
+      so a household or office behind one NAT keeps signing in while someone there sprays.
+
+    ``account`` is the resolved user id when the account exists, so its email and phone share one budget.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_account_and_address: int,
+        per_account: int,
+        per_address: int,
+        window_seconds: float,
+        known_for_seconds: float,
+        clock: Clock,
+        max_known: int = 100_000,
+    ) -> None:
+        self._clock = clock
+        self._pair = SlidingWindowLimiter(
+            limit=per_account_and_address, window_seconds=window_seconds, clock=clock
+        )
+        self._account = SlidingWindowLimiter(limit=per_account, window_seconds=window_seconds, clock=clock)
+        self._address = SlidingWindowLimiter(limit=per_address, window_seconds=window_seconds, clock=clock)
+        self._known_for = known_for_seconds
+        self._max_known = max_known
+        # (account, address) -> until when (monotonic) that account is known there.
+        self._known: dict[tuple[str, str], float] = {}
+
+    def retry_after(self, *, account: str, address: str) -> int:
+        """Seconds until this account may try again from this address; 0 when it may now."""
+        waits = [self._pair.retry_after(f"{account}\n{address}"), self._account.retry_after(account)]
+        if not self._is_known(account, address):
+            waits.append(self._address.retry_after(address))
+        return max(waits)
+
+    def failed(self, *, account: str, address: str) -> None:
+        self._pair.record(f"{account}\n{address}")
+        self._account.record(account)
+        self._address.record(address)
+
+    def succeeded(self, *, account: str, address: str) -> None:
+        """The pair's failures are forgiven and the account is known at this address. The account's own
+        count stays: a success from one address does not reopen it to guessers at others."""
+        self._pair.reset(f"{account}\n{address}")
+        if self._known_for <= 0:
+            return
+        now = self._clock.monotonic()
+        if len(self._known) >= self._max_known:
+            self._known = {pair: until for pair, until in self._known.items() if until > now}
+            if len(self._known) >= self._max_known:  # all still valid: forget the oldest half
+                self._known = dict(list(self._known.items())[len(self._known) // 2 :])
+        self._known.pop((account, address), None)  # re-inserted last: the dict stays oldest-first
+        self._known[(account, address)] = now + self._known_for
+
+    def _is_known(self, account: str, address: str) -> bool:
+        until = self._known.get((account, address))
+        return until is not None and until > self._clock.monotonic()

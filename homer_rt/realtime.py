@@ -288,6 +288,14 @@ class RealtimeEmitter:
         """Cut the live sockets opened with one token (its logout), in every namespace."""
         await self._end_sessions(token_room(token_id), reason="session_revoked")
 
+    async def end_connection(self, sid: str, *, namespace: str, reason: str) -> None:
+        """``session_ended`` to one connection of this process, then close it (its token expired). Emitted
+        here only: the connection is this process's, so the event need not go round the other processes."""
+        await self._sio.emit(
+            SESSION_ENDED, {"reason": reason}, to=sid, namespace=namespace, ignore_queue=True
+        )
+        await self._sio.disconnect(sid, namespace=namespace, ignore_queue=True)
+
     async def _end_sessions(self, room: str, *, reason: str) -> None:
         """``session_ended`` to everyone in ``room``, then close this process's connections in it (another
         process closes its own when the event reaches it through Redis: _SessionEndingRedisManager)."""

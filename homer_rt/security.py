@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import importlib.util
 import os
 import sys
 import threading
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import bcrypt
@@ -26,13 +29,38 @@ MAX_PASSWORD_BYTES = 72  # bcrypt ignores anything past 72 bytes; refusing beats
 
 
 def check_password_rules(password: str) -> bytes:
+    """What every new password must meet: a length bcrypt hashes whole, and not one of the most common."""
     encoded = password.encode("utf-8")
     if not MIN_PASSWORD_BYTES <= len(encoded) <= MAX_PASSWORD_BYTES:
         raise BadRequest(
             f"Password must be between {MIN_PASSWORD_BYTES} and {MAX_PASSWORD_BYTES} bytes long",
             code="invalid_password",
         )
+    if password.lower() in common_passwords():
+        raise BadRequest(
+            "This password is among the most commonly used ones; choose another", code="common_password"
+        )
     return encoded
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The most used passwords of leaked password sets (zxcvbn's ranked list of 30,000) long enough to pass
+    the length rule, lower-cased as zxcvbn keeps them.
+
+    Read from zxcvbn's data module alone: importing the zxcvbn package builds ranked dictionaries of all
+    its word lists (about 14 MB) that password checks here never use."""
+    package = importlib.util.find_spec("zxcvbn")
+    if package is None or not package.submodule_search_locations:
+        raise RuntimeError("zxcvbn is not installed")
+    path = Path(next(iter(package.submodule_search_locations))) / "frequency_lists.py"
+    spec = importlib.util.spec_from_file_location("homer_rt._zxcvbn_frequency_lists", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    listed: list[str] = module.FREQUENCY_LISTS["passwords"]
+    return frozenset(word for word in listed if len(word.encode()) >= MIN_PASSWORD_BYTES)
 
 
 def _lowest_cpu_priority() -> None:
@@ -46,28 +74,17 @@ def _lowest_cpu_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
-class PasswordHasher:
-    """bcrypt costs ~250 ms a hash at the production cost, so it never runs on the event loop.
+class _HashQueue:
+    """A pool of lowest-priority hashing threads with a cap on queued work, past which it refuses at once."""
 
-    Hashes run on a small dedicated pool of lowest-priority threads. Measured with bench/chat_bench.py: with
-    asyncio's default executor, six full-priority hashing threads shared the CPU with the event loop and a
-    storm of 20 logins/s stretched chat p99 latency to seconds; one nice-19 thread keeps it at the idle
-    figure. Past ``max_pending`` queued hashes a login is refused at once (503 + Retry-After) rather than
-    waiting in an ever-growing queue.
-    """
-
-    def __init__(self, *, rounds: int, threads: int = 1, max_pending: int = 32) -> None:
-        self._rounds = rounds
+    def __init__(self, *, name: str, threads: int, max_pending: int) -> None:
         self._max_pending = max_pending
         self._pending = 0
         self._pool = ThreadPoolExecutor(
-            max_workers=threads, thread_name_prefix="bcrypt", initializer=_lowest_cpu_priority
+            max_workers=threads, thread_name_prefix=name, initializer=_lowest_cpu_priority
         )
-        # A hash to compare against when the account does not exist, so timing does not reveal which emails
-        # are registered.
-        self._dummy_hash = bcrypt.hashpw(b"homer-dummy-password", bcrypt.gensalt(rounds))
 
-    async def _run(self, work: Callable[[], T]) -> T:
+    async def run(self, work: Callable[[], T]) -> T:
         if self._pending >= self._max_pending:
             raise ServiceUnavailable(
                 "Too many sign-ins are being processed; try again in a moment", code="busy", retry_after=2
@@ -78,10 +95,38 @@ class PasswordHasher:
         finally:
             self._pending -= 1
 
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class PasswordHasher:
+    """bcrypt costs ~250 ms a hash at the production cost, so it never runs on the event loop.
+
+    Hashes run on small dedicated pools of lowest-priority threads. Measured with bench/chat_bench.py: with
+    asyncio's default executor, six full-priority hashing threads shared the CPU with the event loop and a
+    storm of 20 logins/s stretched chat p99 latency to seconds; one nice-19 thread keeps it at the idle
+    figure. Past ``max_pending`` queued hashes a login is refused at once (503 + Retry-After) rather than
+    waiting in an ever-growing queue.
+
+    Checking a password (sign-in) and hashing a new one (registration, password change) have separate
+    threads and queues: a flood of registrations fills only its own queue, never delaying or refusing a
+    sign-in.
+    """
+
+    def __init__(
+        self, *, rounds: int, threads: int = 1, max_pending: int = 32, max_pending_new_passwords: int = 8
+    ) -> None:
+        self._rounds = rounds
+        self._sign_ins = _HashQueue(name="bcrypt", threads=threads, max_pending=max_pending)
+        self._new_passwords = _HashQueue(name="bcrypt-new", threads=1, max_pending=max_pending_new_passwords)
+        # A hash to compare against when the account does not exist, so timing does not reveal which emails
+        # are registered.
+        self._dummy_hash = bcrypt.hashpw(b"homer-dummy-password", bcrypt.gensalt(rounds))
+
     async def hash(self, password: str) -> str:
         encoded = check_password_rules(password)
         salt = bcrypt.gensalt(self._rounds)
-        hashed = await self._run(lambda: bcrypt.hashpw(encoded, salt))
+        hashed = await self._new_passwords.run(lambda: bcrypt.hashpw(encoded, salt))
         return hashed.decode("ascii")
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
@@ -94,11 +139,12 @@ class PasswordHasher:
             except ValueError:
                 return False
 
-        matched = await self._run(check)
+        matched = await self._sign_ins.run(check)
         return matched and password_hash is not None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._sign_ins.close()
+        self._new_passwords.close()
 
 
 @dataclass(frozen=True, slots=True)

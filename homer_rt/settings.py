@@ -6,6 +6,7 @@ import math
 import re
 import secrets
 from collections import Counter
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -81,8 +82,13 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     bcrypt_threads: int = Field(default=1, ge=1, le=16)
     bcrypt_max_pending: int = Field(default=32, ge=1)
+    # New passwords (registration, password change) hash on a thread and queue of their own, so a flood of
+    # registrations cannot delay or refuse sign-ins.
+    bcrypt_max_pending_new_passwords: int = Field(default=8, ge=1)
 
     cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000", "http://localhost:3001"]
+    # Peers whose X-Forwarded-For is believed (the load balancer), as CIDRs; any other peer is the client.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
 
     mongodb_url: str | None = None
     mongodb_db: str = "homer"
@@ -99,12 +105,25 @@ class Settings(BaseSettings):
     # for a revocation whose session_ended did not reach the socket's process.
     socket_session_recheck_seconds: float = Field(default=10.0, ge=0, le=3600)
     socketio_max_payload_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Each process closes the sockets whose token has expired this often (live_sockets.LiveSockets).
+    socket_expiry_check_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Live Socket.IO connections per process, counting every namespace: per user and per client address.
+    socket_connections_per_user: int = Field(default=30, ge=1)
+    socket_connections_per_address: int = Field(default=200, ge=1)
     # permessage-deflate on the Socket.IO WebSocket: off by default (see realtime.attach_socket_server).
     socketio_websocket_compression: bool = False
 
     storage_backend: Literal["local", "s3"] = "local"
     upload_dir: Path = Path("uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # What one user's stored uploads may occupy (every area), and how many files they may upload an hour.
+    upload_quota_bytes_per_user: int = Field(default=200 * 1024 * 1024, ge=1024)
+    uploads_per_user_per_hour: int = Field(default=60, ge=1)
+    # Chat attachments never sent and verification documents never submitted are removed after this long.
+    unreferenced_upload_ttl_hours: float = Field(default=24.0, gt=0)
+    upload_cleanup_interval_seconds: float = Field(default=3600.0, gt=0)
+    # How often the background scheduler looks for due jobs (upload cleanup, subscription reminders).
+    scheduler_poll_seconds: float = Field(default=30.0, gt=0)
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
     aws_region: str = "ap-south-1"
@@ -125,14 +144,26 @@ class Settings(BaseSettings):
     subscription_reminder_interval_seconds: float = Field(default=3600.0, gt=0)
 
     free_contact_limit: int = Field(default=5, ge=0)
-    login_attempts_per_account: int = Field(default=5, ge=1)
-    login_attempts_per_address: int = Field(default=20, ge=1)
+    # Listings one owner may have active at once (admins exempt); one more is a 409 listing_limit_reached.
+    max_active_listings_per_owner: int = Field(default=50, ge=1)
+    # Failed sign-ins per window: for one account from one address, for one account from anywhere, and from
+    # one address over all accounts (not counted against an account already signed in from that address).
+    login_attempts_per_account_and_address: int = Field(default=5, ge=1)
+    login_attempts_per_account: int = Field(default=20, ge=1)
+    login_attempts_per_address: int = Field(default=100, ge=1)
     login_window_seconds: float = Field(default=300.0, gt=0)
+    # How long a successful sign-in (or registration) from an address exempts that account there from the
+    # address's ceiling.
+    login_known_address_days: float = Field(default=30.0, ge=0)
+    registrations_per_address_per_hour: int = Field(default=10, ge=1)
+    registrations_per_minute: int = Field(default=30, ge=1)
     request_body_max_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     chat_message_max_chars: int = Field(default=4000, ge=1)
     chat_send_rate_per_10s: int = Field(default=30, ge=1)
     chat_page_size: int = Field(default=50, ge=1, le=200)
+    # Typing changes one user forwards in one chat per 10 s (a stop clearing a shown indicator always goes).
+    chat_typing_events_per_10s: int = Field(default=20, ge=1)
     # A receiver's unread_count is pushed at once for a new message after a quiet spell; messages within
     # this much of a push are covered by one more push at its end (one count query and event per window).
     chat_unread_push_interval_ms: int = Field(default=250, ge=0, le=5000)
@@ -148,6 +179,16 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            # strict=False: "10.0.0.7/8" names its network as operators often write it.
+            return [ip_network(item, strict=False) if isinstance(item, str) else item for item in value]
         return value
 
     @model_validator(mode="after")

@@ -34,6 +34,9 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "socketio_ping_interval": 1,
         "socketio_ping_timeout": 2,
         "cors_origins": ["http://localhost:3000"],
+        # Every test registers its users from 127.0.0.1; tests of the registration limits set their own.
+        "registrations_per_address_per_hour": 100_000,
+        "registrations_per_minute": 100_000,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -68,7 +71,12 @@ def unique_identity() -> tuple[str, str]:
 
 
 async def register(
-    client: TestClient[Any, Any], *, user_type: str = "renter", full_name: str = "Test User", **extra: Any
+    client: TestClient[Any, Any],
+    *,
+    user_type: str = "renter",
+    full_name: str = "Test User",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """Register a fresh user; returns the spec's response plus ``headers`` for authenticated calls."""
     email, phone = unique_identity()
@@ -80,7 +88,7 @@ async def register(
         "full_name": full_name,
     }
     body.update(extra)
-    response = await client.post("/api/auth/register", json=body)
+    response = await client.post("/api/auth/register", json=body, headers=headers or {})
     assert response.status == 200, await response.text()
     data: dict[str, Any] = await response.json()
     data["headers"] = {"Authorization": f"Bearer {data['token']}"}

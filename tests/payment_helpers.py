@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.property import BHKType, Location, Property, PropertyType
@@ -53,3 +55,17 @@ async def pay_mock(client: TestClient[Any, Any], headers: dict[str, str], **orde
     result: dict[str, Any] = await verified.json()
     result["order_id"] = order_id
     return result
+
+
+def orders_meet(monkeypatch: pytest.MonkeyPatch, gateway_class: type[Any], parties: int) -> None:
+    """Make ``parties`` concurrent create-orders all reach the gateway before any of them goes on to store
+    its order: the race a check-then-insert loses, made certain instead of left to scheduling."""
+    barrier = asyncio.Barrier(parties)
+    create_order = gateway_class.create_order
+
+    async def meet_then_create(self: Any, **kwargs: Any) -> str:
+        await barrier.wait()
+        order_id: str = await create_order(self, **kwargs)
+        return order_id
+
+    monkeypatch.setattr(gateway_class, "create_order", meet_then_create)

@@ -155,10 +155,10 @@ async def test_a_listing_taken_down_by_an_admin_stays_down_until_an_admin_relist
     assert "taken down by an admin" in (await relist.json())["detail"]
     search = await (await client.get("/api/properties/search", params={"city": "Pune"})).json()
     assert prop.id not in [p["property_id"] for p in search["properties"]]
-    # Other edits still work while the listing is held.
-    assert (
-        await client.put(listing_url, headers=owner["headers"], json={"title": "Fixed title"})
-    ).status == 200
+    # Nor can they change what it says while it is held (issue 14, item 12).
+    edit = await client.put(listing_url, headers=owner["headers"], json={"title": "Fixed title"})
+    assert edit.status == 403
+    assert (await edit.json())["error"]["code"] == "listing_held_by_admin"
 
     assert (await client.put(admin_url, headers=admin["headers"], json={"status": "active"})).status == 200
     assert (

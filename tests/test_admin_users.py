@@ -8,21 +8,27 @@ from typing import Any
 
 import pytest
 import socketio
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from documents.property import Property, PropertyStatus
 from documents.transaction import Transaction
 from documents.user import User
 from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
+from homer_rt.settings import Settings
 from tests.admin_support import (
+    PDF,
     LiveClient,
     assert_no_secrets,
     audit_entries,
     make_property,
     pay_subscription,
     submit_renter_verification,
+    upload_document,
 )
+from tests.chat_support import make_chat
 from tests.conftest import PASSWORD, make_admin, register
+from tests.listing_support import files_form, png_bytes
 
 
 async def test_user_routes_refuse_anonymous_and_non_admins(client: TestClient[Any, Any]) -> None:
@@ -330,3 +336,46 @@ async def test_delete_user_refuses_admins_and_the_caller(client: TestClient[Any,
     assert (await User.get(other_admin["user_id"])).is_active  # type: ignore[union-attr]
     failed = await audit_entries(action_type="user_delete", status="failed")
     assert len(failed) == 3
+
+
+async def test_deleting_a_user_removes_their_documents_and_photo_but_keeps_chat_files(
+    client: TestClient[Any, Any], settings: Settings
+) -> None:
+    admin = await make_admin(client)
+    renter, owner, _, chat_id = await make_chat(client)
+    await submit_renter_verification(client, renter)
+    status = await (await client.get("/api/verification/my-status", headers=renter["headers"])).json()
+    submitted = status["verification"]["documents"]["id_proof"]["file_url"]
+    unsubmitted = await upload_document(client, renter, name="income_proof")
+    photo = await client.post(
+        "/api/users/me/photo",
+        data=files_form(("me.png", png_bytes()), field="photo"),
+        headers=renter["headers"],
+    )
+    photo_url = (await photo.json())["profile_photo_url"]
+    form = FormData()
+    form.add_field("file", PDF, filename="payslip.pdf", content_type="application/pdf")
+    attached = await client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=renter["headers"])
+    attachment = (await attached.json())["file_url"]
+    sent = await client.post(
+        f"/api/chats/{chat_id}/messages",
+        json={"message": "payslip", "attachments": [attachment]},
+        headers=renter["headers"],
+    )
+    assert sent.status == 200, await sent.text()
+    for url in (submitted, unsubmitted, photo_url):
+        assert (await client.get(url, headers=admin["headers"])).status == 200, url
+
+    response = await client.delete(f"/api/admin/users/{renter['user_id']}", headers=admin["headers"])
+    assert response.status == 200, await response.text()
+    assert (await response.json())["files_removed"] == 3
+
+    # ID documents and the photo are gone from storage and no longer served, even to an admin.
+    for url in (submitted, unsubmitted, photo_url):
+        assert (await client.get(url, headers=admin["headers"])).status == 404, url
+    remaining = [p for p in settings.upload_dir.rglob("*") if p.is_file()]
+    assert [p.parent.parent.name for p in remaining] == ["chat"]
+    # The attachment stays part of the owner's conversation, for its participants only.
+    assert (await client.get(attachment, headers=owner["headers"])).status == 200
+    stranger = await register(client)
+    assert (await client.get(attachment, headers=stranger["headers"])).status in (403, 404)

@@ -102,7 +102,7 @@ async def test_admin_walkthrough(aiohttp_client: ClientFactory, tmp_path: Path) 
     actions = [(entry["action_type"], entry["entity_id"]) for entry in logs["logs"]]
     assert actions == [
         ("user_update", renter["user_id"]),
-        ("refund_transaction", subscription_id),
+        ("transaction_refund", subscription_id),
         ("verification_approve", property_id),
     ]
     for entry in logs["logs"]:

@@ -363,13 +363,14 @@ async def test_send_accepts_query_parameters_and_idempotency_key(client: TestCli
 async def test_send_refusals(client: TestClient[Any, Any]) -> None:
     renter, owner, _, chat_id = await make_chat(client)
     stranger = await register(client, user_type="renter")
-    assert (await send(client, stranger, chat_id, "hi")).status == 403
-    assert (await client.get(f"/api/chats/{chat_id}", headers=stranger["headers"])).status == 403
-    assert (await client.post(f"/api/chats/{chat_id}/block", headers=stranger["headers"])).status == 403
+    # Someone else's chat answers as a missing one (test_chat_privacy).
+    assert (await send(client, stranger, chat_id, "hi")).status == 404
+    assert (await client.get(f"/api/chats/{chat_id}", headers=stranger["headers"])).status == 404
+    assert (await client.post(f"/api/chats/{chat_id}/block", headers=stranger["headers"])).status == 404
     report = await client.post(
         f"/api/chats/{chat_id}/report", json={"reason": "spam"}, headers=stranger["headers"]
     )
-    assert report.status == 403
+    assert report.status == 404
     assert (await send(client, renter, "no-such-chat", "hi")).status == 404
     too_long = await send(client, renter, chat_id, "x" * 4001)
     assert too_long.status == 422
@@ -434,6 +435,40 @@ async def test_report_is_stored_for_admins(client: TestClient[Any, Any]) -> None
     assert short.status == 422
 
 
+async def test_one_open_report_per_reporter_and_chat(client: TestClient[Any, Any]) -> None:
+    """Reporting again while the first report is open is a 409 naming it, however many are sent at once;
+    once an admin resolves it, a new report can be filed. The other participant reports on their own."""
+    from tests.conftest import make_admin
+
+    renter, owner, _, chat_id = await make_chat(client)
+
+    def report(who: dict[str, Any], reason: str) -> Any:
+        return client.post(f"/api/chats/{chat_id}/report", json={"reason": reason}, headers=who["headers"])
+
+    at_once = await asyncio.gather(*(report(renter, f"Spam number {i}") for i in range(5)))
+    assert sorted(r.status for r in at_once) == [200, 409, 409, 409, 409]
+    accepted = next(r for r in at_once if r.status == 200)
+    first_id = (await accepted.json())["report_id"]
+    again = await report(renter, "Still spamming")
+    assert again.status == 409
+    assert await again.json() == {
+        "detail": "You already reported this chat; our team is reviewing it",
+        "error": {"code": "report_already_open", "report_id": first_id},
+    }
+    assert (await report(owner, "The renter is rude")).status == 200
+    assert await ChatReport.find({"chat_id": chat_id, "reporter_id": renter["user"]["user_id"]}).count() == 1
+
+    admin = await make_admin(client)
+    resolved = await client.post(
+        f"/api/admin/reports/{first_id}/resolve", json={"action": "dismiss"}, headers=admin["headers"]
+    )
+    assert resolved.status == 200, await resolved.text()
+    later = await report(renter, "It started again")
+    assert later.status == 200
+    assert (await later.json())["report_id"] != first_id
+    assert (await report(renter, "And again")).status == 409
+
+
 async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any]) -> None:
     renter, owner, _, chat_id = await make_chat(client)
     stranger = await register(client, user_type="renter")
@@ -482,7 +517,7 @@ async def test_attachments_upload_send_and_read_back(client: TestClient[Any, Any
     form = FormData()
     form.add_field("file", PNG, filename="x.png", content_type="image/png")
     outsider = await client.post(f"/api/chats/{chat_id}/attachments", data=form, headers=stranger["headers"])
-    assert outsider.status == 403
+    assert outsider.status == 404
     nothing = await client.post(
         f"/api/chats/{chat_id}/attachments", data=FormData({"a": "b"}), headers=renter["headers"]
     )

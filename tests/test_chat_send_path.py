@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 
 from documents.chat import (
-    CHAT_ID_NAMESPACE,
     MESSAGE_ID_NAMESPACE,
     Chat,
     ChatMessage,
-    chat_id_for,
     message_id_for,
     name_based_id,
 )
@@ -150,9 +148,8 @@ def test_json_text_is_compact_and_falls_back_for_what_orjson_refuses() -> None:
 @pytest.mark.parametrize(
     "name", ["", "chat\nuser\nkey-1", "ключ 🙂", "x" * 500, "c74c33c6-9659-49fe-89e1-6ece989fe1e0\n\n"]
 )
-def test_message_and_chat_ids_are_uuid5_of_their_names(name: str) -> None:
+def test_message_ids_are_uuid5_of_their_names(name: str) -> None:
     """Ids stored before must keep matching: the fast derivation is uuid5, byte for byte."""
-    for namespace in (MESSAGE_ID_NAMESPACE, CHAT_ID_NAMESPACE, uuid.NAMESPACE_URL):
+    for namespace in (MESSAGE_ID_NAMESPACE, uuid.NAMESPACE_URL):
         assert name_based_id(namespace, name) == str(uuid.uuid5(namespace, name))
     assert message_id_for("c", "s", "k") == str(uuid.uuid5(MESSAGE_ID_NAMESPACE, "c\ns\nk"))
-    assert chat_id_for("p", "r") == str(uuid.uuid5(CHAT_ID_NAMESPACE, "p\nr"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ async def test_non_participant_and_unknown_chat_get_error_acks(client: TestClien
             ("sync", {"chats": {chat_id: 0}}),
         ):
             error = await stranger_live.error(event, payload)
-            assert error["code"] == "not_participant", (event, error)
+            assert error["code"] == "chat_not_found", (event, error)
         for event in ("join_chat", "leave_chat"):
             unknown = await stranger_live.error(event, {"chat_id": "nope"})
             assert unknown["code"] == "chat_not_found", (event, unknown)
@@ -269,6 +270,39 @@ async def test_typing_reaches_only_the_other_participant_and_is_throttled(
         await renter_other_tab.recorder.wait_for("message", lambda e: e["message"]["message"] == "flush")
         assert renter_live.recorder.events["typing"] == []
         assert renter_other_tab.recorder.events["typing"] == []
+
+
+async def test_a_typing_flood_is_cut_to_the_budget_and_never_leaves_the_indicator_on(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: AdjustableClock
+) -> None:
+    """Changes of state used to be forwarded however many came. Now at most CHAT_TYPING_EVENTS_PER_10S
+    starts go out per user and chat, each followed by at most one stop (so no indicator stays on); the rest
+    are acked with forwarded: false and when to try again."""
+    budget = 5
+    client = await aiohttp_client(
+        create_app(make_settings(tmp_path, chat_typing_events_per_10s=budget), clock=clock)
+    )
+    renter, owner, _, chat_id = await make_chat(client)
+    url = base_url(client)
+    async with live(url, renter["token"]) as renter_live, live(url, owner["token"]) as owner_live:
+        acks = [
+            await renter_live.ok("typing", {"chat_id": chat_id, "is_typing": i % 2 == 0}) for i in range(200)
+        ]
+        forwarded = [ack for ack in acks if ack["forwarded"]]
+        assert len(forwarded) == 2 * budget
+        # Past the budget each start is refused with when to try again (each stop repeats the shown state).
+        refused_starts = [ack for i, ack in enumerate(acks) if i % 2 == 0 and not ack["forwarded"]]
+        assert len(refused_starts) == 100 - budget
+        assert all(ack["retry_after"] >= 1 for ack in refused_starts)
+        await renter_live.ok("send_message", {"chat_id": chat_id, "message": "after the flood"})
+        await owner_live.recorder.wait_for("message", lambda e: e["message"]["message"] == "after the flood")
+        seen = owner_live.recorder.events["typing"]
+        assert [event["is_typing"] for event in seen] == [True, False] * budget
+
+        clock.advance(timedelta(seconds=10))
+        again = await renter_live.ok("typing", {"chat_id": chat_id, "is_typing": True})
+        assert again["forwarded"] is True
+        await owner_live.recorder.wait_count("typing", 2 * budget + 1)
 
 
 async def test_mark_read_sends_receipt_and_counts(client: TestClient[Any, Any]) -> None:

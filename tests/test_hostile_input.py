@@ -107,6 +107,8 @@ HOSTILE_VALUES: list[Any] = [
     "y" * 3000,
     "nul\u0000 \u202e\U0001f600 ü",
     "lone \ud800 surrogate",  # valid JSON ("\ud800"), but no UTF-8 encoding exists for it
+    "0001-01-01T00:00:00+05:30",  # a datetime with no UTC equivalent (year 0)
+    "9999-12-31T23:59:59-05:00",  # and one past year 9999 in UTC
     True,
     {},
     [],
@@ -141,6 +143,8 @@ QUERIES: list[str] = [
     "&".join(f"{name}=-1" for name in QUERY_FIELDS),
     "&".join(f"{name}=1{'0' * 40}" for name in QUERY_FIELDS),
     "&".join(f"{name}=inf" for name in QUERY_FIELDS),
+    "&".join(f"{name}=0001-01-01T00:00:00%2B05:30" for name in QUERY_FIELDS),
+    "&".join(f"{name}=9999-12-31T23:59:59-05:00" for name in QUERY_FIELDS),
     "q=" + LONG,
     "search=" + LONG,
     "%00=%00&page=%00",
@@ -356,6 +360,8 @@ HOSTILE_PAYLOADS: list[Any] = [
     {"chats": {"$gt": 1}},
     {"chats": {"a": 10**40}, "up_to": 10**40, "limit": 10**40},
     {"since": "9999-99-99"},
+    {"since": "0001-01-01T00:00:00+05:30"},
+    {"since": "9999-12-31T23:59:59-05:00"},
     {
         "chat_id": "x",
         "chats": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]},
@@ -463,7 +469,7 @@ VALID_BODIES: list[tuple[str, str, str, dict[str, Any]]] = [
             "date_of_birth": "1990-01-02",
             "renter_preferences": {"a": 1},
             "profile_visibility": True,
-            "profile_photo_url": "/uploads/profiles/x.jpg",
+            "profile_photo_url": None,  # a real value must be the caller's own upload
         },
     ),
     (

@@ -33,13 +33,31 @@ async def test_hashes_run_off_the_loop_on_a_lowest_priority_thread() -> None:
 
 
 async def test_hashes_beyond_the_queue_limit_are_refused_at_once() -> None:
-    hasher = PasswordHasher(rounds=10, max_pending=2)
+    hasher = PasswordHasher(rounds=10, max_pending=2, max_pending_new_passwords=2)
     try:
-        results = await asyncio.gather(*(hasher.hash(PASSWORD) for _ in range(3)), return_exceptions=True)
-        refused = [r for r in results if isinstance(r, ServiceUnavailable)]
-        assert len(refused) == 1
-        assert refused[0].retry_after
-        assert sum(isinstance(r, str) for r in results) == 2
+        stored = await hasher.hash(PASSWORD)
+        for work in (lambda: hasher.hash(PASSWORD), lambda: hasher.verify(PASSWORD, stored)):
+            results = await asyncio.gather(*(work() for _ in range(3)), return_exceptions=True)
+            refused = [r for r in results if isinstance(r, ServiceUnavailable)]
+            assert len(refused) == 1
+            assert refused[0].retry_after
+            assert sum(not isinstance(r, BaseException) for r in results) == 2
+    finally:
+        hasher.close()
+
+
+async def test_new_passwords_queue_apart_from_sign_ins() -> None:
+    hasher = PasswordHasher(rounds=10, max_pending=2, max_pending_new_passwords=2)
+    try:
+        stored = await hasher.hash(PASSWORD)
+        # A full queue of new passwords (registrations) refuses the next one, never a sign-in.
+        results = await asyncio.gather(
+            *(hasher.hash(PASSWORD) for _ in range(3)),
+            *(hasher.verify(PASSWORD, stored) for _ in range(2)),
+            return_exceptions=True,
+        )
+        assert [type(r) for r in results[3:]] == [bool, bool]
+        assert sum(isinstance(r, ServiceUnavailable) for r in results[:3]) == 1
     finally:
         hasher.close()
 

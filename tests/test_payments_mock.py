@@ -12,15 +12,18 @@ from aiohttp.test_utils import TestClient
 
 from documents.audit_log import AdminAuditLog
 from documents.notification import Notification
-from documents.property import Property
+from documents.property import Property, VerificationTier
+from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import User
 from homer_rt.app import create_app
 from homer_rt.appkeys import PAYMENTS
 from homer_rt.clock import AdjustableClock, as_utc
 from homer_rt.errors import BadRequest, Conflict
 from homer_rt.services.audit import AdminActor
+from homer_rt.services.payment_gateway import MockGateway
 from tests.conftest import ClientFactory, make_admin, make_settings, register
-from tests.payment_helpers import make_property, pay_mock
+from tests.listing_support import set_listing
+from tests.payment_helpers import make_property, orders_meet, pay_mock
 
 
 async def test_renter_pays_in_mock_mode_and_becomes_premium(
@@ -165,6 +168,119 @@ async def test_property_verification_fee_marks_the_property_paid(client: TestCli
     assert again.status == 409
 
 
+def _fee_order(property_id: str) -> dict[str, Any]:
+    return {"type": "property_verification", "metadata": {"property_id": property_id}}
+
+
+async def test_concurrent_fee_orders_for_one_listing_are_one_order(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await register(client, user_type="owner")
+    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    orders_meet(monkeypatch, MockGateway, parties=3)
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"])
+            for _ in range(3)
+        )
+    )
+    assert [r.status for r in responses] == [200, 200, 200]
+    orders = [await r.json() for r in responses]
+    assert len({(o["order_id"], o["transaction_id"]) for o in orders}) == 1
+    assert await Transaction.find({"metadata.property_id": property_id}).count() == 1
+    assert orders[0]["amount"] == 2000 and orders[0]["payment_gateway_data"]["amount"] == 200000
+
+
+async def test_an_open_fee_order_is_handed_out_again_until_paid(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    first = await client.post(
+        "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
+    )
+    again = await client.post(
+        "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
+    )
+    assert again.status == 200
+    order = await first.json()
+    assert await again.json() == order
+    history = await (await client.get("/api/payments/history", headers=owner["headers"])).json()
+    assert len(history) == 1
+
+    # Paying it settles the listing: no further order, not even a new one.
+    verified = await client.post(
+        "/api/payments/verify",
+        json={"order_id": order["order_id"], "payment_id": "mock_pay_once"},
+        headers=owner["headers"],
+    )
+    assert verified.status == 200
+    paid = await client.post(
+        "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
+    )
+    assert paid.status == 409 and (await paid.json())["error"]["code"] == "already_paid"
+    # Other listings and subscriptions are separate purchases.
+    other_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    other = await client.post(
+        "/api/payments/create-order", json=_fee_order(other_id), headers=owner["headers"]
+    )
+    assert other.status == 200 and (await other.json())["order_id"] != order["order_id"]
+    subscriptions = [
+        await (
+            await client.post(
+                "/api/payments/create-order", json={"type": "renter_subscription"}, headers=owner["headers"]
+            )
+        ).json()
+        for _ in range(2)
+    ]
+    assert subscriptions[0]["order_id"] != subscriptions[1]["order_id"]
+
+
+async def test_verified_or_pending_listings_are_not_charged(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    verified_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    await set_listing(verified_id, is_verified=True, verification_tier=VerificationTier.VERIFIED.value)
+    pending_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    await set_listing(pending_id, verification_tier=VerificationTier.PENDING.value)
+    for property_id, code in [(verified_id, "already_verified"), (pending_id, "already_pending")]:
+        response = await client.post(
+            "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
+        )
+        assert response.status == 409 and (await response.json())["error"]["code"] == code
+    assert await Transaction.find_all().count() == 0
+
+
+async def test_an_open_order_of_the_other_payment_mode_is_replaced(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    """An order made while the server took real payments cannot be paid in mock mode (or back): a new
+    create-order gets a payable order instead of the stale one forever."""
+    owner = await register(client, user_type="owner")
+    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    stale = Transaction(
+        user_id=owner["user"]["user_id"],
+        transaction_type=TransactionType.PROPERTY_VERIFICATION,
+        amount_paise=200_000,
+        order_id="order_from_real_mode",
+        is_mock=False,
+        created_at=clock.now(),
+        updated_at=clock.now(),
+        metadata={"property_id": property_id},
+        purchase_key=f"property_verification:{property_id}",
+    )
+    await stale.insert()
+    response = await client.post(
+        "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
+    )
+    assert response.status == 200
+    order = await response.json()
+    assert order["is_mock"] is True and order["order_id"].startswith("mock_order_")
+    again = await client.post(
+        "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
+    )
+    assert (await again.json())["order_id"] == order["order_id"]
+    old = await Transaction.get(stale.id)
+    assert old is not None and old.payment_status is PaymentStatus.PENDING
+
+
 async def test_verification_fee_only_for_your_own_property(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     other = await register(client, user_type="owner")
@@ -251,7 +367,7 @@ async def test_mock_refund_ends_the_premium_it_bought(client: TestClient[Any, An
     me = await (await client.get("/api/users/me", headers=renter["headers"])).json()
     assert me["subscription_tier"] == "free"
     logs = await AdminAuditLog.find({"entity_id": paid["transaction_id"]}).to_list()
-    assert [(log.action_type, log.status.value) for log in logs] == [("refund_transaction", "success")]
+    assert [(log.action_type, log.status.value) for log in logs] == [("transaction_refund", "success")]
     notes = await Notification.find(
         {"user_id": renter["user"]["user_id"], "type": "payment_refunded"}
     ).count()

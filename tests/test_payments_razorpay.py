@@ -20,9 +20,10 @@ from homer_rt.appkeys import PAYMENTS
 from homer_rt.clock import AdjustableClock
 from homer_rt.errors import UpstreamError
 from homer_rt.services.audit import AdminActor
+from homer_rt.services.payment_gateway import RazorpayGateway
 from tests.conftest import ClientFactory, make_admin, make_settings, register
 from tests.fakes.razorpay_server import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, FakeRazorpay
-from tests.payment_helpers import sign
+from tests.payment_helpers import make_property, orders_meet, sign
 
 RealClient = Callable[..., Any]
 
@@ -214,7 +215,7 @@ async def test_failed_razorpay_refund_is_audited_and_can_be_retried(
     with pytest.raises(UpstreamError):
         await real_client.app[PAYMENTS].refund(transaction_id=transaction.id, actor=actor)
     failed = await AdminAuditLog.find_one({"entity_id": transaction.id, "status": "failed"})
-    assert failed is not None and failed.action_type == "refund_transaction"
+    assert failed is not None and failed.action_type == "transaction_refund"
     fake.fail_with_status = None
     refunded = await real_client.app[PAYMENTS].refund(transaction_id=transaction.id, actor=actor)
     assert refunded.payment_status.value == "refunded"
@@ -237,3 +238,40 @@ async def test_ten_concurrent_signed_verifies_apply_once(real_client: TestClient
     user = await User.get(renter["user"]["user_id"])
     assert user is not None and user.subscription_end is not None and user.subscription_start is not None
     assert user.subscription_end - user.subscription_start <= timedelta(days=90)
+
+
+async def test_concurrent_fee_orders_make_one_payable_razorpay_order(
+    real_client: TestClient[Any, Any], fake: FakeRazorpay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await register(real_client, user_type="owner")
+    property_id = await make_property(real_client, owner_id=owner["user"]["user_id"])
+    body = {"type": "property_verification", "metadata": {"property_id": property_id}}
+    orders_meet(monkeypatch, RazorpayGateway, parties=2)
+    responses = await asyncio.gather(
+        *(
+            real_client.post("/api/payments/create-order", json=body, headers=owner["headers"])
+            for _ in range(2)
+        )
+    )
+    assert [r.status for r in responses] == [200, 200]
+    first, second = [await r.json() for r in responses]
+    assert first == second and first["is_mock"] is False
+    assert await Transaction.find({"metadata.property_id": property_id}).count() == 1
+    # The order both got is the one Razorpay knows at the server's price (the other call's order is
+    # never handed out, so it cannot be paid).
+    assert fake.orders[first["order_id"]]["amount"] == 200000
+
+    payment_id = "pay_fee1"
+    verified = await real_client.post(
+        "/api/payments/verify",
+        json={
+            "order_id": first["order_id"],
+            "payment_id": payment_id,
+            "signature": sign(KEY_SECRET, f"{first['order_id']}|{payment_id}"),
+        },
+        headers=owner["headers"],
+    )
+    assert verified.status == 200, await verified.text()
+    again = await real_client.post("/api/payments/create-order", json=body, headers=owner["headers"])
+    assert again.status == 409
+    assert len(fake.orders) == 2

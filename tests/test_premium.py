@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from documents.notification import Notification
 from documents.user import User
-from homer_rt.appkeys import BACKGROUND_TASKS, CLOCK, PAYMENTS
+from homer_rt.appkeys import CLOCK, PAYMENTS, SCHEDULER
 from homer_rt.clock import AdjustableClock, as_utc
 from tests.conftest import register
 from tests.payment_helpers import pay_mock
@@ -116,9 +116,17 @@ async def test_reminder_is_sent_once_per_period(client: TestClient[Any, Any], cl
     assert await payments.send_due_reminders() == 0
 
 
-async def test_reminders_run_in_the_background(client: TestClient[Any, Any]) -> None:
-    names = {task.get_name() for task in client.app[BACKGROUND_TASKS]}
-    assert "subscription-reminders" in names
+async def test_reminders_run_on_the_app_scheduler(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    renter = await register(client)
+    await pay_mock(client, renter["headers"], type="renter_subscription")
+    clock.advance(timedelta(days=88))
+    assert "subscription-reminders" in await client.app[SCHEDULER].tick()
+    found = await Notification.find(
+        {"user_id": renter["user"]["user_id"], "type": "subscription_expiring"}
+    ).count()
+    assert found == 1
 
 
 async def test_subscription_end_is_stored_to_the_millisecond(client: TestClient[Any, Any]) -> None:

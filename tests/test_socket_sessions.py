@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +17,14 @@ from aiohttp.test_utils import TestClient
 
 from documents.revoked_token import RevokedToken
 from documents.user import User
-from homer_rt.appkeys import AUTH, SETTINGS
+from homer_rt.app import create_app
+from homer_rt.appkeys import AUTH, LIVE_SOCKETS, SETTINGS
 from homer_rt.clock import AdjustableClock
 from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
 from homer_rt.security import TokenCodec
 from tests.admin_support import LiveClient
-from tests.conftest import PASSWORD, make_admin, register
+from tests.chat_support import make_chat
+from tests.conftest import PASSWORD, ClientFactory, make_admin, make_settings, register
 
 WAIT = 5.0
 
@@ -135,6 +138,51 @@ async def test_a_token_past_its_expiry_ends_the_socket(
     async with connected(client, CHAT_NAMESPACE, user["token"]) as live:
         clock.advance(timedelta(hours=client.app[SETTINGS].jwt_expiry_hours, minutes=1))
         assert (await call(live, "sync", {"chats": {}}))["error"]["code"] == "session_expired"
+        await assert_ended(live, "session_expired")
+
+
+async def test_an_idle_socket_is_closed_when_its_token_expires(
+    client: TestClient[Any, Any], clock: AdjustableClock
+) -> None:
+    """Its next event would be refused, but until then an idle socket kept receiving private messages: now
+    it gets session_ended (session_expired) and is closed when its token expires, in every namespace."""
+    renter, owner, _, chat_id = await make_chat(client)
+    admin = await make_admin(client)
+    clock.advance(timedelta(hours=client.app[SETTINGS].jwt_expiry_hours - 1))
+    owners_fresh_token = await second_login(client, owner)
+    async with (
+        connected(client, CHAT_NAMESPACE, renter["token"]) as renter_chat,
+        connected(client, NOTIFICATIONS_NAMESPACE, renter["token"]) as renter_notifications,
+        connected(client, ADMIN_NAMESPACE, admin["token"]) as admin_dashboard,
+        connected(client, CHAT_NAMESPACE, owners_fresh_token) as owner_chat,
+    ):
+        clock.advance(timedelta(hours=2))
+        assert await client.app[LIVE_SOCKETS].close_expired() == 3
+        for ended in (renter_chat, renter_notifications, admin_dashboard):
+            await assert_ended(ended, "session_expired")
+
+        # The renter logs in again and writes: only connections whose token stands receive it.
+        renters_fresh_token = await second_login(client, renter)
+        sent = await client.post(
+            f"/api/chats/{chat_id}/messages",
+            json={"message": "Still available?"},
+            headers={"Authorization": f"Bearer {renters_fresh_token}"},
+        )
+        assert sent.status == 200
+        assert (await owner_chat.next("message"))["message"]["message"] == "Still available?"
+        assert owner_chat.sio.connected
+        assert renter_chat.events.get("message") is None or renter_chat.events["message"].empty()
+        assert await client.app[LIVE_SOCKETS].close_expired() == 0
+
+
+async def test_each_process_closes_expired_sockets_by_itself(
+    aiohttp_client: ClientFactory, tmp_path: Path, clock: AdjustableClock
+) -> None:
+    settings = make_settings(tmp_path, socket_expiry_check_seconds=0.05)
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    user = await register(client)
+    async with connected(client, NOTIFICATIONS_NAMESPACE, user["token"]) as live:
+        clock.advance(timedelta(hours=settings.jwt_expiry_hours, seconds=1))
         await assert_ended(live, "session_expired")
 
 

@@ -227,6 +227,7 @@ async def test_private_files_are_checked_before_any_redirect(s3_client: TestClie
         uploader_id=user_id,
         part=Part(),
         kind="document",  # type: ignore[arg-type]
+        referenced=True,
     )
     assert (await client.get(stored.url, allow_redirects=False)).status == 401
     assert (await client.get(stored.url, allow_redirects=False, headers=other["headers"])).status == 403

@@ -213,6 +213,7 @@ async def test_the_cap_stops_reading_instead_of_buffering(
             uploader_id="u1",
             part=part,
             kind="image",  # type: ignore[arg-type]
+            referenced=True,
         )
     assert part.read <= CAP + READ_CHUNK_BYTES
     assert stored_files(settings.upload_dir) == []
@@ -224,6 +225,7 @@ async def test_the_cap_stops_reading_instead_of_buffering(
         uploader_id="u1",
         part=exact,
         kind="image",  # type: ignore[arg-type]
+        referenced=True,
     )
     assert stored.size == CAP
 
@@ -271,6 +273,7 @@ async def test_document_types(
             uploader_id="u1",
             part=part,
             kind=kind,  # type: ignore[arg-type]
+            referenced=True,
         )
         assert stored.url.startswith("/uploads/verification/u1/") and stored.size == len(data)
     else:
@@ -281,6 +284,7 @@ async def test_document_types(
                 uploader_id="u1",
                 part=part,
                 kind=kind,  # type: ignore[arg-type]
+                referenced=True,
             )
         assert await StoredFile.find_all().count() == 0
 
@@ -293,6 +297,7 @@ async def test_client_file_names_never_become_paths(client: TestClient[Any, Any]
         uploader_id="u1",
         part=part,
         kind="document",  # type: ignore[arg-type]
+        referenced=True,
     )
     assert stored.file_name == "evil.pdf"
     files = stored_files(settings.upload_dir)
@@ -310,6 +315,7 @@ async def test_verification_files_are_private(client: TestClient[Any, Any]) -> N
         uploader_id=user_id,
         part=FakePart(PDF, filename="aadhaar.pdf"),  # type: ignore[arg-type]
         kind="document",
+        referenced=True,
     )
     response = await client.get(stored.url)
     assert response.status == 401
@@ -329,6 +335,7 @@ async def test_verification_files_are_private(client: TestClient[Any, Any]) -> N
         uploader_id=user_id,
         part=FakePart(JPEG),
         kind="image",  # type: ignore[arg-type]
+        referenced=True,
     )
     response = await client.get(public.url, headers={"Authorization": "Bearer not-a-token"})
     assert response.status == 200
@@ -352,6 +359,7 @@ async def test_registered_areas_and_unknown_ones(client: TestClient[Any, Any]) -
         uploader_id="u1",
         part=FakePart(JPEG),
         kind="image",  # type: ignore[arg-type]
+        referenced=True,
     )
     assert (await client.get(stored.url)).status == 401
     member = await register(client)

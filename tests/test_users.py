@@ -6,7 +6,9 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from tests.admin_support import upload_document
 from tests.conftest import register
+from tests.listing_support import files_form, png_bytes
 
 
 async def test_profile_update_writes_only_whitelisted_fields(client: TestClient[Any, Any]) -> None:
@@ -65,6 +67,55 @@ async def test_profile_photo_must_be_one_of_our_uploads(client: TestClient[Any, 
         "/api/users/me", headers=user["headers"], json={"profile_photo_url": "https://evil.example/x.png"}
     )
     assert response.status == 422
+
+
+async def upload_photo(client: TestClient[Any, Any], user: dict[str, Any]) -> str:
+    response = await client.post(
+        "/api/users/me/photo",
+        data=files_form(("me.png", png_bytes()), field="photo"),
+        headers=user["headers"],
+    )
+    assert response.status == 200, await response.text()
+    return str((await response.json())["profile_photo_url"])
+
+
+async def test_profile_photo_is_only_ever_the_callers_own_upload(client: TestClient[Any, Any]) -> None:
+    user, other = await register(client), await register(client)
+    mine, theirs = await upload_photo(client, user), await upload_photo(client, other)
+    document = await upload_document(client, user)
+    me = user["user"]["user_id"]
+
+    async def put_photo(url: str | None) -> Any:
+        return await client.put("/api/users/me", headers=user["headers"], json={"profile_photo_url": url})
+
+    # Paths that only start like a profile photo: dot segments, extra or missing segments.
+    for url in (
+        f"/uploads/profiles/../verification/{me}/x.pdf",
+        f"/uploads/profiles/{me}/../../verification/{document.rsplit('/', 1)[1]}",
+        f"/uploads/profiles/{me}/..",
+        f"/uploads/profiles/{me}/sub/name.png",
+        "/uploads/profiles/x.jpg",
+    ):
+        response = await put_photo(url)
+        assert response.status == 422, (url, await response.text())
+        assert (await response.json())["error"]["fields"][0]["field"] == "profile_photo_url"
+    # Well-formed, but not a profile photo this user uploaded: someone else's, made up, or a document.
+    for url in (
+        theirs,
+        f"/uploads/profiles/{me}/made-up.png",
+        document.replace("/verification/", "/profiles/"),
+    ):
+        response = await put_photo(url)
+        assert response.status == 403, (url, await response.text())
+        body = await response.json()
+        assert body["error"]["code"] == "photo_not_owned" and "you uploaded" in body["detail"]
+    profile = await (await client.get("/api/users/me", headers=user["headers"])).json()
+    assert profile["profile_photo_url"] == mine
+
+    # Removing the photo and setting one's own upload again are fine.
+    assert (await put_photo(None)).status == 200
+    restored = await put_photo(mine)
+    assert restored.status == 200 and (await restored.json())["profile_photo_url"] == mine
 
 
 async def test_public_profile_hides_private_fields(client: TestClient[Any, Any]) -> None:

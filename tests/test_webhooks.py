@@ -16,7 +16,7 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from tests.conftest import ClientFactory, make_settings, register
 from tests.fakes.razorpay_server import WEBHOOK_SECRET
-from tests.payment_helpers import sign, webhook_body
+from tests.payment_helpers import make_property, sign, webhook_body
 
 
 @pytest.fixture
@@ -44,7 +44,13 @@ async def _pending_order(client: TestClient[Any, Any], headers: dict[str, str]) 
 def _captured(order_id: str, payment_id: str = "pay_hook1", amount: int = 75000) -> bytes:
     return webhook_body(
         "payment.captured",
-        payment={"id": payment_id, "order_id": order_id, "amount": amount, "status": "captured"},
+        payment={
+            "id": payment_id,
+            "order_id": order_id,
+            "amount": amount,
+            "currency": "INR",
+            "status": "captured",
+        },
     )
 
 
@@ -117,6 +123,39 @@ async def test_wrong_amount_is_not_applied(hook_client: TestClient[Any, Any]) ->
     assert transaction is not None and transaction.payment_status.value == "pending"
 
 
+async def test_capture_without_the_orders_amount_and_currency_is_not_applied(
+    hook_client: TestClient[Any, Any],
+) -> None:
+    """Signed or not, a capture applies only for exactly what the order asked. What is not applied is
+    acknowledged (200, ignored) like an unknown order: Razorpay would retry a 4xx with the same body."""
+    renter = await register(hook_client)
+    order = await _pending_order(hook_client, renter["headers"])
+    entity = {"id": "pay_hook1", "order_id": order["order_id"], "status": "captured"}
+    for fields in [
+        {},
+        {"amount": 75000},
+        {"currency": "INR"},
+        {"amount": 75000, "currency": "USD"},
+        {"amount": 75000, "currency": None},
+        {"amount": "75000", "currency": "INR"},
+        {"amount": 75000.0, "currency": "INR"},
+        {"amount": True, "currency": "INR"},
+        {"amount": 750, "currency": "INR"},  # rupees, not paise
+    ]:
+        body = webhook_body("payment.captured", payment={**entity, **fields})
+        response = await _post(hook_client, body, sign(WEBHOOK_SECRET, body))
+        assert response.status == 200, fields
+        assert (await response.json())["status"] == "ignored", fields
+    transaction = await Transaction.find_one({"order_id": order["order_id"]})
+    assert transaction is not None and transaction.payment_status.value == "pending"
+    me = await (await hook_client.get("/api/users/me", headers=renter["headers"])).json()
+    assert me["subscription_tier"] == "free"
+
+    # The same capture with the order's amount (paise) and currency is applied.
+    body = _captured(order["order_id"])
+    assert (await (await _post(hook_client, body, sign(WEBHOOK_SECRET, body))).json())["status"] == "ok"
+
+
 async def test_failed_then_refunded(hook_client: TestClient[Any, Any]) -> None:
     renter = await register(hook_client)
     order = await _pending_order(hook_client, renter["headers"])
@@ -168,3 +207,33 @@ async def test_webhook_without_a_configured_secret_is_refused(client: TestClient
     body = _captured("order_x")
     response = await _post(client, body, sign(WEBHOOK_SECRET, body))
     assert response.status == 503
+
+
+async def test_a_fee_order_whose_attempt_failed_is_handed_out_again(
+    hook_client: TestClient[Any, Any],
+) -> None:
+    """A failed attempt does not close a Razorpay order (a later attempt may still pay it), so the listing's
+    order stays the one to pay: a second order beside it could be paid as well."""
+    owner = await register(hook_client, user_type="owner")
+    property_id = await make_property(hook_client, owner_id=owner["user"]["user_id"])
+    body = {"type": "property_verification", "metadata": {"property_id": property_id}}
+    order = await (
+        await hook_client.post("/api/payments/create-order", json=body, headers=owner["headers"])
+    ).json()
+    failed = webhook_body(
+        "payment.failed", payment={"id": "pay_f1", "order_id": order["order_id"], "status": "failed"}
+    )
+    assert (await (await _post(hook_client, failed, sign(WEBHOOK_SECRET, failed))).json())["status"] == "ok"
+
+    retry = await hook_client.post("/api/payments/create-order", json=body, headers=owner["headers"])
+    assert retry.status == 200 and (await retry.json())["order_id"] == order["order_id"]
+    captured = webhook_body(
+        "payment.captured",
+        payment={"id": "pay_ok", "order_id": order["order_id"], "amount": 200000, "currency": "INR"},
+    )
+    assert (await (await _post(hook_client, captured, sign(WEBHOOK_SECRET, captured))).json())[
+        "status"
+    ] == "ok"
+    paid = await hook_client.post("/api/payments/create-order", json=body, headers=owner["headers"])
+    assert paid.status == 409
+    assert await Transaction.find({"metadata.property_id": property_id}).count() == 1

@@ -10,6 +10,7 @@ from typing import Any
 from documents.user import User
 from handlers.sockets.base import AuthenticatedNamespace, acked
 from homer_rt.errors import Forbidden
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.realtime import ADMINS_ROOM
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.auth import AuthService
@@ -21,8 +22,10 @@ _CONNECT_WAIT_SECONDS = 5.0
 
 
 class AdminNamespace(AuthenticatedNamespace):
-    def __init__(self, namespace: str, *, auth: AuthService, feed: AdminFeed, spawn: Spawner) -> None:
-        super().__init__(namespace, auth=auth)
+    def __init__(
+        self, namespace: str, *, auth: AuthService, sockets: LiveSockets, feed: AdminFeed, spawn: Spawner
+    ) -> None:
+        super().__init__(namespace, auth=auth, sockets=sockets)
         self._feed = feed
         self._spawn = spawn
 

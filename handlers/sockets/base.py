@@ -14,11 +14,13 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import socketio
+from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from documents.user import User
-from handlers.common import check_depth, check_storable
-from homer_rt.errors import DomainError, ValidationFailed
+from handlers.common import check_depth, check_storable, client_address
+from homer_rt.errors import DomainError, Unauthorized, ValidationFailed
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.realtime import SESSION_ENDED, failed, token_room, user_room
 from homer_rt.security import TokenClaims
 from homer_rt.services.auth import AuthService
@@ -43,6 +45,13 @@ def token_from_connect(environ: dict[str, Any], auth: Any) -> str | None:
         return token.strip()
     values = parse_qs(environ.get("QUERY_STRING", "")).get("token")
     return values[0] if values else None
+
+
+def socket_client_address(environ: dict[str, Any]) -> str:
+    """The connecting client's address, as REST sees it (handlers.common.client_address): engine.io's
+    aiohttp driver keeps the request that opened the connection in the environ."""
+    request = environ.get("aiohttp.request")
+    return client_address(request) if isinstance(request, web.Request) else "unknown"
 
 
 def parse_payload(model: type[ModelT], data: Any) -> ModelT:
@@ -85,34 +94,58 @@ def acked(handler: HandlerT) -> HandlerT:
 
 
 class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
-    """Refuses a connection without a valid token; every connection joins ``user:<id>``."""
+    """Refuses a connection without a valid token, or past the live-connection caps (LiveSockets); every
+    connection joins ``user:<id>`` and ``token:<jti>``, and is closed when its token expires."""
 
-    def __init__(self, namespace: str, *, auth: AuthService) -> None:
+    def __init__(self, namespace: str, *, auth: AuthService, sockets: LiveSockets) -> None:
         super().__init__(namespace)
         self._auth = auth
+        self._sockets = sockets
         self._closing: set[asyncio.Task[None]] = set()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        token = token_from_connect(environ, auth)
-        if token is None:
-            message = "A token is required (auth: {token})"
-            raise socketio.exceptions.ConnectionRefusedError(
-                message, {"code": "not_authenticated", "message": message}
-            )
+        key = (self.namespace, sid)
         try:
+            # Counted before the token is read, so a flood of connects is refused before it reads the store.
+            self._sockets.admit(key, address=socket_client_address(environ))
+            token = token_from_connect(environ, auth)
+            if token is None:
+                raise Unauthorized("A token is required (auth: {token})", code="not_authenticated")
             authenticated = await self._auth.authenticate(token)
             await self.authorize(authenticated.user)
+            self._sockets.authenticated(
+                key, user_id=authenticated.user.id, expires_at=authenticated.claims.expires_at
+            )
+            await self.save_session(
+                sid,
+                # The claims, so each event can ask whether the token still stands (see trigger_event).
+                {"user_id": authenticated.user.id, "claims": authenticated.claims},
+            )
+            await self.enter_room(sid, user_room(authenticated.user.id))
+            await self.enter_room(sid, token_room(authenticated.claims.jti))
+            await self.connected(sid, authenticated.user.id)
         except DomainError as error:
+            # No disconnect event follows a refused or failed connect: its slots are freed here.
+            self._sockets.release(key)
             # (message, data): clients read a plain err.message and the code in err.data.
             raise socketio.exceptions.ConnectionRefusedError(error.detail, error.as_error()) from error
-        await self.save_session(
-            sid,
-            # The claims, so each event can ask whether the token still stands (see trigger_event).
-            {"user_id": authenticated.user.id, "claims": authenticated.claims},
-        )
-        await self.enter_room(sid, user_room(authenticated.user.id))
-        await self.enter_room(sid, token_room(authenticated.claims.jti))
-        await self.connected(sid, authenticated.user.id)
+        except BaseException:
+            self._sockets.release(key)
+            raise
+        if not self._transport_open(sid):
+            # The client left while this ran: no disconnect event follows a connect that had not finished.
+            self._sockets.release(key)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._sockets.release((self.namespace, sid))
+        user_id = (await self.get_session(sid)).get("user_id")
+        if user_id:
+            await self.disconnected(sid, str(user_id))
+
+    def _transport_open(self, sid: str) -> bool:
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        socket = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
+        return socket is not None and not socket.closed
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # connect/disconnect only ever come from the server (HomerSocketServer refuses them from clients);
@@ -148,6 +181,9 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
 
     async def connected(self, sid: str, user_id: str) -> None:
         """Hook for namespaces that act on connect (presence, initial counts)."""
+
+    async def disconnected(self, sid: str, user_id: str) -> None:
+        """Hook for namespaces that act when a connection closes (presence)."""
 
     async def user_id(self, sid: str) -> str:
         session = await self.get_session(sid)

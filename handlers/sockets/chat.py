@@ -8,14 +8,14 @@ the room ``chat:<id>`` until ``leave_chat``. Per-connection state (the typing th
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from handlers.sockets.base import AuthenticatedNamespace, acked, parse_payload
-from homer_rt.clock import Clock
+from homer_rt.clock import Clock, UtcDateTime
 from homer_rt.errors import ValidationFailed
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.services.auth import AuthService
 from homer_rt.services.chats import ChatService
 
@@ -49,12 +49,14 @@ class MarkRead(ChatRef):
 class Sync(BaseModel):
     model_config = ConfigDict(extra="ignore")
     chats: dict[str, int] | None = Field(default=None, max_length=MAX_SYNC_CHATS)
-    since: datetime | None = None
+    since: UtcDateTime | None = None
 
 
 class ChatNamespace(AuthenticatedNamespace):
-    def __init__(self, namespace: str, *, auth: AuthService, chats: ChatService, clock: Clock) -> None:
-        super().__init__(namespace, auth=auth)
+    def __init__(
+        self, namespace: str, *, auth: AuthService, sockets: LiveSockets, chats: ChatService, clock: Clock
+    ) -> None:
+        super().__init__(namespace, auth=auth, sockets=sockets)
         self._chats = chats
         self._clock = clock
 
@@ -72,16 +74,8 @@ class ChatNamespace(AuthenticatedNamespace):
         if not self._transport_open(sid):
             await self._chats.connection_closed(user_id=user_id, sid=sid)
 
-    def _transport_open(self, sid: str) -> bool:
-        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
-        socket = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
-        return socket is not None and not socket.closed
-
-    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        session = await self.get_session(sid)
-        user_id = session.get("user_id")
-        if user_id:
-            await self._chats.connection_closed(user_id=str(user_id), sid=sid)
+    async def disconnected(self, sid: str, user_id: str) -> None:
+        await self._chats.connection_closed(user_id=user_id, sid=sid)
 
     @acked
     async def on_join_chat(self, sid: str, data: Any = None) -> Any:
@@ -119,16 +113,26 @@ class ChatNamespace(AuthenticatedNamespace):
         chat = await self._chats.get_for_participant(chat_id=payload.chat_id, user_id=user_id)
         self._chats.check_sendable(chat)
         session = await self.get_session(sid)
+        # The state this connection last forwarded per chat, and when.
         throttle: dict[str, tuple[bool, float]] = session.setdefault("typing", {})
         now = self._clock.monotonic()
         previous = throttle.get(chat.id)
-        # A change of state always goes out; a repeated "still typing" at most every couple of seconds.
+        # A repeated "still typing" goes out at most every couple of seconds; a change of state goes out
+        # within the user's typing budget (ChatService.take_typing_turn).
         if (
             previous is not None
             and previous[0] == payload.is_typing
             and now - previous[1] < TYPING_REPEAT_SECONDS
         ):
             return {"chat_id": chat.id, "forwarded": False}
+        wait = self._chats.take_typing_turn(
+            chat_id=chat.id,
+            user_id=user_id,
+            clears_indicator=not payload.is_typing and previous is not None and previous[0],
+        )
+        if wait:
+            return {"chat_id": chat.id, "forwarded": False, "retry_after": wait}
+        # Recorded before the emit yields: a burst on this connection then sees it.
         throttle[chat.id] = (payload.is_typing, now)
         await self._chats.typing(chat=chat, user_id=user_id, is_typing=payload.is_typing)
         return {"chat_id": chat.id, "forwarded": True}

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from handlers.sockets.base import AuthenticatedNamespace, acked, parse_payload
+from homer_rt.live_sockets import LiveSockets
 from homer_rt.services.auth import AuthService
 from homer_rt.services.notifications import NotificationService
 
@@ -17,8 +18,10 @@ class NotificationRef(BaseModel):
 
 
 class NotificationsNamespace(AuthenticatedNamespace):
-    def __init__(self, namespace: str, *, auth: AuthService, notifications: NotificationService) -> None:
-        super().__init__(namespace, auth=auth)
+    def __init__(
+        self, namespace: str, *, auth: AuthService, sockets: LiveSockets, notifications: NotificationService
+    ) -> None:
+        super().__init__(namespace, auth=auth, sockets=sockets)
         self._notifications = notifications
 
     async def connected(self, sid: str, user_id: str) -> None:

@@ -2,7 +2,8 @@
 the audit trail.
 
 Every state-changing method takes the acting admin and writes exactly one AdminAuditLog entry: a
-successful one with the old and new values, or a failed one when the action raises a domain error.
+successful one with the old and new values, or a failed one when the action raises (a domain error, or
+anything unexpected, which then still reaches the client as the usual 500).
 Verification decisions and refunds are not here: they live in the verification and payment services,
 which audit themselves, so each decision has one code path whichever route it came in by.
 """
@@ -25,15 +26,17 @@ from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import SubscriptionTier, User, UserType, VerificationStatus
-from homer_rt.clock import Clock, as_utc, iso
+from homer_rt.clock import Clock, UtcDateTime, as_utc, iso
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from homer_rt.money import paise_to_rupees, rupees_to_paise
 from homer_rt.services.admin_feed import AdminFeed, open_report_count, pending_verification_counts
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.auth import AuthService
 from homer_rt.services.chats import ChatService
+from homer_rt.services.listing_quota import follow_status_change
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.properties import MAX_RUPEES
+from homer_rt.services.uploads import PROFILES_AREA, VERIFICATION_AREA, UploadService
 
 T = TypeVar("T")
 
@@ -89,7 +92,7 @@ class UserChanges(BaseModel):
     user_type: UserType = UserType.RENTER
     is_active: bool = True
     subscription_tier: SubscriptionTier = SubscriptionTier.FREE
-    subscription_end: datetime | None = None
+    subscription_end: UtcDateTime | None = None
     profile_visibility: bool = True
     is_admin: bool = False
 
@@ -186,6 +189,7 @@ class AdminService:
         notifications: NotificationService,
         feed: AdminFeed,
         chats: ChatService,
+        uploads: UploadService,
     ) -> None:
         self._clock = clock
         self._audit = audit
@@ -193,6 +197,7 @@ class AdminService:
         self._notifications = notifications
         self._feed = feed
         self._chats = chats
+        self._uploads = uploads
 
     async def _audited(
         self,
@@ -206,16 +211,14 @@ class AdminService:
     ) -> T:
         try:
             outcome = await work()
-        except DomainError as error:
-            await self._audit.record(
+        except Exception as error:  # unexpected failures too: an admin action is audited whatever happens
+            await self._audit.record_failure(
                 actor=actor,
                 action_type=action_type,
                 entity_type=entity_type,
                 entity_id=entity_id,
-                details={**details, "error_code": error.code},
-                old_value=None,
-                new_value=None,
-                error=error.detail,
+                details=details,
+                error=error,
             )
             raise
         await self._audit.record(
@@ -468,6 +471,7 @@ class AdminService:
                         "owner_verification_documents": None,
                         "is_active": False,
                         "profile_visibility": False,
+                        "active_listings": 0,  # every listing of theirs is deleted below
                     }
                 },
                 return_document=ReturnDocument.AFTER,
@@ -475,6 +479,11 @@ class AdminService:
             if raw is None:
                 raise Conflict("User changed while being deleted; try again", code="user_changed")
             await self._cut_off(user_id)
+            # Their ID documents and photo go from storage, so their URLs answer 404. Chat attachments stay:
+            # they are part of the other participant's conversation, and only its participants can open them.
+            files_removed = await self._uploads.remove_all_of(
+                uploader_id=user_id, areas=(VERIFICATION_AREA, PROFILES_AREA)
+            )
             # Their pending identity checks leave the review queue: the documents are gone with them.
             withdrawn = 0
             for status_field in ("renter_verification_status", "owner_verification_status"):
@@ -495,10 +504,11 @@ class AdminService:
                     "message": "User deleted successfully",
                     "user_id": user_id,
                     "listings_removed": removed.modified_count,
+                    "files_removed": files_removed,
                 },
                 old_value={"is_active": target.is_active, "user_type": target.user_type.value},
                 new_value={"is_active": False, "anonymised": True},
-                details={"listings_removed": removed.modified_count},
+                details={"listings_removed": removed.modified_count, "files_removed": files_removed},
             )
 
         return await self._audited(
@@ -562,6 +572,12 @@ class AdminService:
             )
             if before_raw is None:
                 raise NotFound("Property not found", code="property_not_found")
+            if "status" in values:
+                await follow_status_change(
+                    owner_id=str(before_raw["owner_id"]),
+                    was_active=before_raw.get("status") == PropertyStatus.ACTIVE.value,
+                    now_active=values["status"] == PropertyStatus.ACTIVE.value,
+                )
             after = await Property.get(property_id)
             if after is None:
                 raise NotFound("Property not found", code="property_not_found")
@@ -594,6 +610,9 @@ class AdminService:
                     raise NotFound("Property not found", code="property_not_found")
                 raise Conflict("Property already deleted", code="property_already_deleted")
             before = Property.model_validate(before_raw)
+            await follow_status_change(
+                owner_id=before.owner_id, was_active=before.status == PropertyStatus.ACTIVE, now_active=False
+            )
             return Outcome(
                 result={"message": "Property deleted successfully", "property_id": property_id},
                 old_value={"status": before.status.value},

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from documents.audit_log import AdminAuditLog, AuditStatus
 from homer_rt.clock import Clock
+from homer_rt.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 SECRET_FIELDS = frozenset(
     {"password_hash", "password", "token_version", "token", "jwt", "signature", "secret"}
@@ -63,3 +67,36 @@ class AuditLog:
         )
         await entry.insert()
         return entry
+
+    async def record_failure(
+        self,
+        *,
+        actor: AdminActor,
+        action_type: str,
+        entity_type: str,
+        entity_id: str | None,
+        details: dict[str, Any] | None = None,
+        error: Exception,
+    ) -> None:
+        """The failed entry of an action that raised; the caller re-raises ``error`` afterwards.
+
+        A domain error is recorded with its message and code. Anything unexpected (the store failing, a bug)
+        is recorded too, by its type only: its text may hold what the audit log should not (a connection
+        string, a document). Writing this entry never replaces the action's own error: when the store is
+        what failed, the entry may not be written, and that is logged.
+        """
+        if isinstance(error, DomainError):
+            message, code = error.detail, error.code
+        else:
+            message, code = f"Internal error ({type(error).__name__})", "internal_error"
+        try:
+            await self.record(
+                actor=actor,
+                action_type=action_type,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                details={**(details or {}), "error_code": code},
+                error=message,
+            )
+        except Exception:
+            log.exception("could not write the failed audit entry of %s %s", action_type, entity_id)

@@ -13,7 +13,7 @@ from documents.user import User, UserType
 from homer_rt.clock import Clock
 from homer_rt.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
 from homer_rt.identity import looks_like_email, normalize_email, normalize_phone
-from homer_rt.ratelimit import SlidingWindowLimiter
+from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
 from homer_rt.realtime import RealtimeEmitter
 from homer_rt.security import PasswordHasher, TokenClaims, TokenCodec, check_password_rules
 
@@ -44,16 +44,18 @@ class AuthService:
         clock: Clock,
         hasher: PasswordHasher,
         tokens: TokenCodec,
-        account_limiter: SlidingWindowLimiter,
-        address_limiter: SlidingWindowLimiter,
+        login_throttle: LoginThrottle,
+        registrations_per_address: SlidingWindowLimiter,
+        registrations_overall: SlidingWindowLimiter,
         emitter: RealtimeEmitter,
         session_recheck_seconds: float,
     ) -> None:
         self._clock = clock
         self._hasher = hasher
         self._tokens = tokens
-        self._account_limiter = account_limiter
-        self._address_limiter = address_limiter
+        self._login_throttle = login_throttle
+        self._registrations_per_address = registrations_per_address
+        self._registrations_overall = registrations_overall
         self._emitter = emitter
         self._session_recheck_seconds = session_recheck_seconds
         # token id -> (when checked, monotonic; the user then): live sockets' tokens, checked again lazily.
@@ -69,11 +71,19 @@ class AuthService:
         )
 
     async def register(
-        self, *, email: str, phone: str, password: str, user_type: UserType, full_name: str | None
+        self,
+        *,
+        email: str,
+        phone: str,
+        password: str,
+        user_type: UserType,
+        full_name: str | None,
+        client_address: str,
     ) -> Session:
         email = normalize_email(email)
         phone = normalize_phone(phone)
         check_password_rules(password)
+        self._count_registration(client_address)
         # Cheap pre-check for a friendly message; the unique indexes are what actually guarantee it.
         if await User.find_one({"$or": [{"email": email}, {"phone": phone}]}):
             raise Conflict("Email or phone already registered", code="already_registered")
@@ -89,7 +99,20 @@ class AuthService:
             await user.insert()
         except DuplicateKeyError as exc:
             raise Conflict("Email or phone already registered", code="already_registered") from exc
+        self._login_throttle.succeeded(account=user.id, address=client_address)
         return Session(user=user, token=self._issue(user))
+
+    def _count_registration(self, client_address: str) -> None:
+        """Registrations per address and overall, counted whatever their outcome: a refused duplicate costs
+        the same, so the 409 cannot be used to list which emails and phones are registered."""
+        wait = max(
+            self._registrations_per_address.retry_after(client_address),
+            self._registrations_overall.retry_after(""),
+        )
+        if wait:
+            raise RateLimited("Too many registrations. Try again later.", retry_after=wait)
+        self._registrations_per_address.record(client_address)
+        self._registrations_overall.record("")
 
     async def login(self, *, identifier: str, password: str, client_address: str) -> Session:
         identifier = identifier.strip()
@@ -97,25 +120,25 @@ class AuthService:
             key = normalize_email(identifier) if looks_like_email(identifier) else normalize_phone(identifier)
         except BadRequest:
             key = identifier.lower()
-        account_key, address_key = f"account:{key}", f"address:{client_address}"
-        wait = max(
-            self._account_limiter.retry_after(account_key), self._address_limiter.retry_after(address_key)
-        )
-        if wait:
-            raise RateLimited("Too many login attempts. Try again later.", retry_after=wait)
-
         user = await User.find_one({"email": key} if "@" in key else {"phone": key})
+        # The user's id when the account exists, so its email and its phone share one budget.
+        account = user.id if user is not None else f"unknown:{key}"
+        self._check_login_throttle(account=account, address=client_address)
         if not await self._hasher.verify(password, user.password_hash if user else None) or user is None:
-            self._account_limiter.record(account_key)
-            self._address_limiter.record(address_key)
+            self._login_throttle.failed(account=account, address=client_address)
             raise Unauthorized("Invalid credentials", code="invalid_credentials")
         if not user.is_active:
             raise Forbidden("User account is inactive", code="account_inactive")
-        self._account_limiter.reset(account_key)
+        self._login_throttle.succeeded(account=account, address=client_address)
         now = self._clock.now()
         await User.get_motor_collection().update_one({"_id": user.id}, {"$set": {"last_login": now}})
         user.last_login = now
         return Session(user=user, token=self._issue(user))
+
+    def _check_login_throttle(self, *, account: str, address: str) -> None:
+        wait = self._login_throttle.retry_after(account=account, address=address)
+        if wait:
+            raise RateLimited("Too many login attempts. Try again later.", retry_after=wait)
 
     async def authenticate(self, token: str) -> Authenticated:
         """The user behind a bearer token: valid signature, not expired, not revoked, user active."""
@@ -175,8 +198,13 @@ class AuthService:
         self._live_sessions.pop(claims.jti, None)
         await self._emitter.end_token_sessions(claims.jti)
 
-    async def change_password(self, *, user: User, old_password: str, new_password: str) -> Session:
+    async def change_password(
+        self, *, user: User, old_password: str, new_password: str, client_address: str
+    ) -> Session:
+        # A stolen token must not become a way round the sign-in limits to guess the password.
+        self._check_login_throttle(account=user.id, address=client_address)
         if not await self._hasher.verify(old_password, user.password_hash):
+            self._login_throttle.failed(account=user.id, address=client_address)
             raise BadRequest("Current password is incorrect", code="wrong_password")
         new_hash = await self._hasher.hash(new_password)
         # One atomic update: the new hash and a new token version, so every earlier token stops working.

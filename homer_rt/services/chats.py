@@ -41,20 +41,23 @@ from documents.chat import (
     ChatReport,
     ChatStatus,
     RecentMessage,
+    ReportStatus,
     SenderType,
     chat_id_for,
     message_id_for,
+    report_id_for,
     unused_seq_entry,
 )
 from documents.property import Property, PropertyStatus
 from documents.user import User
 from homer_rt.clock import Clock, as_utc, iso
-from homer_rt.errors import BadRequest, Forbidden, NotFound, RateLimited, ValidationFailed
+from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from homer_rt.presence import Presence, PresenceRegistry
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.notifications import NotificationService
+from homer_rt.services.server_secrets import server_secret
 
 if TYPE_CHECKING:
     from homer_rt.services.uploads import UploadService
@@ -66,6 +69,8 @@ MAX_ATTACHMENTS = 10
 MAX_SYNC_MESSAGES = 500
 STAMP_MARGIN = timedelta(seconds=5)
 FIRST_MESSAGE_CLIENT_ID = "first-message"
+# The server secret chat ids are keyed with (documents.chat.chat_id_for).
+CHAT_ID_SECRET = "chat_ids"
 # Chats a process remembers (parties, seq, its last messages there: up to ~15 KB each), least recent out.
 CHATS_REMEMBERED = 2_000
 
@@ -79,6 +84,12 @@ def _to_ms(value: datetime) -> datetime:
 
 def _field(prefix: str, role: SenderType) -> str:
     return f"{prefix}_{role.value}"
+
+
+def chat_not_found() -> NotFound:
+    """What a chat that does not exist and someone else's chat both answer, word for word: a different
+    answer would tell anyone who can guess a chat's id which chats exist (whom a renter contacted)."""
+    return NotFound("Chat not found", code="chat_not_found")
 
 
 @dataclass(slots=True)
@@ -175,6 +186,7 @@ class ChatService:
         notifications: NotificationService,
         uploads: UploadService | None,
         send_limiter: SlidingWindowLimiter,
+        typing_limiter: SlidingWindowLimiter,
         free_contact_limit: int,
         max_message_chars: int,
         page_size: int,
@@ -188,6 +200,7 @@ class ChatService:
         self._notifications = notifications
         self._uploads = uploads
         self._send_limiter = send_limiter
+        self._typing_limiter = typing_limiter
         self._free_contact_limit = free_contact_limit
         self._max_message_chars = max_message_chars
         self._page_size = page_size
@@ -199,6 +212,7 @@ class ChatService:
         self._directory = _ChatDirectory(CHATS_REMEMBERED)
         self._initiate_locks = _KeyedLocks()
         self._presence = presence
+        self._chat_id_key: bytes | None = None
         if uploads is not None:
             uploads.register_policy(CHAT_UPLOAD_AREA, self._may_read_chat_file)
 
@@ -206,14 +220,23 @@ class ChatService:
     def page_size(self) -> int:
         return self._page_size
 
+    async def load_chat_id_key(self) -> None:
+        """Read (or make, the first time) the key chat ids are derived with, kept in the store: every process
+        and restart over one store derives the same id for a renter and a property. Run at start-up."""
+        self._chat_id_key = await server_secret(CHAT_ID_SECRET, now=self._clock.now())
+
+    def chat_id_for(self, *, property_id: str, renter_id: str) -> str:
+        """The id a new chat between ``renter_id`` and ``property_id``'s owner gets."""
+        if self._chat_id_key is None:
+            raise RuntimeError("ChatService.load_chat_id_key() must run at start-up, before chats are made")
+        return chat_id_for(self._chat_id_key, property_id, renter_id)
+
     # ---- access ---------------------------------------------------------------------------------
 
     async def get_for_participant(self, *, chat_id: str, user_id: str) -> Chat:
         chat = await Chat.get(chat_id)
-        if chat is None:
-            raise NotFound("Chat not found", code="chat_not_found")
-        if not chat.is_participant(user_id):
-            raise Forbidden("Not authorized", code="not_participant")
+        if chat is None or not chat.is_participant(user_id):
+            raise chat_not_found()
         return chat
 
     async def _may_read_chat_file(self, user: User | None, owner_segment: str) -> bool:
@@ -240,6 +263,7 @@ class ChatService:
             raise BadRequest("You cannot start a chat about your own property", code="own_property")
 
         async with self._initiate_locks.hold(user.id):
+            # By the pair, not the derived id: a chat created before ids were keyed has a uuid5 id.
             chat = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
             if chat is None:
                 chat = await self._create_chat(user=user, prop=prop)
@@ -286,7 +310,7 @@ class ChatService:
                 extra={"limit": self._free_contact_limit, "upgrade_url": "/pricing"},
             )
         chat = Chat(
-            id=chat_id_for(prop.id, user.id),
+            id=self.chat_id_for(property_id=prop.id, renter_id=user.id),
             property_id=prop.id,
             renter_id=user.id,
             owner_id=prop.owner_id,
@@ -342,17 +366,17 @@ class ChatService:
                 f"At most {MAX_ATTACHMENTS} attachments per message",
                 fields=[{"field": "attachments", "message": f"at most {MAX_ATTACHMENTS}"}],
             )
-        prefix = f"/uploads/{CHAT_UPLOAD_AREA}/{chat_id}/"
-        for url in attachments:
-            owned = None
-            if self._uploads is not None and url.startswith(prefix):
-                owned = await self._uploads.find_owned(url=url, uploader_id=user_id)
-            if owned is None:
-                raise BadRequest(
-                    "Attachments must be files you uploaded to this chat "
-                    f"(POST /api/chats/{chat_id}/attachments): {url[:200]}",
-                    code="invalid_attachment",
-                )
+        # One update checks them all and marks them sent, so the cleanup of unsent uploads keeps them. It
+        # comes before the message is stored: a file the cleanup removed first is refused here, never
+        # carried by a message. (A send refused after it leaves them marked: kept, in their owner's quota.)
+        if self._uploads is None or not await self._uploads.reference_all(
+            urls=attachments, uploader_id=user_id, area=CHAT_UPLOAD_AREA, owner_segment=chat_id
+        ):
+            raise BadRequest(
+                "Attachments must be files you uploaded to this chat "
+                f"(POST /api/chats/{chat_id}/attachments); one of them is not, or was removed unsent",
+                code="invalid_attachment",
+            )
 
     async def send(
         self,
@@ -412,12 +436,12 @@ class ChatService:
                 {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1, "recent": 1}
             )
             if row is None:
-                raise NotFound("Chat not found", code="chat_not_found")
+                raise chat_not_found()
             await self._pack_window(row)
             parties = ChatParties(id=str(row["_id"]), renter_id=row["renter_id"], owner_id=row["owner_id"])
             known = self._directory.remember(parties, int(row.get("last_seq", 0)))
         if not known.parties.is_participant(user_id):
-            raise Forbidden("Not authorized", code="not_participant")
+            raise chat_not_found()
         return known
 
     async def _pack_window(self, row: dict[str, Any]) -> None:
@@ -667,7 +691,7 @@ class ChatService:
             return_document=ReturnDocument.AFTER,
         )
         if updated is None:
-            raise NotFound("Chat not found", code="chat_not_found")
+            raise chat_not_found()
         after: Chat = Chat.model_validate(updated)
         if after.read_seq_of(reader_id) > chat.read_seq_of(reader_id):
             await self._emitter.to_user(
@@ -750,7 +774,7 @@ class ChatService:
 
     # ---- listing and views ----------------------------------------------------------------------
 
-    async def list_chats(self, *, user_id: str) -> list[dict[str, Any]]:
+    async def list_chats(self, *, user_id: str, page: int, limit: int) -> list[dict[str, Any]]:
         # A list row needs only the newest of the chat's recent messages. An inclusion projection with
         # $slice behaves the same on MongoDB and the embedded store (a bare $slice does not).
         fields: dict[str, Any] = {name: 1 for name in Chat.model_fields if name not in ("id", "recent")}
@@ -758,7 +782,9 @@ class ChatService:
         rows = (
             Chat.get_motor_collection()
             .find({"participants": user_id, "status": ChatStatus.ACTIVE.value}, projection=fields)
-            .sort([("last_message_at", -1)])
+            .sort([("last_message_at", -1), ("_id", 1)])
+            .skip((page - 1) * limit)
+            .limit(limit)
         )
         chats = [Chat.model_validate(row) async for row in rows]
         for chat in chats:
@@ -829,7 +855,7 @@ class ChatService:
     async def _reload(self, chat_id: str) -> Chat:
         chat = await Chat.get(chat_id)
         if chat is None:
-            raise NotFound("Chat not found", code="chat_not_found")
+            raise chat_not_found()
         return chat
 
     # ---- sync -----------------------------------------------------------------------------------
@@ -951,20 +977,40 @@ class ChatService:
             {"_id": chat_id}, {"$set": change}, return_document=ReturnDocument.AFTER
         )
         if updated is None:
-            raise NotFound("Chat not found", code="chat_not_found")
+            raise chat_not_found()
         chat: Chat = Chat.model_validate(updated)
         return chat
 
     async def report(self, *, chat_id: str, user_id: str, reason: str) -> ChatReport:
+        """File a report for admins; a reporter has at most one open report per chat (409 while it is)."""
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
-        report = ChatReport(
-            chat_id=chat.id,
-            reporter_id=user_id,
-            reported_user_id=chat.other_participant(user_id),
-            reason=reason.strip(),
-            created_at=self._clock.now(),
-        )
-        await report.insert()
+        mine = {"chat_id": chat.id, "reporter_id": user_id}
+        number = 0
+        while True:
+            pending = await ChatReport.find_one({**mine, "status": ReportStatus.OPEN.value})
+            if pending is not None:
+                raise Conflict(
+                    "You already reported this chat; our team is reviewing it",
+                    code="report_already_open",
+                    extra={"report_id": pending.id},
+                )
+            # Numbered by how many this reporter filed: reports filed at once share the id, and the primary
+            # key lets one in; the others look again and find it open.
+            number = max(number, await ChatReport.find(mine).count())
+            report = ChatReport(
+                id=report_id_for(chat.id, user_id, number),
+                chat_id=chat.id,
+                reporter_id=user_id,
+                reported_user_id=chat.other_participant(user_id),
+                reason=reason.strip(),
+                created_at=self._clock.now(),
+            )
+            try:
+                await report.insert()
+            except DuplicateKeyError:
+                number += 1  # taken (by a report since resolved, or the one that won): look again
+                continue
+            break
         if self._admin_feed is not None:
             await self._admin_feed.publish_counts()
         return report
@@ -1003,6 +1049,15 @@ class ChatService:
             )
 
     # ---- typing ---------------------------------------------------------------------------------
+
+    def take_typing_turn(self, *, chat_id: str, user_id: str, clears_indicator: bool) -> int:
+        """Whether ``user_id`` may show a typing change in the chat now: at most CHAT_TYPING_EVENTS_PER_10S
+        per user and chat. A stop that clears an indicator the caller's connection showed
+        (``clears_indicator``) always may, uncounted, so the other side's indicator is never left on; there
+        is at most one per counted start. 0 when it may (and the turn is taken), else the seconds to wait."""
+        if clears_indicator:
+            return 0
+        return self._typing_limiter.try_acquire(f"{user_id}:{chat_id}")
 
     async def typing(self, *, chat: Chat, user_id: str, is_typing: bool) -> None:
         await self._emitter.to_user(

@@ -2,13 +2,15 @@
 
 Every state change is one atomic single-document update guarded on the state it leaves:
 - pending/failed -> success: exactly one caller wins and applies the purchase's effect;
-- success -> refunded: exactly one caller wins and takes the effect back;
-- a refund is claimed (refund_requested_at) before the gateway is called, so two admins never refund twice.
+- success -> refunded: exactly one caller wins and takes the effect back (a verification fee's refund also
+  withdraws the verification it paid for);
+- a refund is claimed (refund_requested_at) before the gateway is called, so two admins never refund twice;
+- a listing's verification fee has at most one open or paid order, held by a unique key
+  (Transaction.purchase_key): a second create-order gets that order back instead of a second charge.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -19,11 +21,18 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from documents.property import Property, PropertyStatus, VerificationTier
-from documents.transaction import PaymentStatus, Transaction, TransactionType
+from documents.transaction import (
+    PaymentStatus,
+    Transaction,
+    TransactionType,
+    released_purchase_key,
+    verification_purchase_key,
+)
 from documents.user import SubscriptionTier, User
 from homer_rt.clock import Clock, as_utc
-from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ServiceUnavailable
+from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from homer_rt.money import paise_to_rupees
+from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payment_gateway import (
@@ -32,6 +41,7 @@ from homer_rt.services.payment_gateway import (
     require_gateway,
     verify_webhook_signature,
 )
+from homer_rt.services.verification_grants import withdraw_owner_verification
 from homer_rt.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,10 @@ log = logging.getLogger(__name__)
 CURRENCY = "INR"
 # Optimistic retries for the subscription compare-and-set; contention on one user is a handful at most.
 _CAS_ATTEMPTS = 20
+
+# Who the audit log names for what a Razorpay webhook did (a refund made in Razorpay's dashboard, say): no
+# admin of ours acted, and the webhook's caller is Razorpay.
+WEBHOOK_ACTOR = AdminActor(admin_id="razorpay_webhook", ip_address=None, user_agent=None)
 
 _DESCRIPTIONS = {
     TransactionType.RENTER_SUBSCRIPTION: "Premium Subscription",
@@ -61,12 +75,14 @@ class PaymentService:
         gateway: PaymentGateway | None,
         notifications: NotificationService,
         audit: AuditLog,
+        feed: AdminFeed | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
         self._gateway = gateway
         self._notifications = notifications
         self._audit = audit
+        self._feed = feed
 
     @property
     def is_mock(self) -> bool:
@@ -96,15 +112,24 @@ class PaymentService:
                 "type must be renter_subscription or property_verification", code="invalid_payment_type"
             ) from exc
         stored_metadata: dict[str, Any]
+        purchase_key: str | None = None
         if kind is TransactionType.PROPERTY_VERIFICATION:
             property_id = metadata.get("property_id")
             if not isinstance(property_id, str) or not property_id:
                 raise BadRequest("metadata.property_id is required", code="property_id_required")
             prop = await self._own_property(property_id=property_id, user_id=user_id)
+            if prop.is_verified or prop.verification_tier == VerificationTier.VERIFIED:
+                raise Conflict("This property is already verified", code="already_verified")
+            if prop.verification_tier == VerificationTier.PENDING:
+                raise Conflict(
+                    "This property's verification is already waiting for review", code="already_pending"
+                )
             if prop.verification_fee_paid:
                 raise Conflict("The verification fee for this property is already paid", code="already_paid")
-            if prop.verification_tier == VerificationTier.VERIFIED:
-                raise Conflict("This property is already verified", code="already_verified")
+            purchase_key = verification_purchase_key(property_id)
+            open_order = await self._open_order(purchase_key=purchase_key, user_id=user_id, gateway=gateway)
+            if open_order is not None:
+                return self._order_view(open_order, key_id=gateway.key_id)
             stored_metadata = {"property_id": property_id}
         else:
             stored_metadata = {"subscription_days": self._settings.subscription_days}
@@ -130,24 +155,69 @@ class PaymentService:
             created_at=now,
             updated_at=now,
             metadata=stored_metadata,
+            purchase_key=purchase_key or transaction_id,
         )
         try:
             await transaction.insert()
         except DuplicateKeyError as exc:
+            if purchase_key is not None:
+                # A concurrent create-order for this listing stored its order first: that one is the listing's
+                # order. The gateway order made here is never shown to anyone, so it is never paid.
+                winner = await self._open_order(purchase_key=purchase_key, user_id=user_id, gateway=gateway)
+                if winner is not None:
+                    return self._order_view(winner, key_id=gateway.key_id)
             raise Conflict("Order id collision; try again", code="order_conflict") from exc
+        return self._order_view(transaction, key_id=gateway.key_id)
+
+    async def _open_order(
+        self, *, purchase_key: str, user_id: str, gateway: PaymentGateway
+    ) -> Transaction | None:
+        """The listing's order that is still to be paid, to hand out again; None when a new one may be made.
+
+        A failed attempt leaves its order open (Razorpay lets the same order be paid by a later attempt, and
+        so does _mark_success), so a failed order is handed out again too: a new order beside it could be
+        paid as well. A paid one means the fee is paid (409).
+        """
+        holder = await Transaction.find_one({"purchase_key": purchase_key})
+        if holder is None:
+            return None
+        if holder.payment_status is PaymentStatus.SUCCESS:
+            raise Conflict("The verification fee for this property is already paid", code="already_paid")
+        if holder.is_mock != gateway.is_mock:
+            # Made in the other payment mode, it can never be verified here: it stops holding the listing.
+            await Transaction.get_motor_collection().update_one(
+                {
+                    "_id": holder.id,
+                    "purchase_key": purchase_key,
+                    "payment_status": {"$in": [PaymentStatus.PENDING.value, PaymentStatus.FAILED.value]},
+                },
+                {
+                    "$set": {
+                        "purchase_key": released_purchase_key(holder.id, "superseded"),
+                        "updated_at": self._clock.now(),
+                    }
+                },
+            )
+            return None
+        if holder.user_id != user_id:
+            raise Conflict("Another order for this property is open", code="order_open")
+        return holder
+
+    def _order_view(self, transaction: Transaction, *, key_id: str) -> dict[str, Any]:
+        """What create-order answers, for a new order or the listing's open one alike."""
         return {
-            "order_id": order_id,
-            "amount": paise_to_rupees(amount_paise),
-            "currency": CURRENCY,
-            "is_mock": gateway.is_mock,
-            "transaction_id": transaction_id,
+            "order_id": transaction.order_id,
+            "amount": paise_to_rupees(transaction.amount_paise),
+            "currency": transaction.currency,
+            "is_mock": transaction.is_mock,
+            "transaction_id": transaction.id,
             "payment_gateway_data": {
-                "key_id": gateway.key_id,
+                "key_id": key_id,
                 "name": self._settings.app_name,
-                "description": _DESCRIPTIONS[kind],
-                "order_id": order_id,
-                "amount": amount_paise,
-                "currency": CURRENCY,
+                "description": _DESCRIPTIONS[transaction.transaction_type],
+                "order_id": transaction.order_id,
+                "amount": transaction.amount_paise,
+                "currency": transaction.currency,
             },
         }
 
@@ -325,14 +395,19 @@ class PaymentService:
         transaction = await Transaction.find_one({"order_id": order_id})
         if transaction is None:
             return {"status": "ignored", "reason": "unknown order"}
-        if payment.get("amount") is not None and payment.get("amount") != transaction.amount_paise:
+        # Applied only for exactly what the order asked: Razorpay always sends both. Ignored, not refused
+        # (like an unknown order): the same signed body would come back on every retry a 4xx triggers.
+        amount, currency = payment.get("amount"), payment.get("currency")
+        if type(amount) is not int or currency != transaction.currency or amount != transaction.amount_paise:
             log.error(
-                "webhook: order %s captured %s paise, expected %s",
+                "webhook: order %s captured amount %r currency %r, the order is %s %s: not applied",
                 order_id,
-                payment.get("amount"),
+                amount,
+                currency,
                 transaction.amount_paise,
+                transaction.currency,
             )
-            return {"status": "ignored", "reason": "amount mismatch"}
+            return {"status": "ignored", "reason": "amount or currency missing or not the order's"}
         result = await self._mark_success(transaction=transaction, payment_id=payment_id)
         return {"status": "ok", "transaction_id": result.id, "payment_status": result.payment_status.value}
 
@@ -373,7 +448,9 @@ class PaymentService:
         if transaction is None:
             return {"status": "ignored", "reason": "unknown payment"}
         result = await self._mark_refunded(
-            transaction_id=transaction.id, refund_id=str(refund_id) if refund_id else None
+            transaction_id=transaction.id,
+            refund_id=str(refund_id) if refund_id else None,
+            actor=WEBHOOK_ACTOR,
         )
         return {"status": "ok", "transaction_id": result.id, "payment_status": result.payment_status.value}
 
@@ -382,23 +459,23 @@ class PaymentService:
     async def refund(self, *, transaction_id: str, actor: AdminActor) -> Transaction:
         """An admin refund: the gateway is called once however many admins click at the same moment.
 
-        Written to the admin audit log whether it succeeds or fails.
+        Written to the admin audit log whether it succeeds or fails (unexpected failures included).
         """
         try:
-            before, after = await self._refund(transaction_id=transaction_id)
-        except DomainError as error:
-            await self._audit.record(
+            before, after = await self._refund(transaction_id=transaction_id, actor=actor)
+        except Exception as error:
+            await self._audit.record_failure(
                 actor=actor,
-                action_type="refund_transaction",
+                action_type="transaction_refund",
                 entity_type="transaction",
                 entity_id=transaction_id,
                 details={"transaction_id": transaction_id},
-                error=error.detail,
+                error=error,
             )
             raise
         await self._audit.record(
             actor=actor,
-            action_type="refund_transaction",
+            action_type="transaction_refund",
             entity_type="transaction",
             entity_id=transaction_id,
             details={
@@ -413,7 +490,7 @@ class PaymentService:
         )
         return after
 
-    async def _refund(self, *, transaction_id: str) -> tuple[Transaction, Transaction]:
+    async def _refund(self, *, transaction_id: str, actor: AdminActor) -> tuple[Transaction, Transaction]:
         transaction = await self.get(transaction_id=transaction_id)
         if transaction.payment_status is PaymentStatus.REFUNDED:
             raise Conflict("This payment is already refunded", code="already_refunded")
@@ -457,14 +534,20 @@ class PaymentService:
                 {"$set": {"refund_requested_at": None}},
             )
             raise
-        return transaction, await self._mark_refunded(transaction_id=transaction.id, refund_id=refund_id)
+        refunded = await self._mark_refunded(transaction_id=transaction.id, refund_id=refund_id, actor=actor)
+        return transaction, refunded
 
-    async def _mark_refunded(self, *, transaction_id: str, refund_id: str | None) -> Transaction:
+    async def _mark_refunded(
+        self, *, transaction_id: str, refund_id: str | None, actor: AdminActor
+    ) -> Transaction:
+        """``actor`` is who the audit log names for the verification a refunded fee withdraws."""
         now = self._clock.now()
         changes: dict[str, Any] = {
             "payment_status": PaymentStatus.REFUNDED.value,
             "refunded_at": now,
             "updated_at": now,
+            # A refunded fee no longer holds its listing: the owner may order (and pay) it again.
+            "purchase_key": released_purchase_key(transaction_id, "refunded"),
         }
         if refund_id:
             changes["refund_id"] = refund_id
@@ -477,10 +560,10 @@ class PaymentService:
             # Already refunded (the webhook for our own refund can arrive first): nothing more to undo.
             return await self.get(transaction_id=transaction_id)
         refunded: Transaction = Transaction.model_validate(raw)
-        await self._undo_effect(refunded)
+        await self._undo_effect(refunded, actor=actor)
         return refunded
 
-    async def _undo_effect(self, transaction: Transaction) -> None:
+    async def _undo_effect(self, transaction: Transaction, *, actor: AdminActor) -> None:
         amount = paise_to_rupees(transaction.amount_paise)
         if transaction.transaction_type is TransactionType.RENTER_SUBSCRIPTION:
             if transaction.applied_at is not None:
@@ -488,10 +571,6 @@ class PaymentService:
                 await self._shorten_subscription(user_id=transaction.user_id, days=days)
             message = f"Your premium subscription payment of ₹{amount} was refunded."
         else:
-            await Property.get_motor_collection().update_one(
-                {"_id": str(transaction.metadata.get("property_id", ""))},
-                {"$set": {"verification_fee_paid": False, "updated_at": self._clock.now()}},
-            )
             message = f"Your property verification fee of ₹{amount} was refunded."
         await self._notifications.notify(
             user_id=transaction.user_id,
@@ -500,11 +579,95 @@ class PaymentService:
             message=message,
             action_url="/payments/history",
         )
+        if transaction.transaction_type is TransactionType.PROPERTY_VERIFICATION:
+            await self._withdraw_verification(transaction, actor=actor)
+
+    async def _withdraw_verification(self, transaction: Transaction, *, actor: AdminActor) -> None:
+        """A refunded fee no longer pays for the listing's verification: what it paid for (the verified badge,
+        or a request waiting for review) is withdrawn, with the owner's badge when this listing gave it.
+
+        Runs once per refund (only the caller that moved the payment to refunded gets here), so the owner is
+        told once and the audit log has one entry, whether an admin or Razorpay's webhook refunded first.
+        """
+        if transaction.payment_id is None:
+            return  # never paid, so it paid for nothing (and None must not match listings without a payment)
+        property_id = str(transaction.metadata.get("property_id", ""))
+        now = self._clock.now()
+        before_raw = await Property.get_motor_collection().find_one_and_update(
+            # Guarded on this payment: a listing it did not pay for keeps what it has.
+            {"_id": property_id, "payment_id": transaction.payment_id},
+            {
+                "$set": {
+                    "verification_fee_paid": False,
+                    "payment_id": None,
+                    "is_verified": False,
+                    "verification_tier": VerificationTier.FREE.value,
+                    "verification_date": None,
+                    "updated_at": now,
+                }
+            },
+            return_document=ReturnDocument.BEFORE,
+        )
+        if before_raw is None:
+            return
+        before = Property.model_validate(before_raw)
+        was_verified = before.is_verified or before.verification_tier == VerificationTier.VERIFIED
+        was_pending = before.verification_tier == VerificationTier.PENDING
+        if not (was_verified or was_pending):
+            return  # paid but never submitted: only the fee was taken back
+        owner_withdrawn = was_verified and await withdraw_owner_verification(
+            owner_id=before.owner_id, property_id=property_id
+        )
+        what = "the listing is no longer verified" if was_verified else "its verification request left review"
+        badge = " Your verified-owner badge came from it and was withdrawn too." if owner_withdrawn else ""
+        await self._notifications.notify(
+            user_id=before.owner_id,
+            type="verification_withdrawn",
+            title="Property verification withdrawn",
+            message=f'The verification fee for "{before.title}" was refunded, so {what}.{badge} '
+            "Pay the fee and submit its documents again to be verified.",
+            action_url=f"/properties/{property_id}",
+        )
+        await self._audit.record(
+            actor=actor,
+            action_type="verification_withdraw",
+            entity_type="property",
+            entity_id=property_id,
+            details={
+                "reason": "fee_refunded",
+                "transaction_id": transaction.id,
+                "refund_id": transaction.refund_id,
+                "owner_id": before.owner_id,
+                "owner_verification_withdrawn": owner_withdrawn,
+            },
+            old_value={
+                "verification_tier": before.verification_tier.value,
+                "is_verified": before.is_verified,
+                "verification_fee_paid": before.verification_fee_paid,
+            },
+            new_value={
+                "verification_tier": VerificationTier.FREE.value,
+                "is_verified": False,
+                "verification_fee_paid": False,
+                **({"is_verified_owner": False} if owner_withdrawn else {}),
+            },
+        )
+        if was_pending and self._feed is not None:
+            try:
+                await self._feed.publish_counts()
+            except Exception:  # the live dashboard count is best effort; the withdrawal is already stored
+                log.exception("publishing admin counts failed")
 
     # ------------------------------------------------------------------ reading
 
-    async def history(self, *, user_id: str) -> list[Transaction]:
-        return await Transaction.find({"user_id": user_id}).sort("-created_at").to_list()
+    async def history(self, *, user_id: str, page: int, limit: int) -> list[Transaction]:
+        return (
+            await Transaction.find({"user_id": user_id})
+            .sort("-created_at", "+_id")
+            .skip((page - 1) * limit)
+            .limit(limit)
+            .to_list()
+        )
 
     async def get(self, *, transaction_id: str) -> Transaction:
         transaction = await Transaction.get(transaction_id)
@@ -561,16 +724,6 @@ class PaymentService:
             )
             sent += 1
         return sent
-
-    async def run_reminders(self, *, interval_seconds: float) -> None:
-        while True:
-            try:
-                await self.send_due_reminders()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a failed round must not end the loop; the next one retries
-                log.exception("subscription reminder round failed")
-            await asyncio.sleep(interval_seconds)
 
 
 def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:

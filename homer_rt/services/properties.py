@@ -1,4 +1,4 @@
-"""Listings: create, search, view (with atomic view counting), owner edits, images and analytics.
+"""Listings: create, search, view (counted once per viewer per day), owner edits, images and analytics.
 
 Every change to a listing is one atomic single-document update guarded by owner and status, so two
 owners' tabs, a concurrent view and an image upload never overwrite each other.
@@ -6,16 +6,18 @@ owners' tabs, a concurrent view and an image upload never overwrite each other.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from documents.property import (
     BHKType,
@@ -25,17 +27,30 @@ from documents.property import (
     PropertyStatus,
     PropertyType,
 )
+from documents.property_view import PropertyView
 from documents.stored_file import StoredFile
 from documents.user import User
 from homer_rt.clock import Clock
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.money import rupees_to_paise
 from homer_rt.services.lifestyle import LifestyleProvider
+from homer_rt.services.listing_quota import give_back_listing_slot, take_listing_slot
 from homer_rt.services.uploads import UploadService
 
 MAX_IMAGES_PER_LISTING = 30
 MAX_RUPEES = Decimal("100000000")  # ₹10 crore a month is a typo, not a rent
 LIFESTYLE_RESULTS_MAX = 100
+# Every list a listing holds is short and so is each of its strings (an amenity or a landmark is a name,
+# not a document), so one listing stays a few kilobytes and a page of search results stays small.
+MAX_LANDMARKS = 20
+MAX_AMENITIES = 50
+LIST_ITEM_MAX_CHARS = 100
+URL_MAX_CHARS = 500
+# A view mark is needed only during its UTC day; two days from that midnight cover clock skew between
+# processes, and the TTL index removes it after that.
+VIEW_MARK_KEPT = timedelta(days=2)
+# An owner's edit retries when the listing's status changed under it (another tab); more is a real fight.
+CHANGE_ATTEMPTS = 3
 
 Furnishing = Literal["unfurnished", "semi-furnished", "fully-furnished"]
 SortBy = Literal["price_low", "price_high", "recent", "default"]
@@ -43,6 +58,9 @@ OwnerStatus = Literal["active", "inactive", "rented"]
 
 _PINCODE = r"^[1-9][0-9]{5}$"
 _URL = r"^https?://\S+$"
+
+ListItem = Annotated[str, StringConstraints(max_length=LIST_ITEM_MAX_CHARS)]
+OFF_MARKET = [PropertyStatus.INACTIVE.value, PropertyStatus.RENTED.value]
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -69,7 +87,7 @@ class LocationIn(BaseModel):
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     locality: str | None = Field(default=None, max_length=100)
-    landmarks: list[str] = Field(default_factory=list, max_length=20)
+    landmarks: list[ListItem] = Field(default_factory=list, max_length=MAX_LANDMARKS)
 
     @field_validator("pincode", mode="before")
     @classmethod
@@ -85,7 +103,7 @@ class DetailsIn(BaseModel):
     floor_number: int | None = Field(default=None, ge=-5, le=200)
     furnishing: Furnishing | None = None
     parking: str | None = Field(default=None, max_length=100)
-    amenities: list[str] = Field(default_factory=list, max_length=50)
+    amenities: list[ListItem] = Field(default_factory=list, max_length=MAX_AMENITIES)
     bathrooms: int | None = Field(default=None, ge=0, le=20)
     balconies: int | None = Field(default=None, ge=0, le=20)
     facing: str | None = Field(default=None, max_length=50)
@@ -121,7 +139,9 @@ class _ListingFields(BaseModel):
 
 
 class PropertyCreate(_ListingFields):
-    images: list[str] = Field(default_factory=list)
+    images: list[Annotated[str, StringConstraints(max_length=URL_MAX_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_IMAGES_PER_LISTING
+    )
 
     @field_validator("images")
     @classmethod
@@ -261,11 +281,35 @@ def _load(raw: Any) -> Property:
     return listing
 
 
+def visible_to(listing: Property, viewer: User | None) -> bool:
+    """A listing that is not public (inactive, rented, taken down) exists only for its owner and admins."""
+    return listing.is_public or (viewer is not None and (viewer.id == listing.owner_id or viewer.is_admin))
+
+
+def _not_found() -> NotFound:
+    return NotFound("Property not found", code="property_not_found")
+
+
+def _view_mark_id(property_id: str, viewer_key: str, day: date) -> str:
+    return hashlib.sha256(f"{property_id}\n{viewer_key}\n{day.isoformat()}".encode()).hexdigest()
+
+
 class PropertyService:
-    def __init__(self, *, clock: Clock, uploads: UploadService, lifestyle: LifestyleProvider) -> None:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        uploads: UploadService,
+        lifestyle: LifestyleProvider,
+        max_active_listings_per_owner: int,
+    ) -> None:
         self._clock = clock
         self._uploads = uploads
         self._lifestyle = lifestyle
+        self._max_active_listings = max_active_listings_per_owner
+
+    def _slot_limit(self, user: User) -> int | None:
+        return None if user.is_admin else self._max_active_listings
 
     @staticmethod
     def _collection() -> Any:
@@ -292,35 +336,54 @@ class PropertyService:
             lifestyle_data=await self._lifestyle.lifestyle_for(location=location, now=now),
             created_at=now,
         )
-        await listing.insert()
+        # The slot first: concurrent creates at the cap cannot both pass (listing_quota).
+        await take_listing_slot(owner_id=owner.id, limit=self._slot_limit(owner))
+        try:
+            await listing.insert()
+        except BaseException:
+            await give_back_listing_slot(owner_id=owner.id)
+            raise
         return listing
 
     async def get(self, property_id: str) -> Property:
         listing = await Property.get(property_id)
         if listing is None or listing.status == PropertyStatus.DELETED:
-            raise NotFound("Property not found", code="property_not_found")
+            raise _not_found()
         return listing
 
-    async def view(self, *, property_id: str, viewer: User | None) -> Property:
-        """The listing, counting this view in the same atomic update that reads it back."""
+    async def view(self, *, property_id: str, viewer: User | None, viewer_address: str) -> Property:
+        """The listing for GET /api/properties/{id}: a 404 to anyone it is not visible to, exactly as for a
+        missing id. A public listing counts the view of anyone but its owner, once per viewer per UTC day
+        (a signed-in viewer by account, an anonymous one by client address)."""
+        listing = await self.get(property_id)
+        if not visible_to(listing, viewer):
+            raise _not_found()
+        if listing.is_public and (viewer is None or viewer.id != listing.owner_id):
+            await self._count_view(listing=listing, viewer=viewer, viewer_address=viewer_address)
+        return listing
+
+    async def _count_view(self, *, listing: Property, viewer: User | None, viewer_address: str) -> None:
         now = self._clock.now()
-        current = await self.get(property_id)
-        if viewer is not None and viewer.id == current.owner_id:
-            return current  # an owner checking their own listing is not interest from a renter
+        day = now.date()
+        viewer_key = f"user:{viewer.id}" if viewer is not None else f"address:{viewer_address}"
+        midnight = datetime.combine(day, time.min, tzinfo=UTC)
+        mark = PropertyView(
+            id=_view_mark_id(listing.id, viewer_key, day), expires_at=midnight + VIEW_MARK_KEPT
+        )
+        try:
+            await mark.insert()
+        except DuplicateKeyError:
+            return  # this viewer was counted today: only the request that stored the mark counts
         increments: dict[str, int] = {
             "analytics.total_views": 1,
-            f"analytics.views_history.{now.date().isoformat()}": 1,
+            f"analytics.views_history.{day.isoformat()}": 1,
         }
         if viewer is not None and viewer.is_premium(now):
             increments["analytics.premium_views"] = 1
-        raw = await self._collection().find_one_and_update(
-            {"_id": property_id, "status": {"$ne": PropertyStatus.DELETED.value}},
+        await self._collection().update_one(
+            {"_id": listing.id, "status": PropertyStatus.ACTIVE.value},
             {"$inc": increments, "$set": {"analytics.last_viewed": now}},
-            return_document=ReturnDocument.AFTER,
         )
-        if raw is None:
-            raise NotFound("Property not found", code="property_not_found")
-        return _load(raw)
 
     async def search(self, *, query: SearchQuery) -> SearchPage:
         match: dict[str, Any] = {"status": PropertyStatus.ACTIVE.value}
@@ -392,11 +455,13 @@ class PropertyService:
         )
         return [Property.model_validate(doc) async for doc in cursor], total
 
-    async def my_properties(self, *, owner_id: str) -> list[Property]:
+    async def my_properties(self, *, owner_id: str, page: int, limit: int) -> list[Property]:
         cursor = (
             self._collection()
             .find({"owner_id": owner_id, "status": {"$ne": PropertyStatus.DELETED.value}})
             .sort([("created_at", -1), ("_id", 1)])
+            .skip((page - 1) * limit)
+            .limit(limit)
         )
         return [Property.model_validate(doc) async for doc in cursor]
 
@@ -406,31 +471,57 @@ class PropertyService:
             raise Forbidden("Not authorized: you do not own this property", code="not_property_owner")
         return listing
 
-    async def _update_owned(
-        self, *, property_id: str, user: User, update: dict[str, Any], reactivating: bool = False
-    ) -> Property:
-        match: dict[str, Any] = {
-            "_id": property_id,
-            "owner_id": user.id,
-            "status": {"$ne": PropertyStatus.DELETED.value},
-        }
-        if reactivating:
-            match["held_by_admin"] = {"$ne": True}
-        raw = await self._collection().find_one_and_update(
-            match, update, return_document=ReturnDocument.AFTER
-        )
-        if raw is None:
-            listing = await self._owned(property_id=property_id, user=user)  # raises the right 404 / 403
-            if reactivating and listing.held_by_admin:
-                raise Forbidden(
-                    "This listing was taken down by an admin; contact support to relist it",
-                    code="listing_held_by_admin",
+    async def _editable(self, *, property_id: str, user: User) -> Property:
+        """The owner's listing, unless an admin took it down: then its owner still sees it but cannot change
+        it (or relist it) until an admin does."""
+        listing = await self._owned(property_id=property_id, user=user)
+        if listing.held_by_admin:
+            raise Forbidden(
+                "This listing was taken down by an admin and cannot be changed; contact support",
+                code="listing_held_by_admin",
+            )
+        return listing
+
+    async def _change_owned(self, *, property_id: str, user: User, values: dict[str, Any]) -> Property:
+        """Apply an owner's ``$set`` to their listing, keeping their active-listing count right when the
+        status changes. Each update is conditional on the status the listing has now, so one request alone
+        sees each active <-> off-market transition and moves the counter once for it."""
+        target = values.get("status")
+        owned = {"_id": property_id, "owner_id": user.id, "held_by_admin": {"$ne": True}}
+        collection = self._collection()
+        for _ in range(CHANGE_ATTEMPTS):
+            raw = await collection.find_one_and_update(
+                {**owned, "status": PropertyStatus.ACTIVE.value},
+                {"$set": values},
+                return_document=ReturnDocument.AFTER,
+            )
+            if raw is not None:
+                if target is not None and target != PropertyStatus.ACTIVE.value:
+                    await give_back_listing_slot(owner_id=user.id)
+                return _load(raw)
+            activating = target == PropertyStatus.ACTIVE.value
+            if activating:  # the slot before the listing goes live, as for a new listing
+                await take_listing_slot(owner_id=user.id, limit=self._slot_limit(user))
+            try:
+                raw = await collection.find_one_and_update(
+                    {**owned, "status": {"$in": OFF_MARKET}},
+                    {"$set": values},
+                    return_document=ReturnDocument.AFTER,
                 )
-            raise NotFound("Property not found", code="property_not_found")
-        return _load(raw)
+            except BaseException:
+                if activating:
+                    await give_back_listing_slot(owner_id=user.id)
+                raise
+            if raw is not None:
+                return _load(raw)
+            if activating:
+                await give_back_listing_slot(owner_id=user.id)
+            await self._editable(property_id=property_id, user=user)  # gone, not theirs or held: says so
+            # Otherwise its status changed between the two updates (another tab): try again from the new one.
+        raise Conflict("The listing changed while it was being updated; try again", code="listing_changed")
 
     async def update(self, *, property_id: str, user: User, changes: PropertyUpdate) -> Property:
-        await self._owned(property_id=property_id, user=user)
+        await self._editable(property_id=property_id, user=user)
         now = self._clock.now()
         values: dict[str, Any] = {}
         given = changes.model_fields_set
@@ -458,24 +549,25 @@ class PropertyService:
             lifestyle = await self._lifestyle.lifestyle_for(location=location, now=now)
             values["lifestyle_data"] = lifestyle.model_dump()
         values["updated_at"] = now
-        return await self._update_owned(
-            property_id=property_id,
-            user=user,
-            update={"$set": values},
-            reactivating=values.get("status") == PropertyStatus.ACTIVE.value,
-        )
+        return await self._change_owned(property_id=property_id, user=user, values=values)
 
     async def delete(self, *, property_id: str, user: User) -> None:
-        await self._update_owned(
-            property_id=property_id,
-            user=user,
-            update={"$set": {"status": PropertyStatus.DELETED.value, "updated_at": self._clock.now()}},
+        """Soft delete; allowed on a listing an admin took down (its owner may remove it)."""
+        before = await self._collection().find_one_and_update(
+            {"_id": property_id, "owner_id": user.id, "status": {"$ne": PropertyStatus.DELETED.value}},
+            {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": self._clock.now()}},
+            return_document=ReturnDocument.BEFORE,
         )
+        if before is None:
+            await self._owned(property_id=property_id, user=user)  # raises the right 404 / 403
+            raise _not_found()
+        if before.get("status") == PropertyStatus.ACTIVE.value:
+            await give_back_listing_slot(owner_id=user.id)
 
     async def add_images(
         self, *, property_id: str, user: User, parts: AsyncIterator[aiohttp.BodyPartReader]
     ) -> list[str]:
-        await self._owned(property_id=property_id, user=user)
+        await self._editable(property_id=property_id, user=user)
         saved: list[StoredFile] = []
         try:
             async for part in parts:
@@ -486,6 +578,7 @@ class PropertyService:
                         uploader_id=user.id,
                         part=part,
                         kind="image",
+                        referenced=True,  # on the listing by the end of this call, or discarded
                     )
                 )
             if not saved:
@@ -498,13 +591,14 @@ class PropertyService:
                     "_id": property_id,
                     "owner_id": user.id,
                     "status": {"$ne": PropertyStatus.DELETED.value},
+                    "held_by_admin": {"$ne": True},
                     **guard,
                 },
                 {"$push": {"images": {"$each": urls}}, "$set": {"updated_at": self._clock.now()}},
                 return_document=ReturnDocument.AFTER,
             )
             if raw is None:
-                await self._owned(property_id=property_id, user=user)
+                await self._editable(property_id=property_id, user=user)
                 raise Conflict(
                     f"A listing can have at most {MAX_IMAGES_PER_LISTING} images", code="too_many_images"
                 )
@@ -520,13 +614,14 @@ class PropertyService:
                 "_id": property_id,
                 "owner_id": user.id,
                 "status": {"$ne": PropertyStatus.DELETED.value},
+                "held_by_admin": {"$ne": True},
                 "images": image_url,
             },
             {"$pull": {"images": image_url}, "$set": {"updated_at": self._clock.now()}},
             return_document=ReturnDocument.AFTER,
         )
         if raw is None:
-            await self._owned(property_id=property_id, user=user)
+            await self._editable(property_id=property_id, user=user)
             raise NotFound("That image is not on this listing", code="image_not_found")
         stored = await self._uploads.find(url=image_url)
         if stored is not None and stored.area == "properties" and stored.owner_segment == property_id:

@@ -12,10 +12,12 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from documents.property import Property, PropertyStatus
+from documents.property import Property
 from documents.shortlist import Shortlist
+from documents.user import User
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import NotFound
+from homer_rt.services.properties import visible_to
 
 MAX_NOTES_CHARS = 2000
 
@@ -24,10 +26,12 @@ class ShortlistService:
     def __init__(self, *, clock: Clock) -> None:
         self._clock = clock
 
-    async def add(self, *, user_id: str, property_id: str, notes: str | None) -> tuple[Shortlist, bool]:
-        """The shortlist row and whether this call created it."""
+    async def add(self, *, user: User, property_id: str, notes: str | None) -> tuple[Shortlist, bool]:
+        """The shortlist row and whether this call created it. A listing the user may not see (deleted, off
+        the market, taken down) is the same 404 as a missing one."""
+        user_id = user.id
         listing = await Property.get(property_id)
-        if listing is None or listing.status == PropertyStatus.DELETED:
+        if listing is None or not visible_to(listing, user):
             raise NotFound("Property not found", code="property_not_found")
         entry = Shortlist(user_id=user_id, property_id=property_id, notes=notes, created_at=self._clock.now())
         try:
@@ -35,7 +39,7 @@ class ShortlistService:
         except DuplicateKeyError:
             existing = await Shortlist.find_one({"user_id": user_id, "property_id": property_id})
             if existing is None:  # removed between our insert and this read: treat as a fresh add
-                return await self.add(user_id=user_id, property_id=property_id, notes=notes)
+                return await self.add(user=user, property_id=property_id, notes=notes)
             if notes is not None and notes != existing.notes:
                 existing = await self.update_notes(user_id=user_id, property_id=property_id, notes=notes)
             return existing, False
@@ -65,10 +69,16 @@ class ShortlistService:
             {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": -1}}
         )
 
-    async def list_for(self, *, user_id: str) -> list[dict[str, Any]]:
-        """Newest first, each with its listing's summary (None if the listing is gone entirely)."""
+    async def list_for(self, *, user_id: str, page: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """One page, newest first, each with its listing's summary (None if the listing is gone entirely),
+        and how many the user has in all."""
+        collection = Shortlist.get_motor_collection()
+        total: int = await collection.count_documents({"user_id": user_id})
         cursor = (
-            Shortlist.get_motor_collection().find({"user_id": user_id}).sort([("created_at", -1), ("_id", 1)])
+            collection.find({"user_id": user_id})
+            .sort([("created_at", -1), ("_id", 1)])
+            .skip((page - 1) * limit)
+            .limit(limit)
         )
         entries = [Shortlist.model_validate(doc) async for doc in cursor]
         ids = list({entry.property_id for entry in entries})
@@ -77,7 +87,7 @@ class ShortlistService:
             async for doc in Property.get_motor_collection().find({"_id": {"$in": ids}}):
                 listing = Property.model_validate(doc)
                 listings[listing.id] = listing
-        return [self.view(entry, listings.get(entry.property_id)) for entry in entries]
+        return [self.view(entry, listings.get(entry.property_id)) for entry in entries], total
 
     @staticmethod
     def view(entry: Shortlist, listing: Property | None) -> dict[str, Any]:

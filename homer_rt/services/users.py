@@ -10,9 +10,10 @@ from pymongo import ReturnDocument
 
 from documents.user import User
 from homer_rt.clock import Clock
-from homer_rt.errors import Conflict, NotFound
+from homer_rt.errors import Conflict, Forbidden, NotFound
 from homer_rt.identity import normalize_email, normalize_phone
 from homer_rt.security import PasswordHasher
+from homer_rt.services.uploads import PROFILES_AREA, UploadService
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,10 @@ PROFILE_FIELDS = frozenset(
 
 
 class UserService:
-    def __init__(self, *, clock: Clock, hasher: PasswordHasher) -> None:
+    def __init__(self, *, clock: Clock, hasher: PasswordHasher, uploads: UploadService | None = None) -> None:
         self._clock = clock
         self._hasher = hasher
+        self._uploads = uploads
 
     async def get(self, user_id: str) -> User:
         user = await User.get(user_id)
@@ -43,6 +45,8 @@ class UserService:
             values[field] = value.isoformat() if isinstance(value, date) else value
         if not values:
             return await self.get(user_id)
+        if values.get("profile_photo_url") is not None:
+            await self._check_own_photo(user_id=user_id, url=values["profile_photo_url"])
         raw = await User.get_motor_collection().find_one_and_update(
             {"_id": user_id}, {"$set": values}, return_document=ReturnDocument.AFTER
         )
@@ -53,6 +57,18 @@ class UserService:
 
     async def set_profile_photo(self, *, user_id: str, url: str) -> User:
         return await self.update_profile(user_id=user_id, changes={"profile_photo_url": url})
+
+    async def _check_own_photo(self, *, user_id: str, url: str) -> None:
+        """A profile photo is one of the user's own stored profile uploads: never another user's photo,
+        a document, or a path that merely starts like one."""
+        stored = None
+        if self._uploads is not None:
+            stored = await self._uploads.find_owned(url=url, uploader_id=user_id)
+        if stored is None or stored.area != PROFILES_AREA or stored.owner_segment != user_id:
+            raise Forbidden(
+                "profile_photo_url must be a photo you uploaded (POST /api/users/me/photo)",
+                code="photo_not_owned",
+            )
 
     async def ensure_admin(
         self, *, email: str, phone: str, password: str, full_name: str | None = None

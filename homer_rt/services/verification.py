@@ -18,12 +18,13 @@ from documents.property import Property, PropertyStatus, VerificationTier
 from documents.stored_file import StoredFile
 from documents.user import User, VerificationStatus
 from homer_rt.clock import Clock, iso
-from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
+from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payments import PaymentService
 from homer_rt.services.uploads import VERIFICATION_AREA, UploadService
+from homer_rt.services.verification_grants import grant_owner_verification
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +77,15 @@ class VerificationService:
     # ------------------------------------------------------------------ documents
 
     async def upload_document(self, *, user_id: str, part: aiohttp.BodyPartReader) -> StoredFile:
-        """Stored privately under verification/<user_id>: readable by the uploader and admins only."""
+        """Stored privately under verification/<user_id>: readable by the uploader and admins only. Removed
+        by the cleanup unless a submission references it in time."""
         return await self._uploads.save(
-            area=VERIFICATION_AREA, owner_segment=user_id, uploader_id=user_id, part=part, kind="document"
+            area=VERIFICATION_AREA,
+            owner_segment=user_id,
+            uploader_id=user_id,
+            part=part,
+            kind="document",
+            referenced=False,
         )
 
     async def discard_upload(self, file: StoredFile) -> None:
@@ -87,14 +94,16 @@ class VerificationService:
     async def _own_documents(self, *, user_id: str, documents: Mapping[str, str]) -> dict[str, Any]:
         """The submitted document URLs resolved to this user's own verification uploads.
 
-        What is stored comes from our upload records (name, size, type), not from the client's copy.
+        What is stored comes from our upload records (name, size, type), not from the client's copy. Each
+        is marked referenced as it is resolved, before the submission is stored, so the cleanup of unused
+        uploads cannot remove a document a submission points at.
         """
         if not documents:
             raise BadRequest("At least one document is required", code="documents_required")
         resolved: dict[str, Any] = {}
         for document_type, url in documents.items():
-            stored = await self._uploads.find_owned(url=url, uploader_id=user_id)
-            if stored is None or stored.area != VERIFICATION_AREA:
+            stored = await self._uploads.reference(url=url, uploader_id=user_id, area=VERIFICATION_AREA)
+            if stored is None:
                 raise Forbidden(
                     f"{document_type}: {url} is not a verification document you uploaded",
                     code="document_not_owned",
@@ -267,12 +276,16 @@ class VerificationService:
 
     # ------------------------------------------------------------------ admin
 
-    async def pending(self) -> list[dict[str, Any]]:
-        """Every request waiting for a decision, oldest first within each kind (the spec's shape)."""
+    async def pending(self, *, page: int, limit: int) -> list[dict[str, Any]]:
+        """Requests waiting for a decision, oldest first within each kind (the spec's shape): one page of
+        each kind, so the answer stays bounded however long the queue grows."""
         items: list[dict[str, Any]] = []
+        skip = (page - 1) * limit
         renters = (
             await User.find({"renter_verification_status": PENDING})
             .sort("+renter_verification_submitted_at")
+            .skip(skip)
+            .limit(limit)
             .to_list()
         )
         for user in renters:
@@ -292,6 +305,8 @@ class VerificationService:
         owners = (
             await User.find({"owner_verification_status": PENDING})
             .sort("+owner_verification_submitted_at")
+            .skip(skip)
+            .limit(limit)
             .to_list()
         )
         for user in owners:
@@ -310,6 +325,8 @@ class VerificationService:
         properties = (
             await Property.find({"verification_tier": VerificationTier.PENDING.value})
             .sort("+verification_submitted_at")
+            .skip(skip)
+            .limit(limit)
             .to_list()
         )
         owner_ids = list({prop.owner_id for prop in properties})
@@ -369,14 +386,14 @@ class VerificationService:
                 user_id, old, new = await self._decide_property(decision, entity_id, reason)
             else:
                 user_id, old, new = await self._decide_user(decision, verification_type, entity_id, reason)
-        except DomainError as error:
-            await self._audit.record(
+        except Exception as error:  # unexpected failures too: an admin decision is audited whatever happens
+            await self._audit.record_failure(
                 actor=actor,
                 action_type=action_type,
                 entity_type=verification_type,
                 entity_id=entity_id,
                 details={"verification_type": verification_type, "reason": reason},
-                error=error.detail,
+                error=error,
             )
             raise
         await self._audit.record(
@@ -468,18 +485,8 @@ class VerificationService:
             )
         decided: Property = Property.model_validate(raw)
         if approved:
-            # As the spec: a verified property verifies its owner too.
-            await User.get_motor_collection().update_one(
-                {"_id": decided.owner_id},
-                {
-                    "$set": {
-                        "is_verified_owner": True,
-                        "owner_verification_status": VerificationStatus.VERIFIED.value,
-                        "owner_verification_reviewed_at": now,
-                        "owner_verification_rejection_reason": None,
-                    }
-                },
-            )
+            # As the spec: a verified property verifies its owner too (and a refund of its fee takes it back).
+            await grant_owner_verification(owner_id=decided.owner_id, property_id=property_id, now=now)
         return (
             decided.owner_id,
             {"verification_tier": VerificationTier.PENDING.value, "is_verified": False},

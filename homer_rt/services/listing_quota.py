@@ -1,0 +1,71 @@
+"""How many listings an owner has active, counted on their User document so the per-owner cap holds
+across processes and concurrent requests.
+
+A listing takes a slot *before* it becomes active and gives it back *after* it stops being active, each
+step one atomic update of the owner's counter. Two creates racing for an owner's last slot cannot both get
+it: the conditional ``$inc`` (``active_listings < cap``) lets exactly one through. A crash between the two
+steps leaves the counter one too high (the owner may list one fewer), never too low.
+
+Accounts stored before the counter existed have no ``active_listings`` field. The first slot they take
+counts their active listings once and stores the number (guarded by the field's absence, so only one
+process stores it). Giving a slot back leaves a missing counter missing, so that count is right later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from documents.property import Property, PropertyStatus
+from documents.user import User
+from homer_rt.errors import Conflict
+
+
+async def take_listing_slot(*, owner_id: str, limit: int | None) -> None:
+    """Count one more active listing for the owner. With a ``limit`` (owners; admins and admin actions pass
+    None) an owner already at it is refused with 409 ``listing_limit_reached``, naming the limit."""
+    users = User.get_motor_collection()
+    match: dict[str, Any] = {
+        "_id": owner_id,
+        "active_listings": {"$lt": limit} if limit is not None else {"$exists": True},
+    }
+    result = await users.update_one(match, {"$inc": {"active_listings": 1}})
+    if result.matched_count == 0 and await _count_for_older_account(owner_id):
+        result = await users.update_one(match, {"$inc": {"active_listings": 1}})
+    if result.matched_count == 0 and limit is not None:
+        raise Conflict(
+            f"You already have {limit} active listings, the most one owner can have. Mark one rented or "
+            "inactive, or delete one, to list another.",
+            code="listing_limit_reached",
+            extra={"limit": limit},
+        )
+    # Without a limit nothing matched only when the owner's account no longer exists: nothing to count.
+
+
+async def give_back_listing_slot(*, owner_id: str) -> None:
+    """One fewer active listing. Never below zero; an older account's missing counter stays missing."""
+    await User.get_motor_collection().update_one(
+        {"_id": owner_id, "active_listings": {"$gt": 0}}, {"$inc": {"active_listings": -1}}
+    )
+
+
+async def follow_status_change(*, owner_id: str, was_active: bool, now_active: bool) -> None:
+    """Keep the counter right after an admin changed a listing's status (admins are not capped)."""
+    if now_active and not was_active:
+        await take_listing_slot(owner_id=owner_id, limit=None)
+    elif was_active and not now_active:
+        await give_back_listing_slot(owner_id=owner_id)
+
+
+async def _count_for_older_account(owner_id: str) -> bool:
+    """Store the active-listing count of an account that has no counter yet; False when it has one already
+    (or there is no such account), so trying again would change nothing."""
+    users = User.get_motor_collection()
+    uncounted = {"_id": owner_id, "active_listings": {"$exists": False}}
+    if await users.count_documents(uncounted, limit=1) == 0:
+        return False
+    active = await Property.get_motor_collection().count_documents(
+        {"owner_id": owner_id, "status": PropertyStatus.ACTIVE.value}
+    )
+    # Guarded by the field's absence: of two processes counting at once, one stores its count.
+    await users.update_one(uncounted, {"$set": {"active_listings": active}})
+    return True
