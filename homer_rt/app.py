@@ -11,9 +11,10 @@ from datetime import timedelta
 from aiohttp import web
 
 from handlers import setup_routes
-from handlers.cors import cors_middleware
+from handlers.cors import cors_headers, cors_middleware
 from handlers.errors import error_middleware
 from handlers.forwarded import client_address_middleware
+from handlers.headers import security_headers
 from handlers.sockets.admin import AdminNamespace
 from handlers.sockets.chat import ChatNamespace
 from handlers.sockets.notifications import NotificationsNamespace
@@ -77,6 +78,12 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
+    if settings.jwt_secret_generated:
+        log.warning(
+            "JWT_SECRET is not set: tokens are signed with a random secret made for this process only. "
+            "Every token stops working when it restarts, and several processes (or a load balancer over "
+            "them) need one shared JWT_SECRET. Set JWT_SECRET to 32+ random characters."
+        )
     app = web.Application(
         middlewares=[
             client_address_middleware(settings.trusted_proxies),
@@ -85,6 +92,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ],
         client_max_size=settings.request_body_max_bytes,
     )
+    app.on_response_prepare.extend([cors_headers(settings.cors_origins), security_headers])
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[BACKGROUND_TASKS] = set()
