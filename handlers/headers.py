@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from homer_rt.realtime import SOCKETIO_PATH
+
 # No name and version of the server software: they only tell an attacker which advisories to try.
 SERVER_NAME = "Homer"
 
@@ -20,8 +22,9 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     response.headers["Server"] = SERVER_NAME
     # Browsers must take the declared type at its word: an upload that looks like HTML is never run as HTML.
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if response.content_type == "application/json":
-        # API answers carry tokens and personal data; none of them may sit in a browser's or proxy's cache.
-        # Public listing searches too: one rule for every JSON answer is simpler to trust than exceptions.
-        # A handler that chose its own caching keeps it.
+    if response.content_type == "application/json" or request.path == SOCKETIO_PATH:
+        # API answers carry tokens and personal data, and so do Socket.IO's long-polling answers (chat
+        # messages, as text/plain); none of them may sit in a browser's or proxy's cache. Public listing
+        # searches too: one rule for every JSON answer is simpler to trust than exceptions. A handler that
+        # chose its own caching keeps it.
         response.headers.setdefault("Cache-Control", "no-store")

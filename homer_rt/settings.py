@@ -117,8 +117,9 @@ class Settings(BaseSettings):
     upload_dir: Path = Path("uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # What one user's stored uploads may occupy (every area), and how many files they may upload an hour.
-    upload_quota_bytes_per_user: int = Field(default=200 * 1024 * 1024, ge=1024)
-    uploads_per_user_per_hour: int = Field(default=60, ge=1)
+    # Room for an owner's listings photographed on a phone (a few MB a photo, a dozen photos a listing).
+    upload_quota_bytes_per_user: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    uploads_per_user_per_hour: int = Field(default=120, ge=1)
     # Chat attachments never sent and verification documents never submitted are removed after this long.
     unreferenced_upload_ttl_hours: float = Field(default=24.0, gt=0)
     upload_cleanup_interval_seconds: float = Field(default=3600.0, gt=0)

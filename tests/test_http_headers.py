@@ -65,6 +65,10 @@ async def test_api_json_answers_are_never_cached(client: TestClient[Any, Any]) -
     for response in answers:
         assert response.content_type == "application/json"
         assert response.headers["Cache-Control"] == "no-store", response.url
+    # Socket.IO's long-polling answers carry chat messages, as text/plain.
+    polling = await client.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+    assert polling.status == 200
+    assert polling.headers["Cache-Control"] == "no-store"
 
     # Files keep their own caching: a public listing image may be cached by anyone.
     owner = await register(client, user_type="owner")

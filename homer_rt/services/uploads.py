@@ -190,8 +190,9 @@ class _Reservation:
         )
 
     async def keep(self, size: int) -> None:
-        await self._quota.release(self._user_id, self.held - size)
-        self.held = size
+        # Held is trimmed before the await: a cancellation during it must not give the surplus back twice.
+        surplus, self.held = self.held - size, size
+        await self._quota.release(self._user_id, surplus)
 
     async def give_back(self) -> None:
         held, self.held = self.held, 0
