@@ -316,6 +316,25 @@ async def test_every_plain_list_route_has_a_maximum_page(client: TestClient[Any,
         assert (await client.get(url, params={"limit": 100}, headers=admin["headers"])).status == 200, url
 
 
+async def test_the_chat_list_is_paged(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    renter = await register(client)
+    for n in range(3):
+        listing = await make_property(owner["user"]["user_id"], title=f"Flat {n}")
+        started = await client.post(
+            "/api/chats/initiate",
+            json={"property_id": listing.id, "initial_message": "Is it available?"},
+            headers=renter["headers"],
+        )
+        assert started.status == 200, await started.text()
+    first = await (await client.get("/api/chats", params={"limit": 2}, headers=renter["headers"])).json()
+    second = await (
+        await client.get("/api/chats", params={"limit": 2, "page": 2}, headers=renter["headers"])
+    ).json()
+    assert len(first) == 2 and len(second) == 1
+    assert len({chat["chat_id"] for chat in first + second}) == 3
+
+
 async def test_payment_history_is_paged(client: TestClient[Any, Any]) -> None:
     renter = await register(client)
     now = client.app[CLOCK].now()
