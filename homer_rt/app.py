@@ -12,9 +12,10 @@ from aiohttp import web
 
 from handlers import setup_routes
 from handlers.access import access_middleware, echo_request_id
-from handlers.cors import cors_middleware
+from handlers.cors import cors_headers, cors_middleware
 from handlers.errors import error_middleware
 from handlers.forwarded import client_address_middleware
+from handlers.headers import security_headers
 from handlers.metrics import metrics_port_ctx
 from handlers.sockets.admin import AdminNamespace
 from handlers.sockets.chat import ChatNamespace
@@ -82,6 +83,12 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     metrics = Metrics()
+    if settings.jwt_secret_generated:
+        log.warning(
+            "JWT_SECRET is not set: tokens are signed with a random secret made for this process only. "
+            "Every token stops working when it restarts, and several processes (or a load balancer over "
+            "them) need one shared JWT_SECRET. Set JWT_SECRET to 32+ random characters."
+        )
     app = web.Application(
         middlewares=[
             access_middleware(settings.trusted_proxies, metrics),  # first: it sees the peer, times it all
@@ -91,6 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         ],
         client_max_size=settings.request_body_max_bytes,
     )
+    app.on_response_prepare.extend([cors_headers(settings.cors_origins), security_headers])
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[METRICS] = metrics

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server (REST + Socket.IO)")
-    serve.add_argument("--host", default=None, help="bind address (default HOST or 0.0.0.0)")
+    serve.add_argument("--host", default=None, help="bind address (default HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default PORT or 8001)")
     serve.add_argument("--demo", action="store_true", help="load demo owners, renters and listings at start")
     serve.add_argument("--properties", type=int, default=60, help="number of demo listings with --demo")

@@ -19,6 +19,7 @@ from datetime import datetime
 from homer_rt.clock import Clock
 from homer_rt.errors import TooManyConnections
 from homer_rt.metrics import Metrics
+from homer_rt.ratelimit import address_key
 from homer_rt.realtime import RealtimeEmitter
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,9 @@ class LiveSockets:
         self._expiries: list[tuple[float, str, str]] = []
 
     def admit(self, key: ConnectionKey, *, address: str) -> None:
-        """Count a connection from ``address`` as its connect starts; TooManyConnections past the cap."""
+        """Count a connection from ``address`` (an IPv6 client by its /64: ratelimit.address_key) as its
+        connect starts; TooManyConnections past the cap."""
+        address = address_key(address)
         if self._by_address.get(address, 0) >= self._per_address_cap:
             self._refused_for_address()
             raise TooManyConnections(

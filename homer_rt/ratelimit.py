@@ -9,9 +9,25 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from ipaddress import IPv6Address, ip_address, ip_network
 
 from homer_rt.clock import Clock
 from homer_rt.metrics import Metrics
+
+
+def address_key(address: str) -> str:
+    """What limits by client address count: an IPv4 address, or the /64 network of an IPv6 one. A home or
+    phone connection holds a whole IPv6 /64 and can pick a new address from it for every request, so one
+    address would be no limit at all."""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class SlidingWindowLimiter:
@@ -76,11 +92,15 @@ class LoginThrottle:
 
     - one account from one address: the tight limit, what a guesser at one account meets;
     - one account from any address: a guesser spread over many addresses;
-    - one address over all accounts: a much higher ceiling against spraying many accounts. It does not
-      apply to an account already signed in (or registered) from that address within ``known_for_seconds``,
-      so a household or office behind one NAT keeps signing in while someone there sprays.
+    - one address over all accounts: a much higher ceiling against spraying many accounts.
 
-    ``account`` is the resolved user id when the account exists, so its email and phone share one budget.
+    An account already signed in (or registered) from an address within ``known_for_seconds`` meets only the
+    first limit there: a guesser elsewhere cannot lock its owner out at home, and a household or office
+    behind one NAT keeps signing in while someone there sprays. An account's first sign-in from an address
+    meets all three.
+
+    ``account`` is the resolved user id when the account exists, so its email and phone share one budget;
+    addresses are counted by ``address_key`` (an IPv6 client by its /64).
     """
 
     def __init__(
@@ -113,12 +133,14 @@ class LoginThrottle:
 
     def retry_after(self, *, account: str, address: str) -> int:
         """Seconds until this account may try again from this address; 0 when it may now."""
-        waits = [self._pair.retry_after(f"{account}\n{address}"), self._account.retry_after(account)]
-        if not self._is_known(account, address):
-            waits.append(self._address.retry_after(address))
-        return max(waits)
+        address = address_key(address)
+        wait = self._pair.retry_after(f"{account}\n{address}")
+        if self._is_known(account, address):
+            return wait
+        return max(wait, self._account.retry_after(account), self._address.retry_after(address))
 
     def failed(self, *, account: str, address: str) -> None:
+        address = address_key(address)
         self._pair.record(f"{account}\n{address}")
         self._account.record(account)
         self._address.record(address)
@@ -126,6 +148,7 @@ class LoginThrottle:
     def succeeded(self, *, account: str, address: str) -> None:
         """The pair's failures are forgiven and the account is known at this address. The account's own
         count stays: a success from one address does not reopen it to guessers at others."""
+        address = address_key(address)
         self._pair.reset(f"{account}\n{address}")
         if self._known_for <= 0:
             return

@@ -14,7 +14,7 @@ from homer_rt.clock import Clock
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, RateLimited, Unauthorized
 from homer_rt.identity import looks_like_email, normalize_email, normalize_phone
 from homer_rt.metrics import Metrics
-from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
+from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter, address_key
 from homer_rt.realtime import RealtimeEmitter
 from homer_rt.security import PasswordHasher, TokenClaims, TokenCodec, check_password_rules
 
@@ -116,13 +116,13 @@ class AuthService:
     def _count_registration(self, client_address: str) -> None:
         """Registrations per address and overall, counted whatever their outcome: a refused duplicate costs
         the same, so the 409 cannot be used to list which emails and phones are registered."""
+        address = address_key(client_address)
         wait = max(
-            self._registrations_per_address.retry_after(client_address),
-            self._registrations_overall.retry_after(""),
+            self._registrations_per_address.retry_after(address), self._registrations_overall.retry_after("")
         )
         if wait:
             raise RateLimited("Too many registrations. Try again later.", retry_after=wait)
-        self._registrations_per_address.record(client_address)
+        self._registrations_per_address.record(address)
         self._registrations_overall.record("")
 
     async def login(self, *, identifier: str, password: str, client_address: str) -> Session:

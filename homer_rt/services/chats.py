@@ -315,7 +315,10 @@ class ChatService:
     async def _create_chat(self, *, user: User, prop: Property) -> Chat:
         """Insert the renter's chat about ``prop``, taking a free contact unless premium; the chat another
         process created first when it won the race (and the contact is refunded)."""
-        if prop.status != PropertyStatus.ACTIVE:
+        if not prop.visible_to(user):
+            # As a missing listing: whether a hidden one exists is its owner's business.
+            raise NotFound("Property not found", code="property_not_found")
+        if prop.status != PropertyStatus.ACTIVE:  # an admin renting, who sees hidden listings
             raise BadRequest("This property is not available for enquiries", code="property_inactive")
         now = self._clock.now()
         charged = not user.is_premium(now)
