@@ -9,6 +9,7 @@ from aiohttp import web
 
 from homer_rt.clock import Clock
 from homer_rt.live_sockets import LiveSockets
+from homer_rt.metrics import Metrics
 from homer_rt.realtime import RealtimeEmitter
 from homer_rt.scheduler import Scheduler
 from homer_rt.security import PasswordHasher
@@ -36,6 +37,7 @@ EMITTER = web.AppKey("emitter", RealtimeEmitter)
 LIVE_SOCKETS = web.AppKey("live_sockets", LiveSockets)
 BACKGROUND_TASKS = web.AppKey("background_tasks", set[asyncio.Task[None]])
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+METRICS = web.AppKey("metrics", Metrics)
 
 AUTH = web.AppKey("auth_service", AuthService)
 USERS = web.AppKey("user_service", UserService)

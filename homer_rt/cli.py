@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -13,15 +12,20 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from homer_rt.errors import DomainError
+from homer_rt.logs import configure_logging
 from homer_rt.settings import Settings
 
 
 def _settings() -> Settings:
+    """The process's settings, read once per command; logging is configured from them (LOG_FORMAT, LOG_LEVEL)
+    before anything else runs."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         messages = "; ".join(str(e["msg"]) for e in error.errors())
         raise SystemExit(f"homer-rt: invalid configuration: {messages}") from error
+    configure_logging(settings)
+    return settings
 
 
 async def _freeze_startup_heap(app: web.Application) -> None:
@@ -43,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         enable_demo_data(app, properties=args.properties)
     app.on_startup.append(_freeze_startup_heap)  # last: after the store is open and demo data is seeded
+    # access_log=None: handlers.access writes the access log (route templates, request ids, user ids).
     web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, access_log=None)
     return 0
 
@@ -121,7 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from ipaddress import IPv6Address, ip_address, ip_network
 
 from homer_rt.clock import Clock
+from homer_rt.metrics import Metrics
 
 
 def address_key(address: str) -> str:
@@ -29,11 +31,21 @@ def address_key(address: str) -> str:
 
 
 class SlidingWindowLimiter:
-    def __init__(self, *, limit: int, window_seconds: float, clock: Clock, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window_seconds: float,
+        clock: Clock,
+        max_keys: int = 100_000,
+        refused: Callable[[], None] | None = None,
+    ) -> None:
+        """``refused`` is called on each refusal (Metrics.refusal_counter counts them by limiter)."""
         self._limit = limit
         self._window = window_seconds
         self._clock = clock
         self._max_keys = max_keys
+        self._refused = refused
         self._hits: dict[str, deque[float]] = {}
 
     def _live_hits(self, key: str) -> deque[float]:
@@ -52,10 +64,13 @@ class SlidingWindowLimiter:
             del self._hits[key]
 
     def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may act again; 0 when it may act now."""
+        """Seconds until ``key`` may act again; 0 when it may act now. Every caller refuses the action when
+        this is not 0, so that is where a refusal is counted."""
         hits = self._live_hits(key)
         if len(hits) < self._limit:
             return 0
+        if self._refused is not None:
+            self._refused()
         return max(1, math.ceil(hits[0] + self._window - self._clock.monotonic()))
 
     def record(self, key: str) -> None:
@@ -98,13 +113,19 @@ class LoginThrottle:
         known_for_seconds: float,
         clock: Clock,
         max_known: int = 100_000,
+        metrics: Metrics | None = None,
     ) -> None:
         self._clock = clock
-        self._pair = SlidingWindowLimiter(
-            limit=per_account_and_address, window_seconds=window_seconds, clock=clock
-        )
-        self._account = SlidingWindowLimiter(limit=per_account, window_seconds=window_seconds, clock=clock)
-        self._address = SlidingWindowLimiter(limit=per_address, window_seconds=window_seconds, clock=clock)
+
+        def limiter(limit: int, name: str) -> SlidingWindowLimiter:
+            refused = metrics.refusal_counter(name) if metrics is not None else None
+            return SlidingWindowLimiter(
+                limit=limit, window_seconds=window_seconds, clock=clock, refused=refused
+            )
+
+        self._pair = limiter(per_account_and_address, "login_per_account_and_address")
+        self._account = limiter(per_account, "login_per_account")
+        self._address = limiter(per_address, "login_per_address")
         self._known_for = known_for_seconds
         self._max_known = max_known
         # (account, address) -> until when (monotonic) that account is known there.

@@ -10,7 +10,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_PRODUCTION_SECRET_LENGTH = 32
@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     # The Docker image sets HOST=0.0.0.0.
     host: str = "127.0.0.1"
     port: int = 8001
+
+    # auto: JSON lines in production, readable console lines otherwise (homer_rt.logs).
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # /metrics (Prometheus) is served only when configured: on METRICS_HOST:METRICS_PORT, a listener of its
+    # own (loopback unless set otherwise), and/or on the main port behind ``Authorization: Bearer
+    # METRICS_TOKEN``. With a token, the metrics port asks for it too. Neither set: no /metrics anywhere.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
 
     # Empty means unset: development and test then sign with a random secret made when the settings are
     # built (see _fill_missing_secret); production refuses to start.
@@ -182,6 +192,16 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
@@ -227,6 +247,14 @@ class Settings(BaseSettings):
     def jwt_secret_generated(self) -> bool:
         """True when JWT_SECRET was unset and this process made up its own (create_app warns)."""
         return self._jwt_secret_generated
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.app_env == "production")
+
+    @property
+    def serves_metrics(self) -> bool:
+        return self.metrics_port is not None or self.metrics_token is not None
 
     @property
     def uses_embedded_store(self) -> bool:

@@ -41,6 +41,7 @@ from homer_rt.errors import (
     UnsupportedMediaType,
     UpstreamError,
 )
+from homer_rt.metrics import Metrics
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.settings import Settings
 from storage.base import (
@@ -215,13 +216,19 @@ class UploadService:
         quota_bytes_per_user: int,
         uploads_per_hour: int,
         unreferenced_ttl: timedelta,
+        metrics: Metrics,
     ) -> None:
         self._clock = clock
         self._storage = storage
         self._max_bytes = max_bytes
         self._quota = StorageQuota(limit_bytes=quota_bytes_per_user)
         self._uploads_per_hour = uploads_per_hour
-        self._rate = SlidingWindowLimiter(limit=uploads_per_hour, window_seconds=3600, clock=clock)
+        self._rate = SlidingWindowLimiter(
+            limit=uploads_per_hour,
+            window_seconds=3600,
+            clock=clock,
+            refused=metrics.refusal_counter("uploads_per_user"),
+        )
         self._unreferenced_ttl = unreferenced_ttl
         self._policies: dict[str, AccessPolicy] = {}
         for area in PUBLIC_AREAS:
