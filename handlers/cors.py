@@ -14,7 +14,9 @@ from aiohttp.typedefs import Handler, Middleware
 from handlers.errors import error_response
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
-ALLOWED_HEADERS = "Authorization, Content-Type, X-Requested-With"
+ALLOWED_HEADERS = "Authorization, Content-Type, X-Requested-With, X-Request-ID"
+# What a browser frontend may read of an answer beyond the basics: the request id, to quote in a report.
+EXPOSED_HEADERS = "X-Request-ID, Retry-After"
 
 ResponsePrepareHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
 
@@ -46,6 +48,7 @@ def cors_headers(origins: list[str]) -> ResponsePrepareHook:
         if origin and origin in allowed:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
         # Every response, whatever the Origin (or none): what a cache stored for one origin, with or without
         # Access-Control-Allow-Origin, must never be served to another.
         vary_on(response, "Origin")

@@ -189,6 +189,8 @@ async def test_every_response_varies_by_origin(client: TestClient[Any, Any]) -> 
             if origin == ALLOWED_ORIGIN:
                 assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
                 assert response.headers["Access-Control-Allow-Credentials"] == "true"
+                # A browser frontend may read the request id, to quote it when something went wrong.
+                assert "X-Request-ID" in response.headers["Access-Control-Expose-Headers"]
             else:
                 assert "Access-Control-Allow-Origin" not in response.headers
 
