@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from beanie import Document
 from pydantic import BaseModel, Field
@@ -14,6 +14,9 @@ from pymongo import IndexModel
 from documents.base import new_id
 from homer_rt.clock import iso
 from homer_rt.money import paise_to_rupees
+
+if TYPE_CHECKING:
+    from documents.user import User
 
 
 class PropertyType(StrEnum):
@@ -161,6 +164,10 @@ class Property(Document):
     def is_public(self) -> bool:
         """Anyone may see it: active and not taken down. Everything else is the owner's and admins' alone."""
         return self.status == PropertyStatus.ACTIVE and not self.held_by_admin
+
+    def visible_to(self, viewer: User | None) -> bool:
+        """Not public (inactive, rented, taken down): the listing is there for its owner and admins alone."""
+        return self.is_public or (viewer is not None and (viewer.id == self.owner_id or viewer.is_admin))
 
     def api_view(self) -> dict[str, Any]:
         """The spec's convert_property_to_dict shape with the owner-only analytics: for owners and admins."""

@@ -13,6 +13,7 @@ from handlers import (
     chats,
     files,
     health,
+    metrics,
     notifications,
     payments,
     properties,
@@ -24,6 +25,7 @@ from handlers import (
 ROUTE_TABLES: list[web.RouteTableDef] = [
     admin.routes,
     health.routes,
+    metrics.routes,
     auth.routes,
     users.routes,
     chats.routes,

@@ -16,7 +16,7 @@ from handlers.common import (
     parse_query,
     require_admin,
 )
-from handlers.paging import ListPage
+from handlers.paging import AdminListPage, ListPage
 from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
 from homer_rt.clock import UtcDateTime
 from homer_rt.services.admin_feed import pending_verification_counts
@@ -24,26 +24,21 @@ from homer_rt.services.admin_feed import pending_verification_counts
 routes = web.RouteTableDef()
 
 
-class PageQuery(BaseModel):
-    page: int = Field(default=1, ge=1, le=100_000)
-    limit: int = Field(default=50, ge=1, le=200)
-
-
-class UserListQuery(PageQuery):
+class UserListQuery(AdminListPage):
     user_type: Literal["renter", "owner", "both", "all"] | None = None
     subscription_tier: Literal["free", "premium", "all"] | None = None
     verification_status: Literal["verified", "unverified", "pending", "rejected", "none", "all"] | None = None
     search: str | None = Field(default=None, max_length=200)
 
 
-class PropertyListQuery(PageQuery):
+class PropertyListQuery(AdminListPage):
     status: Literal["active", "inactive", "rented", "deleted", "all"] | None = None
     verification_status: Literal["verified", "unverified", "pending", "all"] | None = None
     owner_id: str | None = Field(default=None, max_length=64)
     city: str | None = Field(default=None, max_length=100)
 
 
-class TransactionListQuery(PageQuery):
+class TransactionListQuery(AdminListPage):
     transaction_type: Literal["renter_subscription", "property_verification", "all"] | None = None
     payment_status: Literal["pending", "success", "failed", "refunded", "all"] | None = None
     user_id: str | None = Field(default=None, max_length=64)
@@ -51,7 +46,7 @@ class TransactionListQuery(PageQuery):
     date_to: UtcDateTime | None = None
 
 
-class AuditLogQuery(PageQuery):
+class AuditLogQuery(AdminListPage):
     limit: int = Field(default=100, ge=1, le=200)
     action_type: str | None = Field(default=None, max_length=100)
     entity_type: str | None = Field(default=None, max_length=50)
@@ -62,7 +57,7 @@ class AuditLogQuery(PageQuery):
     date_to: UtcDateTime | None = None
 
 
-class ReportListQuery(PageQuery):
+class ReportListQuery(AdminListPage):
     status: Literal["open", "resolved", "all"] | None = None
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 from documents.user import UserType
 from handlers.common import authenticate, client_address, current_user, json_response, now, parse_body
 from homer_rt.appkeys import AUTH
+from homer_rt.logs import bind_user
 from homer_rt.services.auth import Session
 
 routes = web.RouteTableDef()
@@ -41,6 +42,7 @@ class ChangePasswordBody(BaseModel):
 
 
 def session_response(request: web.Request, session: Session) -> web.Response:
+    bind_user(session.user.id)  # the caller is known from here on: the access log line names them
     return json_response(
         {
             "user_id": session.user.id,

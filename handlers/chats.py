@@ -29,7 +29,7 @@ class SendBody(BaseModel):
     client_msg_id: str | None = Field(default=None, min_length=1, max_length=100)
 
 
-class PageQuery(BaseModel):
+class MessagePageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     before_seq: int | None = Field(default=None, ge=1)
     limit: int | None = Field(default=None, ge=1, le=200)
@@ -70,7 +70,7 @@ async def unread_count(request: web.Request) -> web.Response:
 @routes.get("/api/chats/{chat_id}")
 async def chat_detail(request: web.Request) -> web.Response:
     user = await current_user(request)
-    query = parse_query(request, PageQuery)
+    query = parse_query(request, MessagePageQuery)
     chats = request.app[CHATS]
     page = await chats.open_chat(
         chat_id=request.match_info["chat_id"], user_id=user.id, before_seq=query.before_seq, limit=query.limit

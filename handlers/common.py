@@ -15,6 +15,7 @@ from documents.user import User
 from homer_rt import jsoncodec
 from homer_rt.appkeys import AUTH, CLOCK
 from homer_rt.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from homer_rt.logs import bind_user
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.auth import Authenticated
 
@@ -40,6 +41,7 @@ async def authenticate(request: web.Request) -> Authenticated:
         raise Unauthorized("Not authenticated", code="not_authenticated")
     result = await request.app[AUTH].authenticate(token)
     request[_AUTHENTICATED] = result
+    bind_user(result.user.id)  # into this request's log records and its access log line
     return result
 
 

@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from handlers.common import json_response
+from handlers.common import bearer_token, json_response
 from homer_rt.errors import DomainError, RateLimited, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -35,12 +35,28 @@ _HTTP_CODES = {
 }
 
 
+# 401s where the caller's credentials, not a token, were refused (a wrong password at login).
+_NOT_ABOUT_A_TOKEN = frozenset({"invalid_credentials"})
+
+
+def challenge(request: web.Request, error_code: str) -> str:
+    """The ``WWW-Authenticate`` a 401 carries (RFC 6750): plain ``Bearer`` asks for a token; when one was
+    sent and refused (malformed, expired, revoked), ``error="invalid_token"`` tells the client to get a new
+    one rather than retry."""
+    if bearer_token(request) is not None and error_code not in _NOT_ABOUT_A_TOKEN:
+        return 'Bearer error="invalid_token"'
+    return "Bearer"
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except DomainError as error:
-        return render_domain_error(error)
+        response = render_domain_error(error)
+        if response.status == 401:
+            response.headers["WWW-Authenticate"] = challenge(request, error.code)
+        return response
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
@@ -50,9 +66,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             413: "Request body is too large",
         }.get(exc.status, exc.reason)
         response = error_response(exc.status, detail, _HTTP_CODES.get(exc.status, "http_error"))
-        for header in ("Allow", "Retry-After"):
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
             if header in exc.headers:
                 response.headers[header] = exc.headers[header]
+        if response.status == 401 and "WWW-Authenticate" not in response.headers:
+            response.headers["WWW-Authenticate"] = challenge(request, "unauthorized")
         return response
     except (ConnectionResetError, TimeoutError):
         raise

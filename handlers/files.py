@@ -19,6 +19,7 @@ from storage.base import LocalTarget
 routes = web.RouteTableDef()
 
 MAX_FILES_PER_REQUEST = 20
+PRIVATE_FILE_CSP = "default-src 'none'; sandbox"
 
 
 @routes.get("/uploads/{area}/{owner}/{name}")
@@ -37,15 +38,12 @@ async def serve_upload(request: web.Request) -> web.StreamResponse:
     private = served.file.area not in ("properties", "profiles")
     cache = "private, max-age=300" if private else "public, max-age=86400"
     if isinstance(served.target, LocalTarget):
-        response = web.FileResponse(
-            served.target.path,
-            headers={
-                "Content-Type": served.file.content_type,
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": cache,
-            },
-        )
-        return response
+        headers = {"Content-Type": served.file.content_type, "Cache-Control": cache}
+        if served.target.content_disposition:
+            headers["Content-Disposition"] = served.target.content_disposition
+            # Should a browser render it anyway, it runs sandboxed: no scripts, no same-origin access.
+            headers["Content-Security-Policy"] = PRIVATE_FILE_CSP
+        return web.FileResponse(served.target.path, headers=headers)
     # The presigned URL expires: the redirect itself must not be cached longer than that.
     raise web.HTTPFound(served.target.url, headers={"Cache-Control": "private, no-store"})
 

@@ -28,6 +28,13 @@ def _parse(text: str) -> IPv4Address | IPv6Address | None:
     return address
 
 
+def is_trusted_proxy(peer: str | None, trusted: Sequence[Network]) -> bool:
+    """Whether the peer that sent a request is one of TRUSTED_PROXIES, whose forwarding headers
+    (X-Forwarded-For, X-Request-ID) are believed."""
+    address = _parse(peer) if peer is not None and trusted else None
+    return address is not None and any(address in network for network in trusted)
+
+
 def forwarded_client(
     peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[Network]
 ) -> str | None:
@@ -38,9 +45,9 @@ def forwarded_client(
     readable."""
     if peer is None:
         return None
-    current = _parse(peer)
-    if current is None or not any(current in network for network in trusted):
+    if not is_trusted_proxy(peer, trusted):
         return peer
+    current = _parse(peer)
     hops = [hop for header in forwarded_for for hop in header.split(",")]
     for hop in reversed(hops):
         address = _parse(hop)

@@ -14,3 +14,11 @@ class ListPage(BaseModel):
 
     page: int = Field(default=1, ge=1, le=10_000)
     limit: int = Field(default=LIST_PAGE_MAX, ge=1, le=LIST_PAGE_MAX)
+
+
+class AdminListPage(ListPage):
+    """The admin console's lists (users, listings, transactions, reports, audit log): 50 rows unless asked,
+    at most 200."""
+
+    page: int = Field(default=1, ge=1, le=100_000)
+    limit: int = Field(default=50, ge=1, le=200)

@@ -11,9 +11,12 @@ from datetime import timedelta
 from aiohttp import web
 
 from handlers import setup_routes
-from handlers.cors import cors_middleware
+from handlers.access import access_middleware, echo_request_id
+from handlers.cors import cors_headers, cors_middleware
 from handlers.errors import error_middleware
 from handlers.forwarded import client_address_middleware
+from handlers.headers import security_headers
+from handlers.metrics import metrics_port_ctx
 from handlers.sockets.admin import AdminNamespace
 from handlers.sockets.chat import ChatNamespace
 from handlers.sockets.notifications import NotificationsNamespace
@@ -28,6 +31,7 @@ from homer_rt.appkeys import (
     EMITTER,
     HASHER,
     LIVE_SOCKETS,
+    METRICS,
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
@@ -45,6 +49,7 @@ from homer_rt.appkeys import (
 from homer_rt.clock import Clock, SystemClock
 from homer_rt.inflight import InFlight
 from homer_rt.live_sockets import LiveSockets
+from homer_rt.metrics import Metrics
 from homer_rt.presence import LocalPresence, RedisPresence, presence_from_settings
 from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
 from homer_rt.readiness import DependencyDown, Readiness
@@ -83,16 +88,27 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
+    metrics = Metrics()
+    if settings.jwt_secret_generated:
+        log.warning(
+            "JWT_SECRET is not set: tokens are signed with a random secret made for this process only. "
+            "Every token stops working when it restarts, and several processes (or a load balancer over "
+            "them) need one shared JWT_SECRET. Set JWT_SECRET to 32+ random characters."
+        )
     app = web.Application(
         middlewares=[
+            access_middleware(settings.trusted_proxies, metrics),  # first: it sees the peer, times it all
             client_address_middleware(settings.trusted_proxies),
             cors_middleware(settings.cors_origins),
             error_middleware,
         ],
         client_max_size=settings.request_body_max_bytes,
     )
+    app.on_response_prepare.extend([cors_headers(settings.cors_origins), security_headers])
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[METRICS] = metrics
+    app.on_response_prepare.append(echo_request_id)
     app[BACKGROUND_TASKS] = set()
 
     sio = create_socket_server(settings)
@@ -105,6 +121,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         emitter=emitter,
         per_user=settings.socket_connections_per_user,
         per_address=settings.socket_connections_per_address,
+        metrics=metrics,
     )
     app[LIVE_SOCKETS] = live_sockets
 
@@ -130,15 +147,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             window_seconds=settings.login_window_seconds,
             known_for_seconds=settings.login_known_address_days * 86_400,
             clock=clock,
+            metrics=metrics,
         ),
         registrations_per_address=SlidingWindowLimiter(
-            limit=settings.registrations_per_address_per_hour, window_seconds=3600, clock=clock
+            limit=settings.registrations_per_address_per_hour,
+            window_seconds=3600,
+            clock=clock,
+            refused=metrics.refusal_counter("registrations_per_address"),
         ),
         registrations_overall=SlidingWindowLimiter(
-            limit=settings.registrations_per_minute, window_seconds=60, clock=clock
+            limit=settings.registrations_per_minute,
+            window_seconds=60,
+            clock=clock,
+            refused=metrics.refusal_counter("registrations_overall"),
         ),
         emitter=emitter,
         session_recheck_seconds=settings.socket_session_recheck_seconds,
+        metrics=metrics,
     )
     app[NOTIFICATIONS] = NotificationService(clock=clock, emitter=emitter)
     app[AUDIT] = AuditLog(clock=clock)
@@ -160,6 +185,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         quota_bytes_per_user=settings.upload_quota_bytes_per_user,
         uploads_per_hour=settings.uploads_per_user_per_hour,
         unreferenced_ttl=timedelta(hours=settings.unreferenced_upload_ttl_hours),
+        metrics=metrics,
     )
     app[USERS] = UserService(clock=clock, hasher=hasher, uploads=app[UPLOADS])
     # No AQI/maps provider is wired: lifestyle data comes from the deterministic offline provider.
@@ -185,10 +211,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         notifications=app[NOTIFICATIONS],
         uploads=app[UPLOADS],
         send_limiter=SlidingWindowLimiter(
-            limit=settings.chat_send_rate_per_10s, window_seconds=10, clock=clock
+            limit=settings.chat_send_rate_per_10s,
+            window_seconds=10,
+            clock=clock,
+            refused=metrics.refusal_counter("chat_send"),
         ),
         typing_limiter=SlidingWindowLimiter(
-            limit=settings.chat_typing_events_per_10s, window_seconds=10, clock=clock
+            limit=settings.chat_typing_events_per_10s,
+            window_seconds=10,
+            clock=clock,
+            refused=metrics.refusal_counter("chat_typing"),
         ),
         free_contact_limit=settings.free_contact_limit,
         max_message_chars=settings.chat_message_max_chars,
@@ -197,6 +229,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         presence=presence,
         unread_push_interval=settings.chat_unread_push_interval_ms / 1000,
         admin_feed=app[ADMIN_FEED],
+        metrics=metrics,
     )
     sio.register_namespace(
         ChatNamespace(CHAT_NAMESPACE, auth=app[AUTH], sockets=live_sockets, chats=app[CHATS], clock=clock)
@@ -253,7 +286,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(file_storage.cleanup_ctx)
     if isinstance(presence, RedisPresence):
         app.cleanup_ctx.append(presence.cleanup_ctx)
-    app.cleanup_ctx.extend([scheduler.cleanup_ctx, _socket_expiry_ctx])
+    app.cleanup_ctx.extend([scheduler.cleanup_ctx, _socket_expiry_ctx, _metrics_ctx, metrics_port_ctx])
     return app
 
 
@@ -296,6 +329,13 @@ async def _serving(app: web.Application) -> None:
     app[READINESS].serving()
 
 
+async def _metrics_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Event-loop lag is measured while someone can read it (METRICS_PORT or METRICS_TOKEN is set)."""
+    if app[SETTINGS].serves_metrics:
+        spawn(app, app[METRICS].run_event_loop_probe(), name="event-loop-lag-probe")
+    yield
+
+
 async def _socket_expiry_ctx(app: web.Application) -> AsyncIterator[None]:
     interval = app[SETTINGS].socket_expiry_check_seconds
     spawn(app, app[LIVE_SOCKETS].run_expiry_sweeps(interval_seconds=interval), name="socket-expiry")
@@ -309,7 +349,7 @@ async def _hasher_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with open_store(app[SETTINGS]) as store:
+    async with open_store(app[SETTINGS], command_listeners=[app[METRICS].store_listener]) as store:
         app[STORE] = store
         yield
 

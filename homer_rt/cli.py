@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -13,15 +12,20 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from homer_rt.errors import DomainError
+from homer_rt.logs import configure_logging
 from homer_rt.settings import Settings
 
 
 def _settings() -> Settings:
+    """The process's settings, read once per command; logging is configured from them (LOG_FORMAT, LOG_LEVEL)
+    before anything else runs."""
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         messages = "; ".join(str(e["msg"]) for e in error.errors())
         raise SystemExit(f"homer-rt: invalid configuration: {messages}") from error
+    configure_logging(settings)
+    return settings
 
 
 async def _freeze_startup_heap(app: web.Application) -> None:
@@ -50,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
             host=args.host or settings.host,
             port=args.port or settings.port,
             grace_seconds=settings.shutdown_grace_seconds,
+            # handlers.access writes the access log (route templates, request ids, user ids).
             access_log=None,
         )
     )
@@ -111,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the server (REST + Socket.IO)")
-    serve.add_argument("--host", default=None, help="bind address (default HOST or 0.0.0.0)")
+    serve.add_argument("--host", default=None, help="bind address (default HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default PORT or 8001)")
     serve.add_argument("--demo", action="store_true", help="load demo owners, renters and listings at start")
     serve.add_argument("--properties", type=int, default=60, help="number of demo listings with --demo")
@@ -130,7 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":

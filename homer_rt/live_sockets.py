@@ -18,6 +18,8 @@ from datetime import datetime
 
 from homer_rt.clock import Clock
 from homer_rt.errors import TooManyConnections
+from homer_rt.metrics import Metrics
+from homer_rt.ratelimit import address_key
 from homer_rt.realtime import RealtimeEmitter
 
 log = logging.getLogger(__name__)
@@ -36,8 +38,14 @@ class _Held:
 
 
 class LiveSockets:
-    def __init__(self, *, clock: Clock, emitter: RealtimeEmitter, per_user: int, per_address: int) -> None:
+    def __init__(
+        self, *, clock: Clock, emitter: RealtimeEmitter, per_user: int, per_address: int, metrics: Metrics
+    ) -> None:
         self._clock = clock
+        # Authenticated connections by namespace (the homer_socket_connections gauge).
+        self._connections = metrics.socket_connections
+        self._refused_for_address = metrics.refusal_counter("socket_connections_per_address")
+        self._refused_for_user = metrics.refusal_counter("socket_connections_per_user")
         self._emitter = emitter
         self._per_user_cap = per_user
         self._per_address_cap = per_address
@@ -49,8 +57,11 @@ class LiveSockets:
         self._expiries: list[tuple[float, str, str]] = []
 
     def admit(self, key: ConnectionKey, *, address: str) -> None:
-        """Count a connection from ``address`` as its connect starts; TooManyConnections past the cap."""
+        """Count a connection from ``address`` (an IPv6 client by its /64: ratelimit.address_key) as its
+        connect starts; TooManyConnections past the cap."""
+        address = address_key(address)
         if self._by_address.get(address, 0) >= self._per_address_cap:
+            self._refused_for_address()
             raise TooManyConnections(
                 f"Too many live connections from this address (at most {self._per_address_cap})",
                 extra={"limit": self._per_address_cap},
@@ -63,6 +74,7 @@ class LiveSockets:
         latest; TooManyConnections past the cap (the caller releases it, as any refused connect)."""
         held = self._held[key]
         if self._by_user.get(user_id, 0) >= self._per_user_cap:
+            self._refused_for_user()
             raise TooManyConnections(
                 f"Too many live connections for this account (at most {self._per_user_cap}); "
                 "close some tabs or devices",
@@ -70,6 +82,7 @@ class LiveSockets:
             )
         held.user_id = user_id
         self._by_user[user_id] = self._by_user.get(user_id, 0) + 1
+        self._connections.labels(namespace=key[0]).inc()
         heapq.heappush(self._expiries, (expires_at.timestamp(), *key))
         if len(self._expiries) > 2 * len(self._held) + _HEAP_SLACK:
             self._rebuild_expiries()
@@ -82,6 +95,7 @@ class LiveSockets:
         _decrement(self._by_address, held.address)
         if held.user_id is not None:
             _decrement(self._by_user, held.user_id)
+            self._connections.labels(namespace=key[0]).dec()
 
     def _rebuild_expiries(self) -> None:
         self._expiries = [entry for entry in self._expiries if (entry[1], entry[2]) in self._held]

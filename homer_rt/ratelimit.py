@@ -8,16 +8,44 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
+from ipaddress import IPv6Address, ip_address, ip_network
 
 from homer_rt.clock import Clock
+from homer_rt.metrics import Metrics
+
+
+def address_key(address: str) -> str:
+    """What limits by client address count: an IPv4 address, or the /64 network of an IPv6 one. A home or
+    phone connection holds a whole IPv6 /64 and can pick a new address from it for every request, so one
+    address would be no limit at all."""
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class SlidingWindowLimiter:
-    def __init__(self, *, limit: int, window_seconds: float, clock: Clock, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window_seconds: float,
+        clock: Clock,
+        max_keys: int = 100_000,
+        refused: Callable[[], None] | None = None,
+    ) -> None:
+        """``refused`` is called on each refusal (Metrics.refusal_counter counts them by limiter)."""
         self._limit = limit
         self._window = window_seconds
         self._clock = clock
         self._max_keys = max_keys
+        self._refused = refused
         self._hits: dict[str, deque[float]] = {}
 
     def _live_hits(self, key: str) -> deque[float]:
@@ -36,10 +64,13 @@ class SlidingWindowLimiter:
             del self._hits[key]
 
     def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may act again; 0 when it may act now."""
+        """Seconds until ``key`` may act again; 0 when it may act now. Every caller refuses the action when
+        this is not 0, so that is where a refusal is counted."""
         hits = self._live_hits(key)
         if len(hits) < self._limit:
             return 0
+        if self._refused is not None:
+            self._refused()
         return max(1, math.ceil(hits[0] + self._window - self._clock.monotonic()))
 
     def record(self, key: str) -> None:
@@ -61,11 +92,15 @@ class LoginThrottle:
 
     - one account from one address: the tight limit, what a guesser at one account meets;
     - one account from any address: a guesser spread over many addresses;
-    - one address over all accounts: a much higher ceiling against spraying many accounts. It does not
-      apply to an account already signed in (or registered) from that address within ``known_for_seconds``,
-      so a household or office behind one NAT keeps signing in while someone there sprays.
+    - one address over all accounts: a much higher ceiling against spraying many accounts.
 
-    ``account`` is the resolved user id when the account exists, so its email and phone share one budget.
+    An account already signed in (or registered) from an address within ``known_for_seconds`` meets only the
+    first limit there: a guesser elsewhere cannot lock its owner out at home, and a household or office
+    behind one NAT keeps signing in while someone there sprays. An account's first sign-in from an address
+    meets all three.
+
+    ``account`` is the resolved user id when the account exists, so its email and phone share one budget;
+    addresses are counted by ``address_key`` (an IPv6 client by its /64).
     """
 
     def __init__(
@@ -78,13 +113,19 @@ class LoginThrottle:
         known_for_seconds: float,
         clock: Clock,
         max_known: int = 100_000,
+        metrics: Metrics | None = None,
     ) -> None:
         self._clock = clock
-        self._pair = SlidingWindowLimiter(
-            limit=per_account_and_address, window_seconds=window_seconds, clock=clock
-        )
-        self._account = SlidingWindowLimiter(limit=per_account, window_seconds=window_seconds, clock=clock)
-        self._address = SlidingWindowLimiter(limit=per_address, window_seconds=window_seconds, clock=clock)
+
+        def limiter(limit: int, name: str) -> SlidingWindowLimiter:
+            refused = metrics.refusal_counter(name) if metrics is not None else None
+            return SlidingWindowLimiter(
+                limit=limit, window_seconds=window_seconds, clock=clock, refused=refused
+            )
+
+        self._pair = limiter(per_account_and_address, "login_per_account_and_address")
+        self._account = limiter(per_account, "login_per_account")
+        self._address = limiter(per_address, "login_per_address")
         self._known_for = known_for_seconds
         self._max_known = max_known
         # (account, address) -> until when (monotonic) that account is known there.
@@ -92,12 +133,14 @@ class LoginThrottle:
 
     def retry_after(self, *, account: str, address: str) -> int:
         """Seconds until this account may try again from this address; 0 when it may now."""
-        waits = [self._pair.retry_after(f"{account}\n{address}"), self._account.retry_after(account)]
-        if not self._is_known(account, address):
-            waits.append(self._address.retry_after(address))
-        return max(waits)
+        address = address_key(address)
+        wait = self._pair.retry_after(f"{account}\n{address}")
+        if self._is_known(account, address):
+            return wait
+        return max(wait, self._account.retry_after(account), self._address.retry_after(address))
 
     def failed(self, *, account: str, address: str) -> None:
+        address = address_key(address)
         self._pair.record(f"{account}\n{address}")
         self._account.record(account)
         self._address.record(address)
@@ -105,6 +148,7 @@ class LoginThrottle:
     def succeeded(self, *, account: str, address: str) -> None:
         """The pair's failures are forgiven and the account is known at this address. The account's own
         count stays: a success from one address does not reopen it to guessers at others."""
+        address = address_key(address)
         self._pair.reset(f"{account}\n{address}")
         if self._known_for <= 0:
             return

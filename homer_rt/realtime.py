@@ -254,8 +254,11 @@ def create_socket_server(settings: Settings) -> socketio.AsyncServer:
         ping_interval=settings.socketio_ping_interval,
         ping_timeout=settings.socketio_ping_timeout,
         max_payload_bytes=settings.socketio_max_payload_bytes,
-        logger=False,
-        engineio_logger=False,
+        # Logger objects, not False: given False, each library sets its logger's level and adds a handler of
+        # its own, which printed every engine.io error twice (that handler, then the root's). Their levels
+        # are set with every other logger's (homer_rt.logs.configure_logging).
+        logger=logging.getLogger("socketio.server"),
+        engineio_logger=logging.getLogger("engineio.server"),
     )
 
 

@@ -2,15 +2,64 @@
 
 from __future__ import annotations
 
+import math
+import re
+import secrets
+from collections import Counter
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "your-jwt-secret-here-change-in-production"
 MIN_PRODUCTION_SECRET_LENGTH = 32
+# A production JWT_SECRET must carry at least this many bits by the estimate in weak_secret_reason.
+MIN_PRODUCTION_SECRET_BITS = 64
+# Words that mark a placeholder someone meant to replace (the value of an example .env, a tutorial's
+# "your-jwt-secret-here-change-in-production"), matched in the secret lower-cased with only letters and
+# digits kept. A random value practically never contains one.
+PLACEHOLDER_WORDS = ("secret", "changeme", "changethis", "replaceme", "password", "example", "default")
+# Origins that must never be trusted with credentials: "*" is anyone, and "null" is what sandboxed iframes,
+# file:// pages and data: URLs send, which any attacker's page can produce.
+UNSAFE_CORS_ORIGINS = ("*", "null")
+
+
+def weak_secret_reason(secret: str) -> str | None:
+    """Why ``secret`` is too weak to sign production tokens, or None when it passes.
+
+    A simple heuristic, not a proof of strength. It refuses a secret that is short, that contains a
+    placeholder word, that is a shorter sequence repeated ("abcabc...", "aaaa..."), or whose estimated
+    entropy is low: its length times the Shannon entropy of its own character frequencies, the bits it
+    would carry if each character were drawn independently with those frequencies. 32 random hex digits
+    estimate ~115 bits (never under 85 in a million draws), `secrets.token_urlsafe(32)` ~210 bits, while 32
+    characters that are mostly one letter estimate under 64.
+    """
+    if len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        return f"it is shorter than {MIN_PRODUCTION_SECRET_LENGTH} characters"
+    letters_and_digits = re.sub(r"[^a-z0-9]", "", secret.lower())
+    for word in PLACEHOLDER_WORDS:
+        if word in letters_and_digits:
+            return f"it contains the placeholder word {word!r}"
+    period = _shortest_period(secret)
+    if period <= len(secret) // 2:
+        return f"it repeats a sequence of {period} character(s)"
+    counts = Counter(secret).values()
+    bits = -sum(count * math.log2(count / len(secret)) for count in counts)
+    if bits < MIN_PRODUCTION_SECRET_BITS:
+        return f"its characters carry about {bits:.0f} bits, under {MIN_PRODUCTION_SECRET_BITS}"
+    return None
+
+
+def _shortest_period(text: str) -> int:
+    """The length of the shortest prefix that, repeated, spells ``text`` (KMP failure function)."""
+    border = [0] * len(text)
+    for i in range(1, len(text)):
+        k = border[i - 1]
+        while k and text[i] != text[k]:
+            k = border[k - 1]
+        border[i] = k + 1 if text[i] == text[k] else 0
+    return len(text) - (border[-1] if text else 0)
 
 
 class Settings(BaseSettings):
@@ -20,10 +69,24 @@ class Settings(BaseSettings):
 
     app_name: str = "Homer"
     app_env: Literal["development", "test", "production"] = "development"
-    host: str = "0.0.0.0"
+    # Loopback unless told otherwise: a development server is not reachable from the network by accident.
+    # The Docker image sets HOST=0.0.0.0.
+    host: str = "127.0.0.1"
     port: int = 8001
 
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    # auto: JSON lines in production, readable console lines otherwise (homer_rt.logs).
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # /metrics (Prometheus) is served only when configured: on METRICS_HOST:METRICS_PORT, a listener of its
+    # own (loopback unless set otherwise), and/or on the main port behind ``Authorization: Bearer
+    # METRICS_TOKEN``. With a token, the metrics port asks for it too. Neither set: no /metrics anywhere.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_token: SecretStr | None = Field(default=None, min_length=16)
+
+    # Empty means unset: development and test then sign with a random secret made when the settings are
+    # built (see _fill_missing_secret); production refuses to start.
+    jwt_secret: str = ""
     jwt_algorithm: Literal["HS256"] = "HS256"
     jwt_expiry_hours: int = Field(default=24, ge=1, le=24 * 30)
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
@@ -72,8 +135,9 @@ class Settings(BaseSettings):
     upload_dir: Path = Path("uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     # What one user's stored uploads may occupy (every area), and how many files they may upload an hour.
-    upload_quota_bytes_per_user: int = Field(default=200 * 1024 * 1024, ge=1024)
-    uploads_per_user_per_hour: int = Field(default=60, ge=1)
+    # Room for an owner's listings photographed on a phone (a few MB a photo, a dozen photos a listing).
+    upload_quota_bytes_per_user: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    uploads_per_user_per_hour: int = Field(default=120, ge=1)
     # Chat attachments never sent and verification documents never submitted are removed after this long.
     unreferenced_upload_ttl_hours: float = Field(default=24.0, gt=0)
     upload_cleanup_interval_seconds: float = Field(default=3600.0, gt=0)
@@ -127,12 +191,24 @@ class Settings(BaseSettings):
     admin_phone: str | None = None
     admin_password: str | None = None
 
+    _jwt_secret_generated: bool = PrivateAttr(default=False)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -149,17 +225,44 @@ class Settings(BaseSettings):
         if self.app_env != "production":
             return self
         problems = []
-        if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        if not self.jwt_secret:
+            problems.append("JWT_SECRET must be set (32+ random characters, e.g. `openssl rand -hex 32`)")
+        elif reason := weak_secret_reason(self.jwt_secret):
             problems.append(
-                f"JWT_SECRET must be a non-default secret of {MIN_PRODUCTION_SECRET_LENGTH}+ characters"
+                f"JWT_SECRET is too weak: {reason}; use 32+ random characters (e.g. `openssl rand -hex 32`)"
             )
         if not self.mongodb_url or self.mongodb_url.startswith("mongomock://"):
             problems.append("MONGODB_URL must point at MongoDB (the embedded store keeps nothing)")
-        if "*" in self.cors_origins:
-            problems.append("CORS_ORIGINS must list origins, not '*'")
+        unsafe_origins = [origin for origin in self.cors_origins if origin in UNSAFE_CORS_ORIGINS]
+        if unsafe_origins:
+            listed = ", ".join(map(repr, unsafe_origins))
+            problems.append(f"CORS_ORIGINS must list real origins, not {listed}")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _fill_missing_secret(self) -> Settings:
+        """Outside production, a missing JWT_SECRET becomes a random one, decided here once so every part of
+        the process signs and checks with the same secret. Never a fixed default: a secret anyone can read in
+        the source lets anyone forge an admin's token."""
+        if not self.jwt_secret and self.app_env != "production":
+            self.jwt_secret = secrets.token_urlsafe(48)
+            self._jwt_secret_generated = True
+        return self
+
+    @property
+    def jwt_secret_generated(self) -> bool:
+        """True when JWT_SECRET was unset and this process made up its own (create_app warns)."""
+        return self._jwt_secret_generated
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" or (self.log_format == "auto" and self.app_env == "production")
+
+    @property
+    def serves_metrics(self) -> bool:
+        return self.metrics_port is not None or self.metrics_token is not None
 
     @property
     def uses_embedded_store(self) -> bool:

@@ -11,13 +11,14 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from beanie import init_beanie
 from bson import json_util
 from motor.motor_asyncio import AsyncIOMotorClient, AsyncIOMotorDatabase
+from pymongo import monitoring
 
 from documents import ALL_DOCUMENTS
 from homer_rt.settings import Settings
@@ -108,7 +109,11 @@ class EmbeddedFileKeeper:
 
 
 @contextlib.asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[Store]:
+async def open_store(
+    settings: Settings, *, command_listeners: Sequence[monitoring.CommandListener] = ()
+) -> AsyncIterator[Store]:
+    """``command_listeners`` see every MongoDB command (metrics.StoreCommandListener); the embedded store
+    sends none."""
     if settings.uses_embedded_store:
         from mongomock_motor import AsyncMongoMockClient
 
@@ -121,7 +126,12 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         client: Any = AsyncMongoMockClient(tz_aware=True)
         store = Store(client=client, database=client[settings.mongodb_db], embedded=True)
     else:
-        client = AsyncIOMotorClient(settings.mongodb_url, tz_aware=True, uuidRepresentation="standard")
+        client = AsyncIOMotorClient(
+            settings.mongodb_url,
+            tz_aware=True,
+            uuidRepresentation="standard",
+            event_listeners=list(command_listeners),
+        )
         store = Store(client=client, database=client[settings.mongodb_db], embedded=False)
 
     keeper: EmbeddedFileKeeper | None = None

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 
 class StorageError(Exception):
@@ -22,11 +23,23 @@ class StoredObjectMissing(StorageError):
     """No object under that key."""
 
 
+def attachment_disposition(file_name: str) -> str:
+    """A ``Content-Disposition`` that makes a browser download the file as ``file_name``, never display it.
+
+    RFC 6266: an ASCII ``filename`` for old clients and the exact name as UTF-8 in ``filename*``; both parts
+    are plain ASCII whatever the name, so the value is safe in a header and in an S3 presigned URL.
+    """
+    fallback = "".join(ch if " " <= ch <= "~" and ch not in '"\\' else "_" for ch in file_name) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
 @dataclass(frozen=True, slots=True)
 class LocalTarget:
-    """Serve this file from disk (web.FileResponse streams it without blocking the loop)."""
+    """Serve this file from disk (web.FileResponse streams it without blocking the loop), with this
+    ``Content-Disposition`` when the caller asked for one."""
 
     path: Path
+    content_disposition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +64,11 @@ class FileStorage(Protocol):
     async def read(self, key: str) -> bytes:
         """The whole object (callers only read objects they know are bounded by the upload cap)."""
 
-    async def open(self, key: str) -> ServeTarget:
-        """Where the bytes can be served from; StoredObjectMissing when there is no such object."""
+    async def open(self, key: str, *, content_disposition: str | None = None) -> ServeTarget:
+        """Where the bytes can be served from; StoredObjectMissing when there is no such object.
+
+        With ``content_disposition``, the bytes are served with that header wherever they are served from.
+        """
 
     async def delete(self, key: str) -> None:
         """Remove the object; deleting a missing key is not an error."""

@@ -77,11 +77,11 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise StoredObjectMissing(key) from exc
 
-    async def open(self, key: str) -> ServeTarget:
+    async def open(self, key: str, *, content_disposition: str | None = None) -> ServeTarget:
         path = self.path_for(key)
         if not await asyncio.to_thread(path.is_file):
             raise StoredObjectMissing(key)
-        return LocalTarget(path=path)
+        return LocalTarget(path=path, content_disposition=content_disposition)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(_unlink_quietly, self.path_for(key))

@@ -172,10 +172,10 @@ class S3Storage:
             raise StorageError(f"S3 head {key}: {exc}") from exc
         return True
 
-    async def open(self, key: str) -> ServeTarget:
+    async def open(self, key: str, *, content_disposition: str | None = None) -> ServeTarget:
         # The upload service only asks for keys it has a record of; a presigned URL to a missing object
         # would answer the client with S3's own 404, so there is no need for an extra HEAD per view.
-        return RedirectTarget(url=await self.presigned_url(key))
+        return RedirectTarget(url=await self.presigned_url(key, content_disposition=content_disposition))
 
     async def delete(self, key: str) -> None:
         try:
@@ -194,11 +194,13 @@ class S3Storage:
         except BotoCoreError as exc:
             raise StorageError(f"S3 is unreachable ({type(exc).__name__})") from exc
 
-    async def presigned_url(self, key: str) -> str:
+    async def presigned_url(self, key: str, *, content_disposition: str | None = None) -> str:
+        params = {"Bucket": self._bucket, "Key": key}
+        if content_disposition:
+            # Signed into the URL: S3 answers with this Content-Disposition, and nobody can strip it.
+            params["ResponseContentDisposition"] = content_disposition
         url: str = await self.client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self._bucket, "Key": key},
-            ExpiresIn=self._presign_seconds,
+            "get_object", Params=params, ExpiresIn=self._presign_seconds
         )
         return url
 

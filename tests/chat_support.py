@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
+import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 
 from documents.property import Location, Property
-from homer_rt.appkeys import CLOCK
+from homer_rt.appkeys import CHATS, CLOCK, SOCKET_SERVER
 from tests.conftest import register
 
 WAIT = 5.0
@@ -162,3 +165,36 @@ async def eventually(check: Callable[[], Any], *, within: float = WAIT) -> Any:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def leave_while_connecting(
+    client: TestClient[Any, Any], token: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[None]:
+    """A raw ``/chat`` connect whose handler is held at its unread count while the body runs; the client then
+    leaves before the handler finished. On exit the server has handled the leaving and the handler goes on."""
+    chats = client.app[CHATS]
+    entered, release = asyncio.Event(), asyncio.Event()
+    counted = chats.unread_summary
+
+    async def slow_count(*, user_id: str) -> dict[str, Any]:
+        entered.set()
+        await release.wait()
+        return await counted(user_id=user_id)
+
+    monkeypatch.setattr(chats, "unread_summary", slow_count)
+    url = base_url(client).replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    # The server reads the close frame only after the connect handler returns: do not wait for its answer.
+    async with client.session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=0.1)) as ws:
+        assert (await asyncio.wait_for(ws.receive(), WAIT)).data.startswith("0")
+        await ws.send_str("40/chat," + json.dumps({"token": token}))
+        await asyncio.wait_for(entered.wait(), WAIT)
+        yield
+    sio = client.app[SOCKET_SERVER]
+
+    async def disconnect_handled() -> bool:
+        return not sio.environ  # python-socketio forgets a connection's environ once it handled its leaving
+
+    await eventually(disconnect_handled)  # while the connect handler was still running
+    monkeypatch.setattr(chats, "unread_summary", counted)
+    release.set()

@@ -218,7 +218,11 @@ async def test_initiate_refusals(client: TestClient[Any, Any]) -> None:
 
     assert (await initiate(client, renter, "no-such-property")).status == 404
     rented = await make_property(client, owner_id=owner["user"]["user_id"], status="rented")
-    assert (await initiate(client, renter, rented.id)).status == 400
+    hidden = await initiate(client, renter, rented.id)
+    # A hidden listing answers as a missing one: whether it exists is its owner's business.
+    missing_listing = await initiate(client, renter, "no-such-property")
+    assert hidden.status == 404
+    assert await hidden.json() == await missing_listing.json()
 
     missing = await client.post(
         "/api/chats/initiate", json={"property_id": prop.id}, headers=renter["headers"]

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 
 from documents.chat import Chat, ChatMessage
 from homer_rt.app import create_app
-from homer_rt.appkeys import CHATS, CLOCK, EMITTER, SETTINGS, SOCKET_SERVER
+from homer_rt.appkeys import CHATS, CLOCK, EMITTER, SETTINGS
 from homer_rt.clock import AdjustableClock
-from tests.chat_support import WAIT, base_url, connect, eventually, live, make_chat
+from tests.chat_support import WAIT, base_url, connect, eventually, leave_while_connecting, live, make_chat
 from tests.conftest import ClientFactory, make_settings, register
 
 
@@ -478,29 +476,8 @@ async def test_a_client_that_leaves_while_its_connect_runs_is_not_left_online(
     """The client is gone before the server finished connecting it: presence must not keep it online."""
     renter, _, _, _ = await make_chat(client)
     chats = client.app[CHATS]
-    entered, release = asyncio.Event(), asyncio.Event()
-    counted = chats.unread_summary
-
-    async def slow_count(*, user_id: str) -> dict[str, Any]:
-        entered.set()
-        await release.wait()
-        return await counted(user_id=user_id)
-
-    monkeypatch.setattr(chats, "unread_summary", slow_count)
-    url = base_url(client).replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-    # The server reads the close frame only after the connect handler returns: do not wait for its answer.
-    async with client.session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=0.1)) as ws:
-        assert (await asyncio.wait_for(ws.receive(), WAIT)).data.startswith("0")
-        await ws.send_str("40/chat," + json.dumps({"token": renter["token"]}))
-        await asyncio.wait_for(entered.wait(), WAIT)
+    async with leave_while_connecting(client, renter["token"], monkeypatch):
         assert (await chats.presence_of(renter["user"]["user_id"]))["online"] is True
-    sio = client.app[SOCKET_SERVER]
-
-    async def disconnect_handled() -> bool:
-        return not sio.environ  # python-socketio forgets a connection's environ once it handled its leaving
-
-    await eventually(disconnect_handled)  # while the connect handler was still running
-    release.set()
 
     async def offline() -> bool:
         return (await chats.presence_of(renter["user"]["user_id"]))["online"] is False

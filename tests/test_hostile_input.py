@@ -77,8 +77,13 @@ BODY_FIELDS, QUERY_FIELDS = _model_fields()
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    # With a webhook secret the webhook route validates what it is sent instead of answering 503.
-    return make_settings(tmp_path, razorpay_webhook_secret="hostile-sweep-webhook-secret")
+    # With a webhook secret the webhook route validates what it is sent instead of answering 503; with a
+    # metrics token /metrics checks the caller's instead of answering 404.
+    return make_settings(
+        tmp_path,
+        razorpay_webhook_secret="hostile-sweep-webhook-secret",
+        metrics_token="hostile-sweep-metrics-token",
+    )
 
 
 LONG = "x" * 5000

@@ -231,6 +231,26 @@ async def test_accounts_stored_before_the_counter_are_counted(
     await assert_limit_reached(await create(client, owner), 2)
 
 
+async def test_an_admin_relisting_a_listing_of_an_older_account_counts_it_once(
+    capped_client: Callable[[int], Awaitable[TestClient[Any, Any]]],
+) -> None:
+    client = await capped_client(5)
+    admin = await make_admin(client)
+    owner = await register(client, user_type="owner")
+    owner_id = owner["user"]["user_id"]
+    users = User.get_motor_collection()
+    await make_property(owner_id)
+    await make_property(owner_id)
+    paused = await make_property(owner_id)
+    await Property.get_motor_collection().update_one({"_id": paused.id}, {"$set": {"status": "inactive"}})
+    await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})  # stored before counters
+    relisted = await client.put(
+        f"/api/admin/properties/{paused.id}", json={"status": "active"}, headers=admin["headers"]
+    )
+    assert relisted.status == 200, await relisted.text()
+    assert (await users.find_one({"_id": owner_id}))["active_listings"] == 3
+
+
 async def test_demo_seed_counts_its_listings(client: TestClient[Any, Any]) -> None:
     async def seed(properties: int) -> None:
         await seed_demo(
@@ -294,6 +314,25 @@ async def test_every_plain_list_route_has_a_maximum_page(client: TestClient[Any,
         response = await client.get(url, params={"limit": 101}, headers=admin["headers"])
         assert response.status == 422, (url, response.status)
         assert (await client.get(url, params={"limit": 100}, headers=admin["headers"])).status == 200, url
+
+
+async def test_the_chat_list_is_paged(client: TestClient[Any, Any]) -> None:
+    owner = await register(client, user_type="owner")
+    renter = await register(client)
+    for n in range(3):
+        listing = await make_property(owner["user"]["user_id"], title=f"Flat {n}")
+        started = await client.post(
+            "/api/chats/initiate",
+            json={"property_id": listing.id, "initial_message": "Is it available?"},
+            headers=renter["headers"],
+        )
+        assert started.status == 200, await started.text()
+    first = await (await client.get("/api/chats", params={"limit": 2}, headers=renter["headers"])).json()
+    second = await (
+        await client.get("/api/chats", params={"limit": 2, "page": 2}, headers=renter["headers"])
+    ).json()
+    assert len(first) == 2 and len(second) == 1
+    assert len({chat["chat_id"] for chat in first + second}) == 3
 
 
 async def test_payment_history_is_paged(client: TestClient[Any, Any]) -> None:

@@ -4,20 +4,17 @@ a refused or failed connect included."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 
 from homer_rt.app import create_app
-from homer_rt.appkeys import CHATS, SOCKET_SERVER
+from homer_rt.appkeys import CHATS
 from homer_rt.clock import AdjustableClock
-from tests.chat_support import WAIT, LiveClient, base_url, connect, eventually
+from tests.chat_support import WAIT, LiveClient, base_url, connect, eventually, leave_while_connecting
 from tests.conftest import ClientFactory, make_settings, register
 
 
@@ -165,30 +162,8 @@ async def test_a_client_that_leaves_while_its_connect_runs_frees_its_slot(
     """No disconnect event follows a connect that had not finished: the connect itself frees the slot."""
     client = await capped_client(aiohttp_client, tmp_path, per_user=1)
     user = await register(client)
-    chats = client.app[CHATS]
-    entered, release = asyncio.Event(), asyncio.Event()
-    counted = chats.unread_summary
-
-    async def slow_count(*, user_id: str) -> dict[str, Any]:
-        entered.set()
-        await release.wait()
-        return await counted(user_id=user_id)
-
-    monkeypatch.setattr(chats, "unread_summary", slow_count)
-    ws_url = base_url(client).replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-    # The server reads the close frame only after the connect handler returns: do not wait for its answer.
-    async with client.session.ws_connect(ws_url, timeout=aiohttp.ClientWSTimeout(ws_close=0.1)) as ws:
-        assert (await asyncio.wait_for(ws.receive(), WAIT)).data.startswith("0")
-        await ws.send_str("40/chat," + json.dumps({"token": user["token"]}))
-        await asyncio.wait_for(entered.wait(), WAIT)
-    sio = client.app[SOCKET_SERVER]
-
-    async def disconnect_handled() -> bool:
-        return not sio.environ  # python-socketio forgets a connection's environ once it handled its leaving
-
-    await eventually(disconnect_handled)  # while the connect handler was still running
-    monkeypatch.setattr(chats, "unread_summary", counted)
-    release.set()
+    async with leave_while_connecting(client, user["token"], monkeypatch):
+        pass
 
     async def connects() -> bool:
         try:

@@ -110,6 +110,13 @@ async def fetch(url: str) -> tuple[int, bytes]:
         return response.status, await response.read()
 
 
+async def fetch_disposition(url: str) -> str | None:
+    """The Content-Disposition S3 answers a presigned GET with."""
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        return response.headers.get("Content-Disposition")
+
+
 async def test_put_read_presign_delete(storage: S3Storage) -> None:
     size = await storage.put(
         "properties/p1/a.jpg", chunks_of(JPEG[:10], JPEG[10:]), content_type="image/jpeg"
@@ -189,6 +196,7 @@ async def test_listing_images_through_the_app(s3_client: TestClient[Any, Any], t
     location = response.headers["Location"]
     assert location.startswith("http://127.0.0.1:") and "X-Amz-Signature" in location
     assert await fetch(location) == (200, png)
+    assert await fetch_disposition(location) is None  # public images are shown inline
 
     response = await client.delete(
         f"/api/properties/{pid}/images", json={"image_url": urls[0]}, headers=owner["headers"]
@@ -226,6 +234,15 @@ async def test_private_files_are_checked_before_any_redirect(s3_client: TestClie
     response = await client.get(stored.url, allow_redirects=False, headers=renter["headers"])
     assert response.status == 302
     assert await fetch(response.headers["Location"]) == (200, PDF)
+    # The document is downloaded, never displayed: the disposition is signed into the URL, so S3 sends it.
+    assert "response-content-disposition=attachment" in response.headers["Location"]
+    assert await fetch_disposition(response.headers["Location"]) == (
+        "attachment; filename=\"pan.pdf\"; filename*=UTF-8''pan.pdf"
+    )
+    # The redirect itself carries the headers every response does.
+    assert response.headers["Server"] == "Homer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Vary"] == "Origin"
 
 
 async def test_oversize_upload_to_s3_leaves_nothing(s3_client: TestClient[Any, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -21,11 +22,14 @@ from documents.user import User
 from handlers.common import check_depth, check_storable, client_address
 from homer_rt.errors import DomainError, Unauthorized, ValidationFailed
 from homer_rt.live_sockets import LiveSockets
+from homer_rt.logs import bind_user, new_request_id, request_context
 from homer_rt.realtime import SESSION_ENDED, failed, token_room, user_room
 from homer_rt.security import TokenClaims
 from homer_rt.services.auth import AuthService
 
 log = logging.getLogger(__name__)
+# One DEBUG line per client event: its name, namespace, error code and time taken.
+event_log = logging.getLogger("homer_rt.socket_events")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Ack = dict[str, Any]
@@ -112,6 +116,7 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if token is None:
                 raise Unauthorized("A token is required (auth: {token})", code="not_authenticated")
             authenticated = await self._auth.authenticate(token)
+            bind_user(authenticated.user.id)
             await self.authorize(authenticated.user)
             self._sockets.authenticated(
                 key, user_id=authenticated.user.id, expires_at=authenticated.claims.expires_at
@@ -140,6 +145,7 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self._sockets.release((self.namespace, sid))
         user_id = (await self.get_session(sid)).get("user_id")
         if user_id:
+            bind_user(str(user_id))
             await self.disconnected(sid, str(user_id))
 
     def _transport_open(self, sid: str) -> bool:
@@ -148,15 +154,32 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         return socket is not None and not socket.closed
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        # connect/disconnect only ever come from the server (HomerSocketServer refuses them from clients);
-        # any other name must be an @acked handler, so an unknown event is answered rather than left to
-        # time out.
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
-        if not getattr(getattr(self, f"on_{event}", None), "client_event", False):
-            return failed("unknown_event", f"Unknown event {event[:100]!r} on {self.namespace}")
-        refusal = await self._refuse_ended_session(args[0])
-        return refusal if refusal is not None else await super().trigger_event(event, *args)
+        # Each event gets an id of its own, bound with its user's id to whatever it logs (homer_rt.logs).
+        # Every event runs in a task of its own, so the binding ends with it.
+        with request_context(new_request_id()):
+            # connect/disconnect only ever come from the server (HomerSocketServer refuses them from
+            # clients); any other name must be an @acked handler, so an unknown event is answered rather
+            # than left to time out.
+            if event in ("connect", "disconnect"):
+                return await super().trigger_event(event, *args)
+            if not getattr(getattr(self, f"on_{event}", None), "client_event", False):
+                return failed("unknown_event", f"Unknown event {event[:100]!r} on {self.namespace}")
+            started = time.perf_counter()
+            refusal = await self._refuse_ended_session(args[0])
+            ack = refusal if refusal is not None else await super().trigger_event(event, *args)
+            # Not at INFO: a line per chat message would cost more than the message (benchmarks measure it).
+            if event_log.isEnabledFor(logging.DEBUG):
+                error = ack.get("error") if isinstance(ack, dict) else None
+                event_log.debug(
+                    "socket_event",
+                    extra={
+                        "namespace": self.namespace,
+                        "socket_event": event,
+                        "error_code": error.get("code") if isinstance(error, dict) else None,
+                        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            return ack
 
     async def _refuse_ended_session(self, sid: str) -> Ack | None:
         """The error ack for an event on a connection whose token stopped working since it connected
@@ -164,6 +187,7 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         connection then closes, after the ack."""
         try:
             claims: TokenClaims = (await self.get_session(sid))["claims"]
+            bind_user(claims.user_id)
             await self.authorize(await self._auth.live_session_user(claims))
         except DomainError as error:
             await self.emit(SESSION_ENDED, {"reason": error.code}, to=sid)

@@ -575,6 +575,7 @@ class AdminService:
             if "status" in values:
                 await follow_status_change(
                     owner_id=str(before_raw["owner_id"]),
+                    property_id=property_id,
                     was_active=before_raw.get("status") == PropertyStatus.ACTIVE.value,
                     now_active=values["status"] == PropertyStatus.ACTIVE.value,
                 )
@@ -611,7 +612,10 @@ class AdminService:
                 raise Conflict("Property already deleted", code="property_already_deleted")
             before = Property.model_validate(before_raw)
             await follow_status_change(
-                owner_id=before.owner_id, was_active=before.status == PropertyStatus.ACTIVE, now_active=False
+                owner_id=before.owner_id,
+                property_id=property_id,
+                was_active=before.status == PropertyStatus.ACTIVE,
+                now_active=False,
             )
             return Outcome(
                 result={"message": "Property deleted successfully", "property_id": property_id},

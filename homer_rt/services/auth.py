@@ -11,13 +11,22 @@ from pymongo.errors import DuplicateKeyError
 from documents.revoked_token import RevokedToken
 from documents.user import User, UserType
 from homer_rt.clock import Clock
-from homer_rt.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
+from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, RateLimited, Unauthorized
 from homer_rt.identity import looks_like_email, normalize_email, normalize_phone
-from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
+from homer_rt.metrics import Metrics
+from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter, address_key
 from homer_rt.realtime import RealtimeEmitter
 from homer_rt.security import PasswordHasher, TokenClaims, TokenCodec, check_password_rules
 
 log = logging.getLogger(__name__)
+
+# Sign-in refusals as the homer_logins metric names them (any other refusal counts as "refused").
+_LOGIN_OUTCOMES = {
+    "invalid_credentials": "invalid_credentials",
+    "rate_limited": "rate_limited",
+    "account_inactive": "inactive",
+    "busy": "overloaded",  # the password hasher's queue is full (security.PasswordHasher)
+}
 
 # How many live sockets' token checks are cached before the stale ones are first pruned.
 _LIVE_SESSIONS_PRUNE_FROM = 1_024
@@ -49,8 +58,10 @@ class AuthService:
         registrations_overall: SlidingWindowLimiter,
         emitter: RealtimeEmitter,
         session_recheck_seconds: float,
+        metrics: Metrics,
     ) -> None:
         self._clock = clock
+        self._logins = metrics.logins
         self._hasher = hasher
         self._tokens = tokens
         self._login_throttle = login_throttle
@@ -105,16 +116,28 @@ class AuthService:
     def _count_registration(self, client_address: str) -> None:
         """Registrations per address and overall, counted whatever their outcome: a refused duplicate costs
         the same, so the 409 cannot be used to list which emails and phones are registered."""
+        address = address_key(client_address)
         wait = max(
-            self._registrations_per_address.retry_after(client_address),
-            self._registrations_overall.retry_after(""),
+            self._registrations_per_address.retry_after(address), self._registrations_overall.retry_after("")
         )
         if wait:
             raise RateLimited("Too many registrations. Try again later.", retry_after=wait)
-        self._registrations_per_address.record(client_address)
+        self._registrations_per_address.record(address)
         self._registrations_overall.record("")
 
     async def login(self, *, identifier: str, password: str, client_address: str) -> Session:
+        """A session for the password's account; counted by outcome (the homer_logins metric)."""
+        try:
+            session = await self._login(
+                identifier=identifier, password=password, client_address=client_address
+            )
+        except DomainError as error:
+            self._logins.labels(outcome=_LOGIN_OUTCOMES.get(error.code, "refused")).inc()
+            raise
+        self._logins.labels(outcome="success").inc()
+        return session
+
+    async def _login(self, *, identifier: str, password: str, client_address: str) -> Session:
         identifier = identifier.strip()
         try:
             key = normalize_email(identifier) if looks_like_email(identifier) else normalize_phone(identifier)

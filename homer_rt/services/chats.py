@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
@@ -51,7 +52,16 @@ from documents.chat import (
 from documents.property import Property, PropertyStatus
 from documents.user import User
 from homer_rt.clock import Clock, as_utc, iso
-from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
+from homer_rt.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ValidationFailed,
+)
+from homer_rt.metrics import Metrics
 from homer_rt.presence import Presence, PresenceRegistry
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.realtime import CHAT_NAMESPACE, RealtimeEmitter
@@ -194,8 +204,13 @@ class ChatService:
         presence: PresenceRegistry,
         unread_push_interval: float = 0.25,
         admin_feed: AdminFeed | None = None,
+        metrics: Metrics,
     ) -> None:
         self._clock = clock
+        self._metrics = metrics
+        self._send_seconds = metrics.chat_send_seconds
+        self._messages_sent = metrics.chat_messages_sent
+        self._messages_delivered = metrics.chat_messages_delivered
         self._emitter = emitter
         self._notifications = notifications
         self._uploads = uploads
@@ -281,9 +296,11 @@ class ChatService:
             chat = await self._reload(chat.id)
             if not first.created:
                 return chat, False
+        self._messages_sent.inc()
         for viewer in (chat.owner_id, chat.renter_id):
             view = await self.chat_summary(chat=chat, viewer_id=viewer, messages=[first.message])
             await self._emitter.to_user(viewer, "chat_created", {"chat": view}, namespace=CHAT_NAMESPACE)
+        self._messages_delivered.inc()  # the first message travels inside chat_created
         await self._push_unread(chat.owner_id)
         renter_name = user.full_name or "A renter"
         await self._notifications.notify(
@@ -298,7 +315,10 @@ class ChatService:
     async def _create_chat(self, *, user: User, prop: Property) -> Chat:
         """Insert the renter's chat about ``prop``, taking a free contact unless premium; the chat another
         process created first when it won the race (and the contact is refunded)."""
-        if prop.status != PropertyStatus.ACTIVE:
+        if not prop.visible_to(user):
+            # As a missing listing: whether a hidden one exists is its owner's business.
+            raise NotFound("Property not found", code="property_not_found")
+        if prop.status != PropertyStatus.ACTIVE:  # an admin renting, who sees hidden listings
             raise BadRequest("This property is not available for enquiries", code="property_inactive")
         now = self._clock.now()
         charged = not user.is_premium(now)
@@ -390,6 +410,35 @@ class ChatService:
     ) -> SendResult:
         """Store and deliver a message. ``origin_sid`` is the sending connection: it has the message in its
         ack, so the live copy goes to every other connection of both participants."""
+        started = time.perf_counter()
+        try:
+            result = await self._send(
+                chat_id=chat_id,
+                user_id=user_id,
+                message=message,
+                attachments=attachments,
+                client_msg_id=client_msg_id,
+                origin_sid=origin_sid,
+            )
+        except DomainError as error:
+            self._metrics.chat_messages_refused.labels(code=error.code).inc()
+            raise
+        finally:
+            self._send_seconds.observe(time.perf_counter() - started)
+        if result.created:
+            self._messages_sent.inc()
+        return result
+
+    async def _send(
+        self,
+        *,
+        chat_id: str,
+        user_id: str,
+        message: str,
+        attachments: list[str] | None,
+        client_msg_id: str | None,
+        origin_sid: str | None,
+    ) -> SendResult:
         attachments = list(attachments or [])
         text = self._check_text(message, attachments=attachments)
         if client_msg_id == FIRST_MESSAGE_CLIENT_ID:
@@ -633,6 +682,7 @@ class ChatService:
             namespace=CHAT_NAMESPACE,
             skip_sid=origin_sid,
         )
+        self._messages_delivered.inc()
         self._unread_changed(parties.other_participant(message.sender_id))
 
     # ---- reading --------------------------------------------------------------------------------

@@ -20,16 +20,18 @@ from documents.user import User
 from homer_rt.errors import Conflict
 
 
-async def take_listing_slot(*, owner_id: str, limit: int | None) -> None:
+async def take_listing_slot(*, owner_id: str, limit: int | None, already_active: str | None = None) -> None:
     """Count one more active listing for the owner. With a ``limit`` (owners; admins and admin actions pass
-    None) an owner already at it is refused with 409 ``listing_limit_reached``, naming the limit."""
+    None) an owner already at it is refused with 409 ``listing_limit_reached``, naming the limit.
+    ``already_active`` names a listing made active before its slot was taken (an admin's status change),
+    which an older account's first count must leave out: the ``$inc`` that follows counts it."""
     users = User.get_motor_collection()
     match: dict[str, Any] = {
         "_id": owner_id,
         "active_listings": {"$lt": limit} if limit is not None else {"$exists": True},
     }
     result = await users.update_one(match, {"$inc": {"active_listings": 1}})
-    if result.matched_count == 0 and await _count_for_older_account(owner_id):
+    if result.matched_count == 0 and await _count_for_older_account(owner_id, leaving_out=already_active):
         result = await users.update_one(match, {"$inc": {"active_listings": 1}})
     if result.matched_count == 0 and limit is not None:
         raise Conflict(
@@ -48,24 +50,27 @@ async def give_back_listing_slot(*, owner_id: str) -> None:
     )
 
 
-async def follow_status_change(*, owner_id: str, was_active: bool, now_active: bool) -> None:
+async def follow_status_change(
+    *, owner_id: str, property_id: str, was_active: bool, now_active: bool
+) -> None:
     """Keep the counter right after an admin changed a listing's status (admins are not capped)."""
     if now_active and not was_active:
-        await take_listing_slot(owner_id=owner_id, limit=None)
+        await take_listing_slot(owner_id=owner_id, limit=None, already_active=property_id)
     elif was_active and not now_active:
         await give_back_listing_slot(owner_id=owner_id)
 
 
-async def _count_for_older_account(owner_id: str) -> bool:
+async def _count_for_older_account(owner_id: str, *, leaving_out: str | None) -> bool:
     """Store the active-listing count of an account that has no counter yet; False when it has one already
     (or there is no such account), so trying again would change nothing."""
     users = User.get_motor_collection()
     uncounted = {"_id": owner_id, "active_listings": {"$exists": False}}
     if await users.count_documents(uncounted, limit=1) == 0:
         return False
-    active = await Property.get_motor_collection().count_documents(
-        {"owner_id": owner_id, "status": PropertyStatus.ACTIVE.value}
-    )
+    listings: dict[str, Any] = {"owner_id": owner_id, "status": PropertyStatus.ACTIVE.value}
+    if leaving_out is not None:
+        listings["_id"] = {"$ne": leaving_out}
+    active = await Property.get_motor_collection().count_documents(listings)
     # Guarded by the field's absence: of two processes counting at once, one stores its count.
     await users.update_one(uncounted, {"$set": {"active_listings": active}})
     return True

@@ -281,11 +281,6 @@ def _load(raw: Any) -> Property:
     return listing
 
 
-def visible_to(listing: Property, viewer: User | None) -> bool:
-    """A listing that is not public (inactive, rented, taken down) exists only for its owner and admins."""
-    return listing.is_public or (viewer is not None and (viewer.id == listing.owner_id or viewer.is_admin))
-
-
 def _not_found() -> NotFound:
     return NotFound("Property not found", code="property_not_found")
 
@@ -356,7 +351,7 @@ class PropertyService:
         missing id. A public listing counts the view of anyone but its owner, once per viewer per UTC day
         (a signed-in viewer by account, an anonymous one by client address)."""
         listing = await self.get(property_id)
-        if not visible_to(listing, viewer):
+        if not listing.visible_to(viewer):
             raise _not_found()
         if listing.is_public and (viewer is None or viewer.id != listing.owner_id):
             await self._count_view(listing=listing, viewer=viewer, viewer_address=viewer_address)

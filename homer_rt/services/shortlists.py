@@ -17,7 +17,6 @@ from documents.shortlist import Shortlist
 from documents.user import User
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import NotFound
-from homer_rt.services.properties import visible_to
 
 MAX_NOTES_CHARS = 2000
 
@@ -31,7 +30,7 @@ class ShortlistService:
         the market, taken down) is the same 404 as a missing one."""
         user_id = user.id
         listing = await Property.get(property_id)
-        if listing is None or not visible_to(listing, user):
+        if listing is None or not listing.visible_to(user):
             raise NotFound("Property not found", code="property_not_found")
         entry = Shortlist(user_id=user_id, property_id=property_id, notes=notes, created_at=self._clock.now())
         try:

@@ -41,9 +41,16 @@ from homer_rt.errors import (
     UnsupportedMediaType,
     UpstreamError,
 )
+from homer_rt.metrics import Metrics
 from homer_rt.ratelimit import SlidingWindowLimiter
 from homer_rt.settings import Settings
-from storage.base import FileStorage, ServeTarget, StorageError, StoredObjectMissing
+from storage.base import (
+    FileStorage,
+    ServeTarget,
+    StorageError,
+    StoredObjectMissing,
+    attachment_disposition,
+)
 from storage.local import LocalStorage
 from storage.s3 import S3Storage
 from storage.sniff import ALLOWED, DOCX, SNIFF_BYTES, describe, is_docx, sniff
@@ -184,8 +191,9 @@ class _Reservation:
         )
 
     async def keep(self, size: int) -> None:
-        await self._quota.release(self._user_id, self.held - size)
-        self.held = size
+        # Held is trimmed before the await: a cancellation during it must not give the surplus back twice.
+        surplus, self.held = self.held - size, size
+        await self._quota.release(self._user_id, surplus)
 
     async def give_back(self) -> None:
         held, self.held = self.held, 0
@@ -208,13 +216,19 @@ class UploadService:
         quota_bytes_per_user: int,
         uploads_per_hour: int,
         unreferenced_ttl: timedelta,
+        metrics: Metrics,
     ) -> None:
         self._clock = clock
         self._storage = storage
         self._max_bytes = max_bytes
         self._quota = StorageQuota(limit_bytes=quota_bytes_per_user)
         self._uploads_per_hour = uploads_per_hour
-        self._rate = SlidingWindowLimiter(limit=uploads_per_hour, window_seconds=3600, clock=clock)
+        self._rate = SlidingWindowLimiter(
+            limit=uploads_per_hour,
+            window_seconds=3600,
+            clock=clock,
+            refused=metrics.refusal_counter("uploads_per_user"),
+        )
         self._unreferenced_ttl = unreferenced_ttl
         self._policies: dict[str, AccessPolicy] = {}
         for area in PUBLIC_AREAS:
@@ -445,8 +459,11 @@ class UploadService:
         record = await self.find(url=upload_url(area, owner_segment, name))
         if record is None:
             raise NotFound("File not found", code="file_not_found")
+        # Private files (ID documents, chat attachments) are downloaded, never displayed: a document that a
+        # browser can render must not run in this site's origin. An <img> still shows a private image.
+        disposition = None if area in PUBLIC_AREAS else attachment_disposition(record.file_name)
         try:
-            target = await self._storage.open(record.storage_key)
+            target = await self._storage.open(record.storage_key, content_disposition=disposition)
         except StoredObjectMissing as exc:
             raise NotFound("File not found", code="file_not_found") from exc
         except StorageError as exc:
