@@ -79,6 +79,12 @@ async def drain(app: web.Application, *, grace_seconds: float) -> DrainReport:
         report.sockets_closed,
         report.requests_cut,
         report.events_cut,
+        extra={
+            "drain_seconds": round(report.seconds, 3),
+            "sockets_closed": report.sockets_closed,
+            "requests_cut": report.requests_cut,
+            "events_cut": report.events_cut,
+        },
     )
     return report
 
