@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 # What aiohttp's own shutdown gives a request that arrived after the drain (on a connection that was kept
 # alive), and a cut handler to unwind: everything the grace period covers has finished or been cut by then.
 LATE_REQUEST_SECONDS = 1.0
+# How long an idle kept-alive HTTP connection stays open: web.run_app's default, which ``homer-rt serve``
+# had through it (AppRunner's own is an hour).
+IDLE_KEEPALIVE_SECONDS = 75.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,13 @@ async def serve(
     start-up keeps its default action: the process ends there.
 
     ``runner_options`` go to aiohttp's AppRunner (access log settings)."""
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=LATE_REQUEST_SECONDS, **runner_options)
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        shutdown_timeout=LATE_REQUEST_SECONDS,
+        keepalive_timeout=IDLE_KEEPALIVE_SECONDS,
+        **runner_options,
+    )
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
