@@ -237,7 +237,8 @@ async def test_a_restart_under_live_chat_traffic_loses_and_duplicates_nothing(tm
     # The restart happened mid-traffic, every client heard of it and came back.
     total = PAIRS * 2 * MESSAGES_PER_CLIENT
     assert RESTART_AFTER_ACKS <= acked_by_first < total
-    assert [(c.shutdown_notices, c.connections) for c in clients] == [(1, 2)] * len(clients)
+    assert [c.shutdown_notices for c in clients] == [1] * len(clients)
+    assert all(c.connections >= 2 for c in clients)
 
     lost, duplicated = [], []
     for index, client in enumerate(clients):
