@@ -35,6 +35,8 @@ from homer_rt.appkeys import (
     NOTIFICATIONS,
     PAYMENTS,
     PROPERTIES,
+    READINESS,
+    REQUESTS_IN_FLIGHT,
     SCHEDULER,
     SETTINGS,
     SHORTLISTS,
@@ -45,10 +47,12 @@ from homer_rt.appkeys import (
     VERIFICATION,
 )
 from homer_rt.clock import Clock, SystemClock
+from homer_rt.inflight import InFlight
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.metrics import Metrics
-from homer_rt.presence import RedisPresence, presence_from_settings
+from homer_rt.presence import LocalPresence, RedisPresence, presence_from_settings
 from homer_rt.ratelimit import LoginThrottle, SlidingWindowLimiter
+from homer_rt.readiness import DependencyDown, Readiness
 from homer_rt.realtime import (
     ADMIN_NAMESPACE,
     CHAT_NAMESPACE,
@@ -74,7 +78,9 @@ from homer_rt.services.uploads import UploadService, storage_from_settings
 from homer_rt.services.users import UserService
 from homer_rt.services.verification import VerificationService
 from homer_rt.settings import Settings
+from homer_rt.shutdown import track_requests_middleware
 from homer_rt.store import open_store
+from storage.base import FileStorage, StorageError
 from storage.s3 import S3Storage
 
 log = logging.getLogger(__name__)
@@ -265,6 +271,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     )
     app[SCHEDULER] = scheduler
 
+    app[READINESS] = _readiness(app, clock=clock, presence=presence, file_storage=file_storage)
+    app[REQUESTS_IN_FLIGHT] = InFlight()
+    app.middlewares.append(track_requests_middleware(app[REQUESTS_IN_FLIGHT], app[READINESS]))
+    # After the cleanup contexts' start (aiohttp runs them as the first on_startup handler): store open,
+    # demo data seeded, background work started.
+    app.on_startup.append(_serving)
+
     setup_routes(app)
     app.cleanup_ctx.extend(
         [_hasher_ctx, _store_ctx, _chat_id_key_ctx, _admin_bootstrap_ctx, _background_tasks_ctx]
@@ -275,6 +288,45 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         app.cleanup_ctx.append(presence.cleanup_ctx)
     app.cleanup_ctx.extend([scheduler.cleanup_ctx, _socket_expiry_ctx, _metrics_ctx, metrics_port_ctx])
     return app
+
+
+def _readiness(
+    app: web.Application,
+    *,
+    clock: Clock,
+    presence: LocalPresence | RedisPresence,
+    file_storage: FileStorage,
+) -> Readiness:
+    """What /api/health/ready checks: the store, Redis when REDIS_URL is set, and file storage."""
+    settings = app[SETTINGS]
+    readiness = Readiness(
+        clock=clock,
+        check_timeout=settings.readiness_check_timeout_seconds,
+        cache_seconds=settings.readiness_cache_seconds,
+    )
+
+    async def store_answers() -> None:
+        store = app.get(STORE)
+        if store is None:
+            raise DependencyDown("not open yet")
+        if not await store.ping():
+            raise DependencyDown("does not answer")
+
+    async def storage_writable() -> None:
+        try:
+            await file_storage.check()
+        except StorageError as error:
+            raise DependencyDown(str(error)) from error
+
+    readiness.add_check("store", store_answers)
+    if isinstance(presence, RedisPresence):
+        readiness.add_check("redis", presence.ping)
+    readiness.add_check("storage", storage_writable)
+    return readiness
+
+
+async def _serving(app: web.Application) -> None:
+    app[READINESS].serving()
 
 
 async def _metrics_ctx(app: web.Application) -> AsyncIterator[None]:

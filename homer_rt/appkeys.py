@@ -8,8 +8,10 @@ import socketio
 from aiohttp import web
 
 from homer_rt.clock import Clock
+from homer_rt.inflight import InFlight
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.metrics import Metrics
+from homer_rt.readiness import Readiness
 from homer_rt.realtime import RealtimeEmitter
 from homer_rt.scheduler import Scheduler
 from homer_rt.security import PasswordHasher
@@ -37,6 +39,8 @@ EMITTER = web.AppKey("emitter", RealtimeEmitter)
 LIVE_SOCKETS = web.AppKey("live_sockets", LiveSockets)
 BACKGROUND_TASKS = web.AppKey("background_tasks", set[asyncio.Task[None]])
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+READINESS = web.AppKey("readiness", Readiness)
+REQUESTS_IN_FLIGHT = web.AppKey("requests_in_flight", InFlight)
 METRICS = web.AppKey("metrics", Metrics)
 
 AUTH = web.AppKey("auth_service", AuthService)

@@ -39,6 +39,7 @@ async def _freeze_startup_heap(app: web.Application) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     from homer_rt.app import create_app
+    from homer_rt.shutdown import serve
 
     settings = _settings()
     app = create_app(settings)
@@ -47,8 +48,16 @@ def _serve(args: argparse.Namespace) -> int:
 
         enable_demo_data(app, properties=args.properties)
     app.on_startup.append(_freeze_startup_heap)  # last: after the store is open and demo data is seeded
-    # access_log=None: handlers.access writes the access log (route templates, request ids, user ids).
-    web.run_app(app, host=args.host or settings.host, port=args.port or settings.port, access_log=None)
+    asyncio.run(
+        serve(
+            app,
+            host=args.host or settings.host,
+            port=args.port or settings.port,
+            grace_seconds=settings.shutdown_grace_seconds,
+            # handlers.access writes the access log (route templates, request ids, user ids).
+            access_log=None,
+        )
+    )
     return 0
 
 

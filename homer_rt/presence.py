@@ -173,6 +173,10 @@ class RedisPresence:
             return Presence(online=True, last_seen=None)
         return Presence(online=False, last_seen=_from_epoch_ms(last_seen))
 
+    async def ping(self) -> None:
+        """Return when Redis answers (readiness); the client's error when it does not."""
+        await self._client.ping()
+
     async def renew(self) -> None:
         """The heartbeat's beat: this process's connections stay counted for another TTL."""
         await self.renew_connections({user_id: set(sids) for user_id, sids in self._local.items()})
@@ -212,10 +216,13 @@ class RedisPresence:
                 log.warning("presence: could not renew this process's connections", exc_info=True)
 
     async def _forget_local(self) -> None:
-        """At shutdown: this process's connections stop counting now, not when they expire."""
+        """At shutdown: this process's connections stop counting now, not when they expire, and their users'
+        last-seen time is now (it is read only while they are offline; their clients reconnect elsewhere)."""
+        now = _epoch_ms(self._clock.now())
         async with self._client.pipeline(transaction=False) as pipe:
             for user_id, sids in self._local.items():
                 pipe.zrem(self._connections_key(user_id), *(self._member(sid) for sid in sids))
+                pipe.set(self._last_seen_key(user_id), now, ex=LAST_SEEN_KEPT_SECONDS)
             await pipe.execute()
         self._local.clear()
 

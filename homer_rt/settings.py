@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     # permessage-deflate on the Socket.IO WebSocket: off by default (see realtime.attach_socket_server).
     socketio_websocket_compression: bool = False
 
+    # SIGTERM's budget for live work: Socket.IO connections to close and in-flight requests and socket
+    # events to finish, after which what is left is cut; then the store is flushed (homer_rt/shutdown.py).
+    shutdown_grace_seconds: float = Field(default=4.0, ge=0, le=300)
+    # /api/health/ready: each dependency check's timeout, and how long one round of checks answers every
+    # probe (a burst of probes runs the checks once).
+    readiness_check_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    readiness_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+
     storage_backend: Literal["local", "s3"] = "local"
     upload_dir: Path = Path("uploads")
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)

@@ -75,3 +75,6 @@ class FileStorage(Protocol):
 
     async def presigned_url(self, key: str) -> str | None:
         """A short-lived direct GET URL, or None when the backend has none (local disk)."""
+
+    async def check(self) -> None:
+        """Return when the backend can be written now (readiness); StorageError saying why it cannot."""

@@ -89,6 +89,21 @@ class LocalStorage:
     async def presigned_url(self, key: str) -> str | None:
         return None
 
+    async def check(self) -> None:
+        await asyncio.to_thread(self._write_probe)
+
+    def _write_probe(self) -> None:
+        """Write and remove a small file: permissions, a read-only mount and a full disk all show."""
+        probe = self._root / f".ready-{uuid.uuid4().hex}"
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"ready")
+            probe.unlink()
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+            raise StorageError(f"the upload directory is not writable ({exc.strerror or 'error'})") from exc
+
 
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):

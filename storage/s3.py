@@ -186,6 +186,14 @@ class S3Storage:
         except BotoCoreError as exc:
             raise StorageError(f"S3 delete {key}: {exc}") from exc
 
+    async def check(self) -> None:
+        try:
+            await self.client.head_bucket(Bucket=self._bucket)
+        except ClientError as exc:
+            raise StorageError(f"the bucket is not reachable (S3 answered {_error_code(exc)})") from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"S3 is unreachable ({type(exc).__name__})") from exc
+
     async def presigned_url(self, key: str, *, content_disposition: str | None = None) -> str:
         params = {"Bucket": self._bucket, "Key": key}
         if content_disposition:

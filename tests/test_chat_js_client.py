@@ -1,19 +1,24 @@
 """Homer's frontend talks to /chat with the official JavaScript client (socket.io-client 4.x, pinned in
 tests/js/package-lock.json): connect with auth.token, send, retry, receive, typing, receipts, sync, and a
-refused connect that says why. Skipped only when node or npm is not installed."""
+refused connect that says why; when its server shuts down, it reconnects by itself to the next one. Skipped
+only when node or npm is not installed."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.chat_support import base_url, make_chat
+from tests.chat_support import WAIT, base_url, make_chat
+from tests.conftest import PASSWORD
+from tests.server_support import free_port, server_process
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 
@@ -68,3 +73,57 @@ async def test_official_javascript_client_chats(node: str, client: TestClient[An
     assert result["refused"]["data"]["code"]
     # The client starts on long-polling and upgrades, as browsers do.
     assert result["transport"] in ("websocket", "polling")
+
+
+async def test_official_client_reconnects_by_itself_when_its_server_shuts_down(
+    node: str, tmp_path: Path
+) -> None:
+    """A deploy: the server gets SIGTERM, and the next one starts on the same address (and data file)."""
+    port, env = free_port(), {"EMBEDDED_DATA_FILE": str(tmp_path / "data.json")}
+    async with aiohttp.ClientSession() as session:
+        with server_process(port, tmp_path, env=env, name="-first") as first:
+            await first.wait_ready(session)
+            body = {
+                "email": "restart@example.com",
+                "phone": "+919800000001",
+                "password": PASSWORD,
+                "user_type": "renter",
+                "full_name": "Reconnecting Renter",
+            }
+            async with session.post(f"{first.url}/api/auth/register", json=body) as response:
+                assert response.status == 200, await response.text()
+                token = (await response.json())["token"]
+            client = await asyncio.create_subprocess_exec(
+                node, "restart_client.mjs", first.url, token, cwd=JS_DIR, stdout=asyncio.subprocess.PIPE
+            )
+            assert client.stdout is not None
+            events: list[dict[str, Any]] = []
+
+            async def next_event() -> dict[str, Any]:
+                assert client.stdout is not None
+                line = await asyncio.wait_for(client.stdout.readline(), WAIT * 6)
+                assert line, f"the client exited early after {events}"
+                events.append(json.loads(line))
+                return events[-1]
+
+            try:
+                # Browsers start on long-polling and upgrade; the shutdown is tried on the WebSocket.
+                while (await next_event()).get("transport") != "websocket":
+                    pass
+                first.process.send_signal(signal.SIGTERM)
+                assert await first.wait_exit() == 0
+                assert await next_event() == {"event": "server_shutdown", "data": {"reconnect": True}}
+                # "transport close", not "io server disconnect": the client is reconnecting by itself.
+                assert await next_event() == {
+                    "event": "disconnect",
+                    "reason": "transport close",
+                    "active": True,
+                }
+                with server_process(port, tmp_path, env=env, name="-second") as second:
+                    await second.wait_ready(session)
+                    assert (await next_event())["event"] == "connect"
+                    assert await asyncio.wait_for(client.wait(), WAIT * 6) == 0
+            finally:
+                if client.returncode is None:
+                    client.kill()
+                    await client.wait()

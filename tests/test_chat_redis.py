@@ -8,12 +8,7 @@ pushed through Redis to the other's client. Skipped when no Redis answers, unles
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,88 +18,21 @@ import redis.asyncio as aioredis
 
 from homer_rt.demo import DEMO_OWNERS, DEMO_PASSWORD, DEMO_RENTERS, demo_id
 from tests.chat_support import LiveClient, connect, eventually
-from tests.conftest import REDIS_URL, TEST_JWT_SECRET
+from tests.conftest import REDIS_URL
+from tests.server_support import ServerProcess, free_port, server_process
 
-REPO = Path(__file__).resolve().parent.parent
 DEMO_LISTINGS = 12
-START_TIMEOUT = 30.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
-def _server(port: int, channel: str, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MONGODB_", "REDIS_", "EMBEDDED_", "RAZORPAY_", "ADMIN_"))
-    }
-    env.update(
-        {
-            "APP_ENV": "test",
-            "JWT_SECRET": TEST_JWT_SECRET,
-            "BCRYPT_ROUNDS": "4",
-            "REDIS_URL": REDIS_URL,
-            "REDIS_CHANNEL": channel,
-            "SOCKETIO_PING_INTERVAL": "1",
-            "SOCKETIO_PING_TIMEOUT": "2",
-            "UPLOAD_DIR": str(workdir / f"uploads-{port}"),
-            "PYTHONPATH": str(REPO),
-        }
-    )
-    log = (workdir / f"server-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "homer_rt",
-            "serve",
-            "--demo",
-            "--properties",
-            str(DEMO_LISTINGS),
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-        ],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-async def _wait_ready(
-    session: aiohttp.ClientSession, url: str, process: subprocess.Popen[bytes], log: Path
-) -> None:
-    deadline = asyncio.get_running_loop().time() + START_TIMEOUT
-    while asyncio.get_running_loop().time() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early:\n{_tail(log)}")
-        with contextlib.suppress(aiohttp.ClientError):
-            async with session.get(f"{url}/api/health") as response:
-                if response.status == 200:
-                    return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"server at {url} did not start:\n{_tail(log)}")
-
-
-def _tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-3000:]
+def _server(port: int, channel: str, workdir: Path) -> Iterator[ServerProcess]:
+    with server_process(
+        port,
+        workdir,
+        env={"REDIS_URL": REDIS_URL, "REDIS_CHANNEL": channel},
+        args=["--demo", "--properties", str(DEMO_LISTINGS)],
+    ) as server:
+        yield server
 
 
 async def _login(session: aiohttp.ClientSession, url: str, email: str) -> str:
@@ -146,12 +74,11 @@ async def test_two_processes_chat_live_through_redis(redis_available: None, tmp_
     chat_id = demo_id("chat:0")
 
     channel = f"homer-test-{uuid.uuid4().hex}"
-    port1, port2 = _free_port(), _free_port()
-    url1, url2 = f"http://127.0.0.1:{port1}", f"http://127.0.0.1:{port2}"
-    with _server(port1, channel, tmp_path) as p1, _server(port2, channel, tmp_path) as p2:
+    with _server(free_port(), channel, tmp_path) as p1, _server(free_port(), channel, tmp_path) as p2:
+        url1, url2 = p1.url, p2.url
         async with aiohttp.ClientSession() as session:
-            await _wait_ready(session, url1, p1, tmp_path / f"server-{port1}.log")
-            await _wait_ready(session, url2, p2, tmp_path / f"server-{port2}.log")
+            await p1.wait_ready(session)
+            await p2.wait_ready(session)
             renter_token = await _login(session, url1, renter.email)
             owner_token = await _login(session, url2, owner.email)
             newcomer_token = await _login(session, url1, newcomer.email)

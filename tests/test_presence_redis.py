@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from aiohttp import web
 
 from homer_rt.clock import AdjustableClock
 from homer_rt.presence import Presence, RedisPresence
@@ -118,6 +119,23 @@ async def test_a_crashed_process_leaves_the_time_of_its_last_beat_as_last_seen(p
     seen = await second.presence(USER)
     assert seen.online is False and seen.last_seen is not None
     assert abs((seen.last_seen - last_beat).total_seconds()) < 0.01
+
+
+async def test_a_process_that_shuts_down_forgets_its_connections_and_leaves_last_seen(
+    processes: Processes,
+) -> None:
+    first, second, clock = processes
+    await first.opened(user_id=USER, sid="phone")
+    running = first.cleanup_ctx(web.Application())
+    await anext(running)
+    clock.advance(timedelta(seconds=5))
+    # A graceful shutdown closes its sockets without a disconnect per connection (their clients reconnect
+    # elsewhere at once): the process's cleanup removes them all, and leaves when it did as last seen.
+    with pytest.raises(StopAsyncIteration):
+        await anext(running)
+    seen = await second.presence(USER)
+    assert seen.online is False and seen.last_seen is not None
+    assert abs((seen.last_seen - clock.now()).total_seconds()) < 0.1
 
 
 async def test_a_last_seen_value_that_is_not_a_time_reads_as_none(processes: Processes) -> None:

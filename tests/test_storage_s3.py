@@ -255,3 +255,21 @@ async def test_oversize_upload_to_s3_leaves_nothing(s3_client: TestClient[Any, A
     )
     assert response.status == 413
     assert await bucket_keys(client) == []
+
+
+async def test_readiness_checks_the_bucket(aiohttp_client: Any, tmp_path: Path, moto_endpoint: str) -> None:
+    # Every probe checks afresh here (no caching of the last round).
+    client = await aiohttp_client(create_app(s3_settings(tmp_path, moto_endpoint, readiness_cache_seconds=0)))
+    response = await client.get("/api/health/ready")
+    assert response.status == 200
+    assert (await response.json())["checks"]["storage"] == {"ok": True}
+
+    storage = client.app[UPLOADS].storage
+    assert isinstance(storage, S3Storage)
+    await storage.client.delete_bucket(Bucket=storage.bucket)
+    response = await client.get("/api/health/ready")
+    assert response.status == 503
+    assert (await response.json())["checks"]["storage"] == {
+        "ok": False,
+        "detail": "the bucket is not reachable (S3 answered 404)",
+    }
