@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from pymongo.errors import DuplicateKeyError
 
+from documents.base import collection_of
 from documents.job import ScheduledJob
 from homer_rt.clock import Clock
 
@@ -124,14 +125,14 @@ class Scheduler:
         if job.name in self._documented:
             return
         with contextlib.suppress(DuplicateKeyError):  # two schedulers creating it at once: one insert wins
-            await ScheduledJob.get_motor_collection().update_one(
+            await collection_of(ScheduledJob).update_one(
                 {"_id": job.name}, {"$setOnInsert": {"due_at": self._clock.now(), "runs": 0}}, upsert=True
             )
         self._documented.add(job.name)
 
     async def _claim(self, job: RecurringJob, now: datetime) -> str | None:
         lease_id = uuid.uuid4().hex
-        claimed = await ScheduledJob.get_motor_collection().find_one_and_update(
+        claimed = await collection_of(ScheduledJob).find_one_and_update(
             {
                 "_id": job.name,
                 "due_at": {"$lte": now},
@@ -153,7 +154,7 @@ class Scheduler:
         self, job: RecurringJob, lease_id: str, *, next_due: datetime, error: str | None
     ) -> None:
         # Guarded on the lease: a run that outlived its lease must not overwrite the run that took over.
-        await ScheduledJob.get_motor_collection().update_one(
+        await collection_of(ScheduledJob).update_one(
             {"_id": job.name, "lease_id": lease_id},
             {
                 "$set": {
@@ -169,7 +170,7 @@ class Scheduler:
         )
 
     async def _release(self, job: RecurringJob, lease_id: str) -> None:
-        await ScheduledJob.get_motor_collection().update_one(
+        await collection_of(ScheduledJob).update_one(
             {"_id": job.name, "lease_id": lease_id},
             {"$set": {"lease_id": None, "leased_by": None, "lease_expires_at": None}},
         )

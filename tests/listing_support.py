@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.property import Property
 from documents.user import User
 from homer_rt.appkeys import CLOCK
@@ -65,12 +66,12 @@ async def create_listing(
 
 async def set_listing(property_id: str, **values: Any) -> None:
     """Change stored fields directly (what admin or payment flows would set)."""
-    await Property.get_motor_collection().update_one({"_id": property_id}, {"$set": values})
+    await collection_of(Property).update_one({"_id": property_id}, {"$set": values})
 
 
 async def make_premium(client: TestClient[Any, Any], user_id: str) -> None:
     now = client.app[CLOCK].now()
-    await User.get_motor_collection().update_one(
+    await collection_of(User).update_one(
         {"_id": user_id},
         {
             "$set": {

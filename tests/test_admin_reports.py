@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.chat import Chat, ChatReport, ReportStatus
 from documents.user import User
 from homer_rt.realtime import NOTIFICATIONS_NAMESPACE
@@ -141,9 +142,7 @@ async def test_resolving_twice_or_unknown_reports_fails_cleanly(client: TestClie
 async def test_a_failed_action_leaves_the_report_open(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
     case = await _reported_chat(client)
-    await User.get_motor_collection().update_one(
-        {"_id": case["owner"]["user_id"]}, {"$set": {"is_admin": True}}
-    )
+    await collection_of(User).update_one({"_id": case["owner"]["user_id"]}, {"$set": {"is_admin": True}})
     response = await client.post(
         f"/api/admin/reports/{case['report_id']}/resolve",
         headers=admin["headers"],

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.chat import ChatReport, ReportStatus
 from documents.property import Property, PropertyStatus, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
@@ -46,7 +47,7 @@ async def test_stats_report_real_figures(client: TestClient[Any, Any]) -> None:
     both = await register(client, user_type="both", full_name="Both Ways")
 
     await pay_subscription(client, premium)  # a successful 750 subscription through the payments API
-    await User.get_motor_collection().update_one(
+    await collection_of(User).update_one(
         {"_id": expired["user_id"]},
         {
             "$set": {
@@ -56,13 +57,13 @@ async def test_stats_report_real_figures(client: TestClient[Any, Any]) -> None:
             }
         },
     )
-    await User.get_motor_collection().update_one(
+    await collection_of(User).update_one(
         {"_id": owner["user_id"]}, {"$set": {"owner_verification_status": "pending"}}
     )
 
     start = datetime.now(UTC) - timedelta(hours=1)
     verified = await make_property(owner["user_id"], title="Verified flat", created_at=start)
-    await Property.get_motor_collection().update_one(
+    await collection_of(Property).update_one(
         {"_id": verified.id}, {"$set": {"is_verified": True, "verification_tier": "verified"}}
     )
     await make_property(
@@ -75,10 +76,10 @@ async def test_stats_report_real_figures(client: TestClient[Any, Any]) -> None:
         both["user_id"], title="Paused flat", created_at=start + timedelta(minutes=2)
     )
     gone = await make_property(both["user_id"], title="Removed flat", created_at=start + timedelta(minutes=3))
-    await Property.get_motor_collection().update_one(
+    await collection_of(Property).update_one(
         {"_id": inactive.id}, {"$set": {"status": PropertyStatus.INACTIVE.value}}
     )
-    await Property.get_motor_collection().update_one(
+    await collection_of(Property).update_one(
         {"_id": gone.id}, {"$set": {"status": PropertyStatus.DELETED.value}}
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.property import Property
 from documents.transaction import Transaction
 from tests.admin_support import audit_entries, make_property, pay_subscription, submit_property_verification
@@ -33,7 +34,7 @@ class FailingWrites:
 
 
 def fail_writes(monkeypatch: pytest.MonkeyPatch, document: type[Any]) -> None:
-    collection = document.get_motor_collection()
+    collection = collection_of(document)
     monkeypatch.setattr(document, "get_motor_collection", classmethod(lambda cls: FailingWrites(collection)))
 
 

@@ -11,6 +11,7 @@ import socketio
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.property import Property, PropertyStatus
 from documents.transaction import Transaction
 from documents.user import User
@@ -90,7 +91,7 @@ async def test_list_users_by_subscription_and_verification(client: TestClient[An
     premium = await register(client)
     await pay_subscription(client, premium)
     pending = await register(client)
-    await User.get_motor_collection().update_one(
+    await collection_of(User).update_one(
         {"_id": pending["user_id"]}, {"$set": {"renter_verification_status": "pending"}}
     )
     headers = admin["headers"]

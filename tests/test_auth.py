@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from homer_rt.clock import AdjustableClock
 from tests.conftest import PASSWORD, TEST_JWT_SECRET, register, unique_identity
 
@@ -214,7 +215,7 @@ async def test_inactive_user_gets_403(client: TestClient[Any, Any]) -> None:
     from documents.user import User
 
     user = await register(client)
-    await User.get_motor_collection().update_one({"_id": user["user_id"]}, {"$set": {"is_active": False}})
+    await collection_of(User).update_one({"_id": user["user_id"]}, {"$set": {"is_active": False}})
     assert (await client.get("/api/auth/me", headers=user["headers"])).status == 403
     login = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
     assert login.status == 403

@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pymongo.errors import AutoReconnect
 
+from documents.base import collection_of
 from documents.chat import RECENT_MESSAGES, Chat, ChatMessage, ChatParties, message_id_for
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS
@@ -45,7 +46,7 @@ async def test_the_message_id_is_the_only_unique_key_of_chat_messages(
     assert message_id_for(chat_id, "someone-else", "k1") != sent.message.message_id
     assert message_id_for("another-chat", renter_id, "k1") != sent.message.message_id
 
-    indexes = await ChatMessage.get_motor_collection().index_information()
+    indexes = await collection_of(ChatMessage).index_information()
     unique = sorted(name for name, spec in indexes.items() if spec.get("unique"))
     assert unique == []  # _id is unique by definition; nothing else is checked per insert
     assert [("chat_id", 1), ("seq", 1)] in [list(spec["key"]) for spec in indexes.values()]  # pages, sync
@@ -127,7 +128,7 @@ def failing_inserts(monkeypatch: pytest.MonkeyPatch, *, failures: int, land_firs
     """Make the next ``failures`` inserts into chat_messages raise AutoReconnect; with ``land_first`` the
     first of them is written before it raises (the connection dropped after the write). Returns a counter
     of the inserts tried."""
-    messages = ChatMessage.get_motor_collection()
+    messages = collection_of(ChatMessage)
     insert_one = type(messages).insert_one
     left, tried = [failures], [0]
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.chat import RECENT_MESSAGES, Chat, ChatMessage, ChatReport
 from documents.property import Property
 from documents.user import User
@@ -260,7 +261,7 @@ async def test_premium_renter_has_no_contact_limit(client: TestClient[Any, Any])
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="renter")
     now = client.app[CLOCK].now()
-    await User.get_motor_collection().update_one(
+    await collection_of(User).update_one(
         {"_id": renter["user"]["user_id"]},
         {
             "$set": {
@@ -330,7 +331,7 @@ async def store_behind_the_window(
             message=f"m{seq}",
             timestamp=client.app[CLOCK].now(),
         ).insert()
-    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"last_seq": max(seqs)}})
+    await collection_of(Chat).update_one({"_id": chat_id}, {"$set": {"last_seq": max(seqs)}})
 
 
 async def test_pages_of_older_messages(client: TestClient[Any, Any]) -> None:

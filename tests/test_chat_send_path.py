@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from documents.base import collection_of
 from documents.chat import (
     MESSAGE_ID_NAMESPACE,
     Chat,
@@ -37,7 +38,7 @@ async def test_a_chat_blocked_elsewhere_refuses_a_send_from_a_process_that_knows
     renter_id = renter["user"]["user_id"]
     first = await chats.send(chat_id=chat_id, user_id=renter_id, message="Before", client_msg_id="k1")
 
-    await Chat.get_motor_collection().update_one(
+    await collection_of(Chat).update_one(
         {"_id": chat_id}, {"$set": {"status": "blocked", "blocked_by": "someone"}}
     )
     with pytest.raises(Forbidden) as refused:
@@ -57,7 +58,7 @@ async def test_a_message_sent_by_another_process_does_not_share_a_seq(
     renter, owner, _, chat_id = await make_chat(client)
     chats = client.app[CHATS]
     await chats.send(chat_id=chat_id, user_id=renter["user"]["user_id"], message="two")
-    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$inc": {"last_seq": 1}})
+    await collection_of(Chat).update_one({"_id": chat_id}, {"$inc": {"last_seq": 1}})
     third = await chats.send(chat_id=chat_id, user_id=owner["user"]["user_id"], message="four")
     assert third.message.seq == 4
     chat = await Chat.get(chat_id)
@@ -118,7 +119,7 @@ async def test_a_window_stored_as_documents_still_opens_and_takes_messages(
     chats = client.app[CHATS]
     # As a process that starts on that data finds it: it has not sent in the chat yet.
     chats._directory = type(chats._directory)(100)
-    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$set": {"recent": [entry]}})
+    await collection_of(Chat).update_one({"_id": chat_id}, {"$set": {"recent": [entry]}})
     page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
     assert [(m["message_id"], m["message"], m["timestamp"]) for m in page["messages"]] == [
         ("m-1", "Hello", "2026-11-01T09:30:00+00:00")
@@ -126,7 +127,7 @@ async def test_a_window_stored_as_documents_still_opens_and_takes_messages(
 
     owner_id = owner["user"]["user_id"]
     await chats.send(chat_id=chat_id, user_id=owner_id, message="Hi!")
-    await Chat.get_motor_collection().update_one({"_id": chat_id}, {"$inc": {"last_seq": 1}})  # elsewhere
+    await collection_of(Chat).update_one({"_id": chat_id}, {"$inc": {"last_seq": 1}})  # elsewhere
     late = await chats.send(chat_id=chat_id, user_id=owner_id, message="Still there?")
     assert late.message.seq == 4
     chat = await Chat.get(chat_id)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.property import Property
 from documents.shortlist import Shortlist
 from documents.transaction import PaymentStatus, Transaction, TransactionType
@@ -200,9 +201,7 @@ async def test_admins_are_not_capped(
 ) -> None:
     client = await capped_client(1)
     admin = await make_admin(client)
-    await User.get_motor_collection().update_one(
-        {"_id": admin["user"]["user_id"]}, {"$set": {"user_type": "both"}}
-    )
+    await collection_of(User).update_one({"_id": admin["user"]["user_id"]}, {"$set": {"user_type": "both"}})
     for _ in range(3):
         response = await create(client, admin)
         assert response.status == 200, await response.text()
@@ -214,7 +213,7 @@ async def test_accounts_stored_before_the_counter_are_counted(
     client = await capped_client(2)
     owner = await register(client, user_type="owner")
     owner_id = owner["user"]["user_id"]
-    users = User.get_motor_collection()
+    users = collection_of(User)
     # Listings stored directly and an account without the counter: data from before it existed.
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})
     first = await make_property(owner_id)
@@ -238,11 +237,11 @@ async def test_an_admin_relisting_a_listing_of_an_older_account_counts_it_once(
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
     owner_id = owner["user"]["user_id"]
-    users = User.get_motor_collection()
+    users = collection_of(User)
     await make_property(owner_id)
     await make_property(owner_id)
     paused = await make_property(owner_id)
-    await Property.get_motor_collection().update_one({"_id": paused.id}, {"$set": {"status": "inactive"}})
+    await collection_of(Property).update_one({"_id": paused.id}, {"$set": {"status": "inactive"}})
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})  # stored before counters
     relisted = await client.put(
         f"/api/admin/properties/{paused.id}", json={"status": "active"}, headers=admin["headers"]
@@ -264,7 +263,7 @@ async def test_demo_seed_counts_its_listings(client: TestClient[Any, Any]) -> No
     await seed(30)  # idempotent: the first 24 are not counted again
     for account in DEMO_OWNERS:
         active = await Property.find({"owner_id": account.user_id, "status": "active"}).count()
-        stored = await User.get_motor_collection().find_one({"_id": account.user_id})
+        stored = await collection_of(User).find_one({"_id": account.user_id})
         assert stored["active_listings"] == active == 5
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.property_view import PropertyView
 from homer_rt.clock import AdjustableClock
 from tests.conftest import make_admin, register
@@ -93,7 +94,7 @@ async def test_view_marks_expire(client: TestClient[Any, Any], clock: Adjustable
     assert len(marks) == 1
     assert clock.now() < marks[0].expires_at <= clock.now() + timedelta(days=2)
     assert pid not in marks[0].id  # a hash: no ids or client addresses stored in the clear
-    indexes = await PropertyView.get_motor_collection().index_information()
+    indexes = await collection_of(PropertyView).index_information()
     assert any(index.get("expireAfterSeconds") == 0 for index in indexes.values())
 
 

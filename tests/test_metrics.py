@@ -14,6 +14,7 @@ from mongomock_motor import AsyncMongoMockClient
 from prometheus_client.parser import text_string_to_metric_families
 from pymongo import monitoring
 
+from documents.base import collection_of
 from documents.user import User
 from homer_rt import store
 from homer_rt.app import create_app
@@ -104,7 +105,7 @@ async def test_logins_are_counted_by_outcome_and_limits_by_limiter(
         response = await client.post("/api/auth/login", json={"email": user["email"], "password": password})
         statuses.append(response.status)
     assert statuses == [200, 401, 401, 429]
-    await User.get_motor_collection().update_one({"_id": inactive["user_id"]}, {"$set": {"is_active": False}})
+    await collection_of(User).update_one({"_id": inactive["user_id"]}, {"$set": {"is_active": False}})
     response = await client.post("/api/auth/login", json={"email": inactive["email"], "password": PASSWORD})
     assert response.status == 403
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.notification import Notification
 from documents.user import User
 from homer_rt.appkeys import CLOCK, PAYMENTS, SCHEDULER
@@ -82,7 +83,7 @@ async def test_renewal_after_lapse_starts_from_now_and_resets_contacts(
     user_id = renter["user"]["user_id"]
     await pay_mock(client, renter["headers"], type="renter_subscription")
     clock.advance(timedelta(days=120))
-    await User.get_motor_collection().update_one({"_id": user_id}, {"$set": {"contacts_used": 4}})
+    await collection_of(User).update_one({"_id": user_id}, {"$set": {"contacts_used": 4}})
     await _subscribe(client, user_id)
     me = await _view(client, user_id)
     end = datetime.fromisoformat(me["subscription_end"])

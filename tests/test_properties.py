@@ -8,6 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.user import User
 from homer_rt.clock import AdjustableClock
 from tests.conftest import register
@@ -314,7 +315,7 @@ async def test_lifestyle_search_is_premium_only(client: TestClient[Any, Any], cl
     assert (await client.get(url, params={"max_aqi": "lots"}, headers=renter["headers"])).status == 422
 
     # Premium lapses by itself when the subscription ends, though the stored tier still says premium.
-    await User.get_motor_collection().update_one(
+    await collection_of(User).update_one(
         {"_id": renter["user"]["user_id"]}, {"$set": {"subscription_end": clock.now() - timedelta(minutes=1)}}
     )
     assert (await client.get(url, headers=renter["headers"])).status == 403

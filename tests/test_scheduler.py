@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.job import ScheduledJob
 from homer_rt.appkeys import SCHEDULER
 from homer_rt.clock import AdjustableClock
@@ -67,7 +68,7 @@ async def test_a_run_that_died_is_run_again_when_its_lease_expires(
     assert await survivor.tick() == ["count"]
     clock.advance(HOUR)
     # Another process claimed the due job and died mid-run: its lease stays, the due time does not move.
-    await ScheduledJob.get_motor_collection().update_one(
+    await collection_of(ScheduledJob).update_one(
         {"_id": "count"},
         {"$set": {"lease_id": "lost", "leased_by": "dead", "lease_expires_at": clock.now() + DEFAULT_LEASE}},
     )

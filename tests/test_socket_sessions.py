@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from documents.base import collection_of
 from documents.revoked_token import RevokedToken
 from documents.user import User
 from homer_rt.app import create_app
@@ -105,7 +106,7 @@ async def test_deactivation_or_password_change_elsewhere_ends_sockets(
     ):
         assert (await call(first, "mark_all_read", {}))["ok"] is True
         assert (await call(second, "sync", {"chats": {}}))["ok"] is True
-        users = User.get_motor_collection()
+        users = collection_of(User)
         await users.update_one({"_id": deactivated["user"]["user_id"]}, {"$set": {"is_active": False}})
         await users.update_one({"_id": changed["user"]["user_id"]}, {"$inc": {"token_version": 1}})
         clock.advance(timedelta(seconds=recheck + 1))
@@ -210,7 +211,7 @@ async def test_an_admin_demoted_elsewhere_loses_the_admin_socket(
     admin = await make_admin(client)
     async with connected(client, ADMIN_NAMESPACE, admin["token"]) as live:
         assert (await call(live, "get_counts", {}))["ok"] is True
-        await User.get_motor_collection().update_one({"_id": admin["user_id"]}, {"$set": {"is_admin": False}})
+        await collection_of(User).update_one({"_id": admin["user_id"]}, {"$set": {"is_admin": False}})
         clock.advance(timedelta(seconds=client.app[SETTINGS].socket_session_recheck_seconds + 1))
         assert (await call(live, "get_counts", {}))["error"]["code"] == "admin_required"
         await assert_ended(live, "admin_required")

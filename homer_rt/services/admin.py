@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pymongo import ReturnDocument
 
 from documents.audit_log import AdminAuditLog
+from documents.base import collection_of
 from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
 from documents.transaction import PaymentStatus, Transaction, TransactionType
@@ -236,8 +237,8 @@ class AdminService:
 
     async def stats(self) -> dict[str, Any]:
         now = self._clock.now()
-        users = User.get_motor_collection()
-        properties = Property.get_motor_collection()
+        users = collection_of(User)
+        properties = collection_of(Property)
         renter_types = [UserType.RENTER.value, UserType.BOTH.value]
         owner_types = [UserType.OWNER.value, UserType.BOTH.value]
         pending = await pending_verification_counts()
@@ -300,7 +301,7 @@ class AdminService:
     async def _revenue(self) -> dict[str, Any]:
         """Money actually kept: successful payments not refunded, summed exactly in paise."""
         by_type = {t.value: 0 for t in TransactionType}
-        cursor = Transaction.get_motor_collection().find(
+        cursor = collection_of(Transaction).find(
             {"payment_status": PaymentStatus.SUCCESS.value, "refunded_at": None},
             {"transaction_type": 1, "amount_paise": 1},
         )
@@ -361,7 +362,7 @@ class AdminService:
         if user is None:
             raise NotFound("User not found", code="user_not_found")
         view = user.admin_view(self._clock.now())
-        listings = Property.get_motor_collection()
+        listings = collection_of(Property)
         view["listings"] = {
             "total": await listings.count_documents({"owner_id": user_id}),
             "active": await listings.count_documents(
@@ -395,7 +396,7 @@ class AdminService:
                         fields=[{"field": "subscription_end", "message": "must be in the future"}],
                     )
                 values["subscription_start"] = now
-            before_raw = await User.get_motor_collection().find_one_and_update(
+            before_raw = await collection_of(User).find_one_and_update(
                 {"_id": user_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
             )
             if before_raw is None:
@@ -434,9 +435,7 @@ class AdminService:
         """Deactivation outside PUT /users (a report's resolution): the same flag and the same cut-off."""
         if user_id == by_admin_id:
             raise Conflict("You cannot deactivate your own account", code="cannot_modify_self")
-        result = await User.get_motor_collection().update_one(
-            {"_id": user_id}, {"$set": {"is_active": False}}
-        )
+        result = await collection_of(User).update_one({"_id": user_id}, {"$set": {"is_active": False}})
         if result.matched_count == 0:
             raise NotFound("User not found", code="user_not_found")
         await self._cut_off(user_id)
@@ -454,7 +453,7 @@ class AdminService:
                 raise Conflict("User already deleted", code="user_already_deleted")
             now = self._clock.now()
             # Guarded on the e-mail we read: a concurrent delete or promotion makes this match nothing.
-            raw = await User.get_motor_collection().find_one_and_update(
+            raw = await collection_of(User).find_one_and_update(
                 {"_id": user_id, "email": target.email, "is_admin": False},
                 {
                     "$set": {
@@ -487,14 +486,14 @@ class AdminService:
             # Their pending identity checks leave the review queue: the documents are gone with them.
             withdrawn = 0
             for status_field in ("renter_verification_status", "owner_verification_status"):
-                cleared = await User.get_motor_collection().update_one(
+                cleared = await collection_of(User).update_one(
                     {"_id": user_id, status_field: VerificationStatus.PENDING.value},
                     {"$set": {status_field: VerificationStatus.NONE.value}},
                 )
                 withdrawn += cleared.modified_count
             if withdrawn:
                 await self._feed.publish_counts()
-            removed = await Property.get_motor_collection().update_many(
+            removed = await collection_of(Property).update_many(
                 {"owner_id": user_id, "status": {"$ne": PropertyStatus.DELETED.value}},
                 {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": now}},
             )
@@ -567,7 +566,7 @@ class AdminService:
                     values[name] = value.value if hasattr(value, "value") else value
             if "status" in values:
                 values["held_by_admin"] = values["status"] != PropertyStatus.ACTIVE.value
-            before_raw = await Property.get_motor_collection().find_one_and_update(
+            before_raw = await collection_of(Property).find_one_and_update(
                 {"_id": property_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
             )
             if before_raw is None:
@@ -601,7 +600,7 @@ class AdminService:
 
     async def delete_property(self, *, actor: AdminActor, property_id: str) -> dict[str, Any]:
         async def work() -> Outcome[dict[str, Any]]:
-            before_raw = await Property.get_motor_collection().find_one_and_update(
+            before_raw = await collection_of(Property).find_one_and_update(
                 {"_id": property_id, "status": {"$ne": PropertyStatus.DELETED.value}},
                 {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": self._clock.now()}},
                 return_document=ReturnDocument.BEFORE,
@@ -636,7 +635,7 @@ class AdminService:
     async def force_verify_property(self, *, actor: AdminActor, property_id: str) -> dict[str, Any]:
         async def work() -> Outcome[dict[str, Any]]:
             now = self._clock.now()
-            before_raw = await Property.get_motor_collection().find_one_and_update(
+            before_raw = await collection_of(Property).find_one_and_update(
                 {
                     "_id": property_id,
                     "is_verified": False,
@@ -724,7 +723,7 @@ class AdminService:
 
     async def list_reports(self, *, status: str | None, page: int, limit: int) -> dict[str, Any]:
         """Open reports first (oldest waiting longest at the top), then resolved ones, newest first."""
-        users = User.get_motor_collection()
+        users = collection_of(User)
         if status and status != "all":
             query: dict[str, Any] = {"status": status}
             order = "+created_at" if status == ReportStatus.OPEN.value else "-resolved_at"
@@ -779,7 +778,7 @@ class AdminService:
             now = now.replace(microsecond=now.microsecond // 1000 * 1000)
             resolution = ReportResolution(action=chosen.value, note=note)
             # Claimed atomically: two admins resolving at once cannot both act on the report.
-            raw = await ChatReport.get_motor_collection().find_one_and_update(
+            raw = await collection_of(ChatReport).find_one_and_update(
                 {"_id": report_id, "status": ReportStatus.OPEN.value},
                 {
                     "$set": {
@@ -814,7 +813,7 @@ class AdminService:
                     await self.deactivate_user(user_id=report.reported_user_id, by_admin_id=actor.admin_id)
             except DomainError:
                 # The action did not happen, so the report goes back to the queue.
-                await ChatReport.get_motor_collection().update_one(
+                await collection_of(ChatReport).update_one(
                     {"_id": report_id, "resolved_by": actor.admin_id, "resolved_at": now},
                     {
                         "$set": {

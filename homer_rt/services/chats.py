@@ -32,7 +32,7 @@ from beanie import SortDirection
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from documents.base import new_id
+from documents.base import collection_of, new_id
 from documents.chat import (
     RECENT_MESSAGES,
     Chat,
@@ -343,20 +343,16 @@ class ChatService:
             await chat.insert()
         except DuplicateKeyError:
             if charged:
-                await User.get_motor_collection().update_one(
-                    {"_id": user.id}, {"$inc": {"contacts_used": -1}}
-                )
+                await collection_of(User).update_one({"_id": user.id}, {"$inc": {"contacts_used": -1}})
             winner = await Chat.find_one({"property_id": prop.id, "renter_id": user.id})
             if winner is None:
                 raise
             return winner
-        await Property.get_motor_collection().update_one(
-            {"_id": prop.id}, {"$inc": {"analytics.total_contacts": 1}}
-        )
+        await collection_of(Property).update_one({"_id": prop.id}, {"$inc": {"analytics.total_contacts": 1}})
         return chat
 
     async def _take_contact(self, user_id: str) -> bool:
-        updated = await User.get_motor_collection().find_one_and_update(
+        updated = await collection_of(User).find_one_and_update(
             {"_id": user_id, "contacts_used": {"$lt": self._free_contact_limit}},
             {"$inc": {"contacts_used": 1}},
             projection={"_id": 1},
@@ -481,7 +477,7 @@ class ChatService:
         Whether the chat takes messages is checked by the send's own update."""
         known = self._directory.get(chat_id)
         if known is None:
-            row = await Chat.get_motor_collection().find_one(
+            row = await collection_of(Chat).find_one(
                 {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1, "recent": 1}
             )
             if row is None:
@@ -499,7 +495,7 @@ class ChatService:
         window = row.get("recent") or []
         if all(isinstance(entry, str) for entry in window):
             return
-        await Chat.get_motor_collection().update_one(
+        await collection_of(Chat).update_one(
             {"_id": row["_id"], "recent": window},
             {"$set": {"recent": Chat.packed_window(window)}},
         )
@@ -558,7 +554,7 @@ class ChatService:
         """Insert a reserved message; False when the primary key refuses it because an earlier send of it
         is stored. A failed insert is tried once more, since it may have landed (a connection lost after
         the write): the second try's refusal then tells whether the stored message is this one."""
-        collection = ChatMessage.get_motor_collection()
+        collection = collection_of(ChatMessage)
         row = ChatMessage.row_of(message, chat_id=chat_id)
         try:
             await collection.insert_one(row)
@@ -575,7 +571,7 @@ class ChatService:
 
     async def _retry_answer(self, parties: ChatParties, message: RecentMessage) -> SendResult:
         """A stored message as the answer to a retry: not delivered again, read if its recipient has."""
-        row = await Chat.get_motor_collection().find_one(
+        row = await collection_of(Chat).find_one(
             {"_id": parties.id}, projection={"read_seq_renter": 1, "read_seq_owner": 1}
         )
         recipient_is_owner = message.sender_id == parties.renter_id
@@ -612,7 +608,7 @@ class ChatService:
         seq is last_seq + 1 and, being the newest, the entry is appended (the window stays sorted without
         $sort). Otherwise ``$inc`` reserves one (atomic on the one chat document, so seqs stay unique) and a
         second update pushes the entry sorted. Either update refuses a chat that is not active."""
-        collection = Chat.get_motor_collection()
+        collection = collection_of(Chat)
         entry = message.packed()
         swapped = await collection.update_one(
             {"_id": parties.id, "status": ChatStatus.ACTIVE.value, "last_seq": message.seq - 1},
@@ -655,7 +651,7 @@ class ChatService:
         uncount it, and mark its seq unused in the window, so the window still answers pages by itself. The
         seq is never handed back: a participant may have read up to it meanwhile, and a message given that
         seq would show as read."""
-        collection = Chat.get_motor_collection()
+        collection = collection_of(Chat)
         # Two updates: MongoDB refuses $pull and $push on one field in one update.
         await collection.update_one(
             {"_id": parties.id}, {"$inc": {sent_field: -1}, "$pull": {"recent": entry}}
@@ -735,7 +731,7 @@ class ChatService:
         if through <= chat.read_seq_of(reader_id) and read_sent <= chat.read_sent_of(reader_id):
             return chat
         role = chat.role_of(reader_id)
-        updated = await Chat.get_motor_collection().find_one_and_update(
+        updated = await collection_of(Chat).find_one_and_update(
             {"_id": chat.id},
             {"$max": {_field("read_seq", role): through, _field("read_sent", role): read_sent}},
             return_document=ReturnDocument.AFTER,
@@ -764,14 +760,14 @@ class ChatService:
         if later is not None:
             return chat.sent_by(sender_id) - sum(1 for m in later if m.sender_id == sender_id)
         return int(
-            await ChatMessage.get_motor_collection().count_documents(
+            await collection_of(ChatMessage).count_documents(
                 {"chat_id": chat.id, "sender_id": sender_id, "seq": {"$lte": seq}}
             )
         )
 
     async def unread_summary(self, *, user_id: str) -> dict[str, Any]:
         """``{unread_count, chats: {chat_id: n}}`` from the per-chat counters, never from messages."""
-        rows = Chat.get_motor_collection().find(
+        rows = collection_of(Chat).find(
             {"participants": user_id, "status": ChatStatus.ACTIVE.value},
             projection={
                 "renter_id": 1,
@@ -830,7 +826,7 @@ class ChatService:
         fields: dict[str, Any] = {name: 1 for name in Chat.model_fields if name not in ("id", "recent")}
         fields["recent"] = {"$slice": -1}
         rows = (
-            Chat.get_motor_collection()
+            collection_of(Chat)
             .find({"participants": user_id, "status": ChatStatus.ACTIVE.value}, projection=fields)
             .sort([("last_message_at", -1), ("_id", 1)])
             .skip((page - 1) * limit)
@@ -972,7 +968,7 @@ class ChatService:
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
         if chat.status == ChatStatus.BLOCKED:
             return chat
-        updated = await Chat.get_motor_collection().find_one_and_update(
+        updated = await collection_of(Chat).find_one_and_update(
             {"_id": chat.id, "status": {"$ne": ChatStatus.BLOCKED.value}},
             {
                 "$set": {
@@ -994,7 +990,7 @@ class ChatService:
             raise Forbidden("This chat was blocked by Homer's moderators", code="blocked_by_admin")
         if chat.blocked_by != user_id:
             raise Forbidden("Only the participant who blocked this chat can unblock it", code="not_blocker")
-        updated = await Chat.get_motor_collection().find_one_and_update(
+        updated = await collection_of(Chat).find_one_and_update(
             {
                 "_id": chat.id,
                 "status": ChatStatus.BLOCKED.value,
@@ -1023,7 +1019,7 @@ class ChatService:
                 "blocked_by_admin": False,
             }
         )
-        updated = await Chat.get_motor_collection().find_one_and_update(
+        updated = await collection_of(Chat).find_one_and_update(
             {"_id": chat_id}, {"$set": change}, return_document=ReturnDocument.AFTER
         )
         if updated is None:
@@ -1082,9 +1078,7 @@ class ChatService:
         return (await self._presence.presence(user_id)).api_view(user_id)
 
     async def partners_of(self, user_id: str) -> list[str]:
-        rows = Chat.get_motor_collection().find(
-            {"participants": user_id}, projection={"renter_id": 1, "owner_id": 1}
-        )
+        rows = collection_of(Chat).find({"participants": user_id}, projection={"renter_id": 1, "owner_id": 1})
         partners = set()
         async for row in rows:
             partners.add(row["owner_id"] if row["renter_id"] == user_id else row["renter_id"])

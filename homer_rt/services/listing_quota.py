@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from documents.base import collection_of
 from documents.property import Property, PropertyStatus
 from documents.user import User
 from homer_rt.errors import Conflict
@@ -25,7 +26,7 @@ async def take_listing_slot(*, owner_id: str, limit: int | None, already_active:
     None) an owner already at it is refused with 409 ``listing_limit_reached``, naming the limit.
     ``already_active`` names a listing made active before its slot was taken (an admin's status change),
     which an older account's first count must leave out: the ``$inc`` that follows counts it."""
-    users = User.get_motor_collection()
+    users = collection_of(User)
     match: dict[str, Any] = {
         "_id": owner_id,
         "active_listings": {"$lt": limit} if limit is not None else {"$exists": True},
@@ -45,7 +46,7 @@ async def take_listing_slot(*, owner_id: str, limit: int | None, already_active:
 
 async def give_back_listing_slot(*, owner_id: str) -> None:
     """One fewer active listing. Never below zero; an older account's missing counter stays missing."""
-    await User.get_motor_collection().update_one(
+    await collection_of(User).update_one(
         {"_id": owner_id, "active_listings": {"$gt": 0}}, {"$inc": {"active_listings": -1}}
     )
 
@@ -63,14 +64,14 @@ async def follow_status_change(
 async def _count_for_older_account(owner_id: str, *, leaving_out: str | None) -> bool:
     """Store the active-listing count of an account that has no counter yet; False when it has one already
     (or there is no such account), so trying again would change nothing."""
-    users = User.get_motor_collection()
+    users = collection_of(User)
     uncounted = {"_id": owner_id, "active_listings": {"$exists": False}}
     if await users.count_documents(uncounted, limit=1) == 0:
         return False
     listings: dict[str, Any] = {"owner_id": owner_id, "status": PropertyStatus.ACTIVE.value}
     if leaving_out is not None:
         listings["_id"] = {"$ne": leaving_out}
-    active = await Property.get_motor_collection().count_documents(listings)
+    active = await collection_of(Property).count_documents(listings)
     # Guarded by the field's absence: of two processes counting at once, one stores its count.
     await users.update_one(uncounted, {"$set": {"active_listings": active}})
     return True

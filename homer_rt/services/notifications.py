@@ -6,6 +6,7 @@ from typing import Any
 
 from beanie import SortDirection
 
+from documents.base import collection_of
 from documents.notification import Notification
 from homer_rt.clock import Clock
 from homer_rt.errors import Forbidden, NotFound
@@ -76,7 +77,7 @@ class NotificationService:
     async def mark_read(self, *, user_id: str, notification_id: str) -> Notification:
         notification = await self._own(user_id=user_id, notification_id=notification_id)
         if not notification.is_read:
-            await Notification.get_motor_collection().update_one(
+            await collection_of(Notification).update_one(
                 {"_id": notification.id, "user_id": user_id}, {"$set": {"is_read": True}}
             )
             notification.is_read = True
@@ -84,7 +85,7 @@ class NotificationService:
         return notification
 
     async def mark_all_read(self, *, user_id: str) -> int:
-        result = await Notification.get_motor_collection().update_many(
+        result = await collection_of(Notification).update_many(
             {"user_id": user_id, "is_read": False}, {"$set": {"is_read": True}}
         )
         await self.push_unread_count(user_id=user_id)
@@ -92,6 +93,6 @@ class NotificationService:
 
     async def delete(self, *, user_id: str, notification_id: str) -> None:
         notification = await self._own(user_id=user_id, notification_id=notification_id)
-        await Notification.get_motor_collection().delete_one({"_id": notification.id, "user_id": user_id})
+        await collection_of(Notification).delete_one({"_id": notification.id, "user_id": user_id})
         if not notification.is_read:
             await self.push_unread_count(user_id=user_id)

@@ -20,6 +20,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from documents.base import collection_of
 from documents.property import Property, PropertyStatus, VerificationTier
 from documents.transaction import (
     PaymentStatus,
@@ -185,7 +186,7 @@ class PaymentService:
             raise Conflict("The verification fee for this property is already paid", code="already_paid")
         if holder.is_mock != gateway.is_mock:
             # Made in the other payment mode, it can never be verified here: it stops holding the listing.
-            await Transaction.get_motor_collection().update_one(
+            await collection_of(Transaction).update_one(
                 {
                     "_id": holder.id,
                     "purchase_key": purchase_key,
@@ -246,7 +247,7 @@ class PaymentService:
 
     async def _mark_success(self, *, transaction: Transaction, payment_id: str) -> Transaction:
         now = self._clock.now()
-        raw = await Transaction.get_motor_collection().find_one_and_update(
+        raw = await collection_of(Transaction).find_one_and_update(
             {
                 "_id": transaction.id,
                 # A failed attempt does not close a Razorpay order: a later attempt may still pay it.
@@ -270,7 +271,7 @@ class PaymentService:
             return current
         won: Transaction = Transaction.model_validate(raw)
         await self._apply_effect(won)
-        applied = await Transaction.get_motor_collection().find_one_and_update(
+        applied = await collection_of(Transaction).find_one_and_update(
             {"_id": won.id, "applied_at": None},
             {"$set": {"applied_at": self._clock.now()}},
             return_document=ReturnDocument.AFTER,
@@ -294,7 +295,7 @@ class PaymentService:
             )
             return
         property_id = str(transaction.metadata.get("property_id", ""))
-        await Property.get_motor_collection().update_one(
+        await collection_of(Property).update_one(
             {"_id": property_id},
             {
                 "$set": {
@@ -314,7 +315,7 @@ class PaymentService:
 
     async def _extend_subscription(self, *, user_id: str, days: int) -> User:
         """Premium for ``days`` from now, or from the current end when renewing early (renewals stack)."""
-        collection = User.get_motor_collection()
+        collection = collection_of(User)
         for _ in range(_CAS_ATTEMPTS):
             user = await User.get(user_id)
             if user is None:
@@ -341,7 +342,7 @@ class PaymentService:
         raise Conflict("Subscription is being changed concurrently; try again", code="subscription_busy")
 
     async def _shorten_subscription(self, *, user_id: str, days: int) -> None:
-        collection = User.get_motor_collection()
+        collection = collection_of(User)
         for _ in range(_CAS_ATTEMPTS):
             user = await User.get(user_id)
             if user is None:
@@ -416,7 +417,7 @@ class PaymentService:
         if not isinstance(order_id, str):
             raise BadRequest("payment entity needs order_id", code="malformed_webhook")
         reason = payment.get("error_description")
-        raw = await Transaction.get_motor_collection().find_one_and_update(
+        raw = await collection_of(Transaction).find_one_and_update(
             {"order_id": order_id, "payment_status": PaymentStatus.PENDING.value},
             {
                 "$set": {
@@ -502,7 +503,7 @@ class PaymentService:
                 "This payment was made in another payment mode and cannot be refunded here",
                 code="payment_mode_mismatch",
             )
-        collection = Transaction.get_motor_collection()
+        collection = collection_of(Transaction)
         claimed = await collection.find_one_and_update(
             {
                 "_id": transaction.id,
@@ -551,7 +552,7 @@ class PaymentService:
         }
         if refund_id:
             changes["refund_id"] = refund_id
-        raw = await Transaction.get_motor_collection().find_one_and_update(
+        raw = await collection_of(Transaction).find_one_and_update(
             {"_id": transaction_id, "payment_status": PaymentStatus.SUCCESS.value},
             {"$set": changes},
             return_document=ReturnDocument.AFTER,
@@ -593,7 +594,7 @@ class PaymentService:
             return  # never paid, so it paid for nothing (and None must not match listings without a payment)
         property_id = str(transaction.metadata.get("property_id", ""))
         now = self._clock.now()
-        before_raw = await Property.get_motor_collection().find_one_and_update(
+        before_raw = await collection_of(Property).find_one_and_update(
             # Guarded on this payment: a listing it did not pay for keeps what it has.
             {"_id": property_id, "payment_id": transaction.payment_id},
             {
@@ -707,7 +708,7 @@ class PaymentService:
             ):
                 continue
             # The guard is the period's end itself: a renewal moves it, so the next period is reminded too.
-            claimed = await User.get_motor_collection().update_one(
+            claimed = await collection_of(User).update_one(
                 {"_id": user.id, "subscription_end": end, "subscription_reminder_sent_for": {"$ne": end}},
                 {"$set": {"subscription_reminder_sent_for": end}},
             )

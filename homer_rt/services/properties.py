@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from documents.base import collection_of
 from documents.property import (
     BHKType,
     Location,
@@ -308,7 +309,7 @@ class PropertyService:
 
     @staticmethod
     def _collection() -> Any:
-        return Property.get_motor_collection()
+        return collection_of(Property)
 
     async def create(self, *, owner: User, data: PropertyCreate) -> Property:
         if not owner.is_owner:

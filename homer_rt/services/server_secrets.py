@@ -13,6 +13,7 @@ from datetime import datetime
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from documents.base import collection_of
 from documents.server_secret import ServerSecret
 
 KEY_BYTES = 32
@@ -21,7 +22,7 @@ KEY_BYTES = 32
 async def server_secret(name: str, *, now: datetime) -> bytes:
     """The key called ``name``: the stored one, or a new random one stored atomically (``$setOnInsert``), so
     processes starting together agree on whichever was stored first."""
-    collection = ServerSecret.get_motor_collection()
+    collection = collection_of(ServerSecret)
     try:
         row = await collection.find_one_and_update(
             {"_id": name},

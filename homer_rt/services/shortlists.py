@@ -12,6 +12,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from documents.base import collection_of
 from documents.property import Property
 from documents.shortlist import Shortlist
 from documents.user import User
@@ -42,13 +43,13 @@ class ShortlistService:
             if notes is not None and notes != existing.notes:
                 existing = await self.update_notes(user_id=user_id, property_id=property_id, notes=notes)
             return existing, False
-        await Property.get_motor_collection().update_one(
+        await collection_of(Property).update_one(
             {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": 1}}
         )
         return entry, True
 
     async def update_notes(self, *, user_id: str, property_id: str, notes: str | None) -> Shortlist:
-        raw = await Shortlist.get_motor_collection().find_one_and_update(
+        raw = await collection_of(Shortlist).find_one_and_update(
             {"user_id": user_id, "property_id": property_id},
             {"$set": {"notes": notes}},
             return_document=ReturnDocument.AFTER,
@@ -59,19 +60,17 @@ class ShortlistService:
         return entry
 
     async def remove(self, *, user_id: str, property_id: str) -> None:
-        result = await Shortlist.get_motor_collection().delete_one(
-            {"user_id": user_id, "property_id": property_id}
-        )
+        result = await collection_of(Shortlist).delete_one({"user_id": user_id, "property_id": property_id})
         if result.deleted_count != 1:
             raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
-        await Property.get_motor_collection().update_one(
+        await collection_of(Property).update_one(
             {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": -1}}
         )
 
     async def list_for(self, *, user_id: str, page: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """One page, newest first, each with its listing's summary (None if the listing is gone entirely),
         and how many the user has in all."""
-        collection = Shortlist.get_motor_collection()
+        collection = collection_of(Shortlist)
         total: int = await collection.count_documents({"user_id": user_id})
         cursor = (
             collection.find({"user_id": user_id})
@@ -83,7 +82,7 @@ class ShortlistService:
         ids = list({entry.property_id for entry in entries})
         listings: dict[str, Property] = {}
         if ids:
-            async for doc in Property.get_motor_collection().find({"_id": {"$in": ids}}):
+            async for doc in collection_of(Property).find({"_id": {"$in": ids}}):
                 listing = Property.model_validate(doc)
                 listings[listing.id] = listing
         return [self.view(entry, listings.get(entry.property_id)) for entry in entries], total

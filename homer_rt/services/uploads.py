@@ -27,6 +27,7 @@ import aiohttp
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from documents.base import collection_of
 from documents.stored_file import StoredFile
 from documents.upload_usage import UploadUsage
 from documents.user import User
@@ -136,7 +137,7 @@ class StorageQuota:
         """Take ``size`` more bytes for ``user_id`` when they fit under the limit; False when they do not."""
         if size > self._limit:
             return False
-        collection = UploadUsage.get_motor_collection()
+        collection = collection_of(UploadUsage)
         room = {"_id": user_id, "bytes_used": {"$lte": self._limit - size}}
         take = {"$inc": {"bytes_used": size}}
         try:
@@ -151,14 +152,10 @@ class StorageQuota:
 
     async def release(self, user_id: str, size: int) -> None:
         if size > 0:
-            await UploadUsage.get_motor_collection().update_one(
-                {"_id": user_id}, {"$inc": {"bytes_used": -size}}
-            )
+            await collection_of(UploadUsage).update_one({"_id": user_id}, {"$inc": {"bytes_used": -size}})
 
     async def used(self, user_id: str) -> int:
-        row = await UploadUsage.get_motor_collection().find_one(
-            {"_id": user_id}, projection={"bytes_used": 1}
-        )
+        row = await collection_of(UploadUsage).find_one({"_id": user_id}, projection={"bytes_used": 1})
         return int(row["bytes_used"]) if row else 0
 
 
@@ -374,7 +371,7 @@ class UploadService:
     async def reference(self, *, url: str, uploader_id: str, area: str) -> StoredFile | None:
         """The uploader's file at ``url`` in ``area``, marked in use (atomically, and idempotent: marking it
         again changes nothing); None when there is no such file, or the cleanup removed it."""
-        raw = await StoredFile.get_motor_collection().find_one_and_update(
+        raw = await collection_of(StoredFile).find_one_and_update(
             {"url": url, "uploader_id": uploader_id, "area": area},
             {"$set": {"unreferenced_since": None}},
             return_document=ReturnDocument.AFTER,
@@ -387,7 +384,7 @@ class UploadService:
         """Mark the uploader's files at ``urls`` (all in one area and owner folder) in use; False, marking
         what it found, when any of them is not such a file."""
         distinct = set(urls)
-        marked = await StoredFile.get_motor_collection().update_many(
+        marked = await collection_of(StoredFile).update_many(
             {
                 "url": {"$in": list(distinct)},
                 "uploader_id": uploader_id,
@@ -415,11 +412,7 @@ class UploadService:
     async def _remove_matching(self, query: Mapping[str, Any]) -> int:
         removed = 0
         while True:
-            batch = (
-                await StoredFile.get_motor_collection()
-                .find(query, projection={"_id": 1})
-                .to_list(CLEANUP_BATCH)
-            )
+            batch = await collection_of(StoredFile).find(query, projection={"_id": 1}).to_list(CLEANUP_BATCH)
             for row in batch:
                 # The query again, with the id: a file that stopped matching since the find is left alone.
                 if await self._remove({**query, "_id": row["_id"]}):
@@ -431,7 +424,7 @@ class UploadService:
         """Remove the record matching ``query``, then give back its quota and delete its bytes. The record
         goes first, in one atomic step: from then on the file is not served, not referenced, and not
         removed twice. (A crash before the rest leaves bytes stored and counted: never the reverse.)"""
-        raw = await StoredFile.get_motor_collection().find_one_and_delete(dict(query))
+        raw = await collection_of(StoredFile).find_one_and_delete(dict(query))
         if raw is None:
             return False
         file = StoredFile.model_validate(raw)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo import ReturnDocument
 
+from documents.base import collection_of
 from documents.user import User
 from homer_rt.clock import Clock
 from homer_rt.errors import Conflict, Forbidden, NotFound
@@ -47,7 +48,7 @@ class UserService:
             return await self.get(user_id)
         if values.get("profile_photo_url") is not None:
             await self._check_own_photo(user_id=user_id, url=values["profile_photo_url"])
-        raw = await User.get_motor_collection().find_one_and_update(
+        raw = await collection_of(User).find_one_and_update(
             {"_id": user_id}, {"$set": values}, return_document=ReturnDocument.AFTER
         )
         if raw is None:
@@ -81,7 +82,7 @@ class UserService:
         if existing is not None:
             if existing.phone != phone and await User.find_one({"phone": phone, "_id": {"$ne": existing.id}}):
                 raise Conflict(f"Phone {phone} belongs to another account")
-            raw = await User.get_motor_collection().find_one_and_update(
+            raw = await collection_of(User).find_one_and_update(
                 {"_id": existing.id},
                 {
                     "$set": {

@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 from pymongo import ReturnDocument
 
+from documents.base import collection_of
 from documents.property import Property, PropertyStatus, VerificationTier
 from documents.stored_file import StoredFile
 from documents.user import User, VerificationStatus
@@ -141,7 +142,7 @@ class VerificationService:
         self, *, kind: str, user_id: str, documents: dict[str, Any], extra: dict[str, Any]
     ) -> None:
         fields = _user_fields(kind)
-        raw = await User.get_motor_collection().find_one_and_update(
+        raw = await collection_of(User).find_one_and_update(
             {"_id": user_id, fields["status"]: {"$in": _SUBMITTABLE}},
             {
                 "$set": {
@@ -180,7 +181,7 @@ class VerificationService:
             raise Conflict("This property is already verified", code="already_verified")
         resolved = await self._own_documents(user_id=user_id, documents=documents)
         now = self._clock.now()
-        raw = await Property.get_motor_collection().find_one_and_update(
+        raw = await collection_of(Property).find_one_and_update(
             {"_id": property_id, "owner_id": user_id, "verification_tier": VerificationTier.FREE.value},
             {
                 "$set": {
@@ -433,7 +434,7 @@ class VerificationService:
             fields["reviewed_at"]: self._clock.now(),
             fields["rejection_reason"]: reason,
         }
-        raw = await User.get_motor_collection().find_one_and_update(
+        raw = await collection_of(User).find_one_and_update(
             {"_id": user_id, fields["status"]: PENDING},
             {"$set": changes},
             return_document=ReturnDocument.AFTER,
@@ -470,7 +471,7 @@ class VerificationService:
         }
         if approved:
             changes["verification_date"] = now
-        raw = await Property.get_motor_collection().find_one_and_update(
+        raw = await collection_of(Property).find_one_and_update(
             {"_id": property_id, "verification_tier": VerificationTier.PENDING.value},
             {"$set": changes},
             return_document=ReturnDocument.AFTER,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from documents.base import collection_of
 from documents.user import User, VerificationStatus
 from homer_rt.errors import Conflict
 
@@ -26,7 +27,7 @@ _ATTEMPTS = 20
 
 
 async def grant_owner_verification(*, owner_id: str, property_id: str, now: datetime) -> None:
-    users = User.get_motor_collection()
+    users = collection_of(User)
     for _ in range(_ATTEMPTS):
         # Not a verified owner yet: this listing is what makes them one.
         granted = await users.update_one(
@@ -58,7 +59,7 @@ async def grant_owner_verification(*, owner_id: str, property_id: str, now: date
 
 async def withdraw_owner_verification(*, owner_id: str, property_id: str) -> bool:
     """Take back what ``grant_owner_verification`` gave for this listing; True if the owner lost the badge."""
-    users = User.get_motor_collection()
+    users = collection_of(User)
     for _ in range(_ATTEMPTS):
         # The last listing holding the badge: the owner is no longer verified.
         last = await users.update_one(
