@@ -178,3 +178,19 @@ async def test_admin_from_environment_exists_at_start(tmp_path: Path, aiohttp_cl
     )
     assert login.status == 200
     assert (await login.json())["user"]["is_admin"] is True
+
+
+def test_raw_collections_are_reached_through_one_helper() -> None:
+    """The move from motor to PyMongo's async API must stay one change (README, Dependencies)."""
+    repo = Path(__file__).resolve().parent.parent
+    sources = [
+        path
+        for package in ("homer_rt", "handlers", "documents", "storage")
+        for path in (repo / package).rglob("*.py")
+    ]
+    naming_motor = [
+        str(path.relative_to(repo))
+        for path in sources
+        if "get_motor_collection" in path.read_text() and path != repo / "documents" / "base.py"
+    ]
+    assert naming_motor == []
