@@ -46,7 +46,7 @@ from documents.property import (
     VerificationTier,
 )
 from documents.user import SubscriptionTier, User, UserType, VerificationStatus
-from homer_rt.appkeys import CLOCK, HASHER
+from homer_rt.appkeys import CLOCK, HASHER, STORE
 from homer_rt.clock import Clock
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
@@ -653,6 +653,7 @@ def enable_demo_data(app: web.Application, *, properties: int, messages: int = 0
             summary.created,
             credentials_text(),
         )
+        app[STORE].warn_if_too_large()
         yield
 
     app.cleanup_ctx.append(demo_ctx)
