@@ -80,10 +80,13 @@ log = logging.getLogger(__name__)
 # Past this many listings the embedded store is slow to start, save and search: the server says MongoDB is the
 # store for that size (it still works).
 EMBEDDED_LISTINGS_WARNING = 10_000
-# How long one serialization step of a save may hold the event loop, checked every SAVE_CHECK_EVERY documents.
-# A step is far below the 100 ms a save may stall the loop; chat latency during a save grows by about a step.
-SAVE_STEP_SECONDS = 0.01
+# How long one serialization step of a save may hold the event loop (checked every SAVE_CHECK_EVERY
+# documents), and how many turns the loop gets between two steps. A chat message takes a few turns from its
+# socket to the recipient's; with these, a save added ~10-20 ms to chat p99 in bench/store_bench.py (a 10 ms
+# step and one turn added ~50 ms).
+SAVE_STEP_SECONDS = 0.005
 SAVE_CHECK_EVERY = 32
+SAVE_TURNS_BETWEEN_STEPS = 4
 # While writes keep coming, saves follow one another; at most this share of the event loop's time goes to them
 # (a save of 50,000 listings and 200,000 messages serializes for about 2 s).
 SAVE_LOOP_SHARE = 0.2
@@ -517,7 +520,7 @@ class EmbeddedFileKeeper:
         self._step_seconds = step_seconds
         self._saved_version: int | None = None
         self._last_save_busy = 0.0
-        self._stopping = asyncio.Event()
+        self._unfinished: asyncio.Future[None] | None = None
 
     async def load(self) -> None:
         if not self._path.exists():
@@ -540,6 +543,10 @@ class EmbeddedFileKeeper:
 
     async def _save(self) -> None:
         loop = asyncio.get_running_loop()
+        if self._unfinished is not None:
+            # A cancelled save's thread may still be renaming its file: it must not land after this one.
+            await self._unfinished
+            self._unfinished = None
         started = time.perf_counter()
         busy = 0.0
         # One thread, so the writes land in order and a discard runs after any write still under way.
@@ -558,12 +565,15 @@ class EmbeddedFileKeeper:
                 if writing is not None:
                     await writing
                 writing = loop.run_in_executor(executor, writer.write, piece)
-                await asyncio.sleep(0)  # the event loop runs between two serialization steps
+                # Between two steps the event loop runs a few turns, enough for a chat message to go from
+                # the socket to its handler to the recipient's socket before the next step.
+                for _ in range(SAVE_TURNS_BETWEEN_STEPS):
+                    await asyncio.sleep(0)
             if writing is not None:
                 await writing
             await loop.run_in_executor(executor, writer.commit)
         except BaseException:
-            executor.submit(writer.discard)
+            self._unfinished = asyncio.wrap_future(executor.submit(writer.discard))
             raise
         finally:
             executor.shutdown(wait=False)
@@ -576,23 +586,16 @@ class EmbeddedFileKeeper:
         )
 
     async def run(self) -> None:
-        """Until stop(), save when the store changed: every ``interval`` seconds or, after a save that kept
-        the event loop busy long, late enough that saves take at most SAVE_LOOP_SHARE of the loop's time. A
-        save under way when stop() is called finishes."""
-        while not self._stopping.is_set():
-            pause = max(self._interval, self._last_save_busy * (1 / SAVE_LOOP_SHARE - 1))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause)
-            if self._stopping.is_set():
-                return
+        """Save when the store changed: every ``interval`` seconds or, after a save that kept the event loop
+        busy long, late enough that saves take at most SAVE_LOOP_SHARE of the loop's time. Runs until
+        cancelled; a save cancelled half-way leaves the file as it was."""
+        while True:
+            await asyncio.sleep(max(self._interval, self._last_save_busy * (1 / SAVE_LOOP_SHARE - 1)))
             self._store.warn_if_too_large()
             try:
                 await self.save_if_changed()
             except Exception:
                 log.exception("could not save the embedded store to %s", self._path)
-
-    def stop(self) -> None:
-        self._stopping.set()
 
 
 @contextlib.asynccontextmanager
@@ -626,7 +629,10 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
         yield store
     finally:
         if keeper is not None and saver is not None:
-            keeper.stop()
-            await saver
+            # A periodic save under way is given up: the final save below writes everything anyway, so the
+            # shutdown takes one save, not up to two.
+            saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await saver
             await keeper.save_if_changed()
         store.client.close()

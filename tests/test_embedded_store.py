@@ -303,6 +303,32 @@ async def test_a_save_lets_the_event_loop_run_between_its_steps(
     assert len(seen_midway) >= 1000 // store_module.SAVE_CHECK_EVERY - 1
 
 
+async def test_a_save_given_up_half_way_leaves_the_file_whole_and_the_next_save_complete(
+    kept_store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "homer.json"
+    keeper = EmbeddedFileKeeper(store=kept_store, path=path, interval=3600, step_seconds=0)
+    notes = kept_store.database["notes"]
+    await notes.insert_many([{"_id": f"first-{i}"} for i in range(300)])
+    assert await keeper.save_if_changed() is True
+    first = path.read_bytes()
+
+    await notes.insert_many([{"_id": f"second-{i}"} for i in range(300)])
+    saving = asyncio.create_task(keeper.save_if_changed())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    saving.cancel()  # as the shutdown does with a periodic save under way
+    with pytest.raises(asyncio.CancelledError):
+        await saving
+    assert path.read_bytes() == first
+
+    assert await keeper.save_if_changed() is True
+    assert saved_ids(path, "notes") == {f"first-{i}" for i in range(300)} | {
+        f"second-{i}" for i in range(300)
+    }
+    assert os.listdir(tmp_path) == ["homer.json"], "the given-up save's temporary file is gone"
+
+
 async def test_a_store_without_writes_is_not_saved_again(kept_store: Store, tmp_path: Path) -> None:
     path = tmp_path / "homer.json"
     keeper = EmbeddedFileKeeper(store=kept_store, path=path, interval=3600)
