@@ -548,7 +548,8 @@ class EmbeddedFileKeeper:
             await self._unfinished
             self._unfinished = None
         started = time.perf_counter()
-        busy = 0.0
+        busy = longest = longest_cpu = 0.0
+        steps = 0
         # One thread, so the writes land in order and a discard runs after any write still under way.
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-store-save")
         writer = _AtomicFileWriter(self._path)
@@ -557,9 +558,13 @@ class EmbeddedFileKeeper:
             pieces = _data_file_pieces(self._storage, step_seconds=self._step_seconds)
             writing: asyncio.Future[None] | None = None
             while True:
-                step_started = time.perf_counter()
+                step_started, step_cpu = time.perf_counter(), time.thread_time()
                 piece = next(pieces, None)
-                busy += time.perf_counter() - step_started
+                step = time.perf_counter() - step_started
+                busy += step
+                longest = max(longest, step)
+                longest_cpu = max(longest_cpu, time.thread_time() - step_cpu)
+                steps += 1
                 if piece is None:
                     break
                 if writing is not None:
@@ -579,10 +584,14 @@ class EmbeddedFileKeeper:
             executor.shutdown(wait=False)
         self._last_save_busy = busy
         log.debug(
-            "saved the embedded store to %s in %.2f s (serializing %.2f s on the event loop)",
+            "saved the embedded store to %s in %.2f s: serializing on the event loop %.2f s in %d steps, "
+            "the longest %.1f ms (%.1f ms of CPU)",
             self._path,
             time.perf_counter() - started,
             busy,
+            steps,
+            longest * 1000,
+            longest_cpu * 1000,
         )
 
     async def run(self) -> None:
