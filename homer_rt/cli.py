@@ -46,7 +46,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.demo:
         from homer_rt.demo import enable_demo_data
 
-        enable_demo_data(app, properties=args.properties)
+        enable_demo_data(app, properties=args.properties, messages=args.messages)
     app.on_startup.append(_freeze_startup_heap)  # last: after the store is open and demo data is seeded
     asyncio.run(
         serve(
@@ -104,6 +104,7 @@ async def _seed_demo(args: argparse.Namespace) -> int:
             clock=SystemClock(),
             hasher=PasswordHasher(rounds=settings.bcrypt_rounds),
             properties=args.properties,
+            messages=args.messages,
             lifestyle=MockLifestyleProvider(),
         )
     print(f"demo data ready: {summary.users} users, {summary.properties} listings (new: {summary.created})")
@@ -120,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="port (default PORT or 8001)")
     serve.add_argument("--demo", action="store_true", help="load demo owners, renters and listings at start")
     serve.add_argument("--properties", type=int, default=60, help="number of demo listings with --demo")
+    serve.add_argument(
+        "--messages", type=int, default=0, help="number of demo chat messages with --demo (default 0)"
+    )
 
     admin = commands.add_parser("create-admin", help="create or promote an admin in the configured store")
     admin.add_argument("--email", required=True)
@@ -131,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
         "seed-demo", help="add demo owners, renters and listings to the configured store"
     )
     seed.add_argument("--properties", type=int, default=60, help="number of demo listings (default 60)")
+    seed.add_argument(
+        "--messages",
+        type=int,
+        default=0,
+        help="number of demo chat messages, in chats of ~100 between demo renters and owners (default 0)",
+    )
     return parser
 
 

@@ -6,6 +6,10 @@ users and listings (the multi-process chat setup relies on that). Seeding is ide
 is inserted under its fixed id, and one that already exists is left as it is.
 
 Seeding runs as a list of steps (SEED_STEPS); a later feature adds its own step to the end.
+
+Any number of listings can be seeded (benchmarks use 50,000), and optionally a chat history of any number
+of messages: both go in batches through insert_many, a collection round trip per batch rather than per
+document, so seeding grows linearly with what it creates.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -20,9 +25,19 @@ from typing import Any
 
 from aiohttp import web
 from beanie import Document
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from documents.chat import Chat, ChatMessage, SenderType
+from documents.base import collection_of
+from documents.chat import (
+    RECENT_MESSAGES,
+    Chat,
+    ChatMessage,
+    RecentMessage,
+    SenderType,
+    chat_id_for,
+    message_id_for,
+    name_based_id,
+)
 from documents.property import (
     Analytics,
     BHKType,
@@ -33,11 +48,13 @@ from documents.property import (
     VerificationTier,
 )
 from documents.user import SubscriptionTier, User, UserType, VerificationStatus
-from homer_rt.appkeys import CLOCK, HASHER
+from homer_rt.appkeys import CLOCK, HASHER, STORE
 from homer_rt.clock import Clock
 from homer_rt.security import PasswordHasher
+from homer_rt.services.chats import CHAT_ID_SECRET
 from homer_rt.services.lifestyle import MockLifestyleProvider
 from homer_rt.services.listing_quota import give_back_listing_slot, take_listing_slot
+from homer_rt.services.server_secrets import server_secret
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +62,10 @@ DEMO_PASSWORD = "HomerDemo@2026"
 DEMO_EPOCH = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 DEMO_NAMESPACE = uuid.UUID("6f1c8a52-3b7e-5d41-9a0c-4e2f7b9d1c35")
 DEFAULT_DEMO_PROPERTIES = 60
-MAX_DEMO_PROPERTIES = 1000
+# Documents per insert_many: large enough that the per-call cost vanishes, small enough to bound memory.
+SEED_BATCH = 1000
+# A seeded chat history spreads its messages over chats of about this many messages each.
+HISTORY_MESSAGES_PER_CHAT = 100
 
 
 def demo_id(name: str) -> str:
@@ -259,11 +279,33 @@ class DemoContext:
     lifestyle: MockLifestyleProvider
     properties: int
     summary: DemoSummary
+    messages: int = 0
     password_hash: str = ""
     property_ids: list[str] = field(default_factory=list)
 
 
 SeedStep = Callable[[DemoContext], Awaitable[None]]
+
+
+async def _insert_new(documents: list[Any], insert_many: Callable[..., Awaitable[Any]]) -> int:
+    """Insert a batch under fixed ids with one unordered insert_many; how many were new (the others already
+    exist and are left as they are, like _insert_once does one by one)."""
+    return len(await _inserted(documents, insert_many))
+
+
+async def _inserted(documents: list[Any], insert_many: Callable[..., Awaitable[Any]]) -> list[Any]:
+    """_insert_new, answering which of ``documents`` were new."""
+    if not documents:
+        return []
+    try:
+        await insert_many(documents, ordered=False)
+    except BulkWriteError as error:
+        write_errors = error.details.get("writeErrors", [])
+        if any(write_error.get("code") != 11000 for write_error in write_errors):
+            raise
+        existing = {int(write_error["index"]) for write_error in write_errors}
+        return [document for index, document in enumerate(documents) if index not in existing]
+    return documents
 
 
 async def _insert_once(document: Document) -> bool:
@@ -317,6 +359,11 @@ async def seed_users(ctx: DemoContext) -> None:
         ctx.summary.users += 1
 
 
+def demo_owner(index: int) -> DemoAccount:
+    """The owner of listing number ``index``."""
+    return DEMO_OWNERS[index % len(DEMO_OWNERS)]
+
+
 def demo_property(index: int, lifestyle: MockLifestyleProvider) -> Property:
     """Listing number ``index``: the same listing every time for the same index."""
     rng = random.Random(f"homer-demo-property-{index}")
@@ -350,7 +397,7 @@ def demo_property(index: int, lifestyle: MockLifestyleProvider) -> Property:
     )
     created_at = DEMO_EPOCH + timedelta(hours=9 * index + rng.randint(0, 8))
     verified = index % 3 == 0
-    owner = DEMO_OWNERS[index % len(DEMO_OWNERS)]
+    owner = demo_owner(index)
     bathrooms = {BHKType.ONE_BHK: 1, BHKType.TWO_BHK: 2, BHKType.THREE_BHK: 3, BHKType.FOUR_PLUS_BHK: 4}[bhk]
     label = _TYPE_LABEL[property_type]
     title = (
@@ -399,17 +446,25 @@ def demo_property(index: int, lifestyle: MockLifestyleProvider) -> Property:
 
 
 async def seed_properties(ctx: DemoContext) -> None:
-    for index in range(ctx.properties):
-        listing = demo_property(index, ctx.lifestyle)
-        # Counted as the app counts a new active listing (slot first); seeding is not capped, so a large
-        # demo gives owners more than MAX_ACTIVE_LISTINGS_PER_OWNER and they can list more only below it.
-        await take_listing_slot(owner_id=listing.owner_id, limit=None)
-        created = await _insert_once(listing)
-        if not created:
-            await give_back_listing_slot(owner_id=listing.owner_id)
-        ctx.summary.count("properties", created)
-        ctx.summary.properties += 1
-        ctx.property_ids.append(listing.id)
+    ctx.summary.created.setdefault("properties", 0)
+    for start in range(0, ctx.properties, SEED_BATCH):
+        batch = [
+            demo_property(index, ctx.lifestyle)
+            for index in range(start, min(start + SEED_BATCH, ctx.properties))
+        ]
+        # Counted as the app counts new active listings (slots first, given back for those that existed);
+        # seeding is not capped, so a large demo gives owners more than MAX_ACTIVE_LISTINGS_PER_OWNER.
+        per_owner = Counter(listing.owner_id for listing in batch)
+        for owner_id, count in per_owner.items():
+            await take_listing_slot(owner_id=owner_id, limit=None, count=count)
+        inserted = await _inserted(batch, Property.insert_many)
+        per_owner.subtract(listing.owner_id for listing in inserted)
+        for owner_id, count in per_owner.items():
+            if count:
+                await give_back_listing_slot(owner_id=owner_id, count=count)
+        ctx.summary.created["properties"] += len(inserted)
+        ctx.summary.properties += len(batch)
+        ctx.property_ids.extend(listing.id for listing in batch)
 
 
 DEMO_CHAT_LINES = (
@@ -466,8 +521,102 @@ async def seed_chats(ctx: DemoContext) -> None:
         await _insert_once(message)
 
 
+_HISTORY_LINES = (
+    (SenderType.RENTER, "Is the flat still available from next month?"),
+    (SenderType.OWNER, "Yes, it is free from the 1st. When would you like to visit?"),
+    (SenderType.RENTER, "Could I come on Saturday around 11?"),
+    (SenderType.OWNER, "Saturday 11 works. I will share the exact location."),
+    (SenderType.RENTER, "Is the maintenance included in the rent?"),
+    (SenderType.OWNER, "Maintenance is separate, paid to the society every month."),
+    (SenderType.RENTER, "Are pets allowed? We have a small dog."),
+    (SenderType.OWNER, "A small dog is fine as long as the neighbours are not disturbed."),
+    (SenderType.RENTER, "How many months of deposit do you need?"),
+    (SenderType.OWNER, "Three months, refundable when you leave."),
+    (SenderType.RENTER, "Is there covered parking for one car?"),
+    (SenderType.OWNER, "Yes, one covered slot in the basement."),
+)
+
+
+def _history_chat(
+    index: int, property_id: str, owner_id: str, size: int, *, chat_id_key: bytes
+) -> tuple[Chat, list[dict[str, Any]]]:
+    """Chat number ``index`` of the seeded history: ``size`` messages between a demo renter and the owner of
+    ``property_id``, under the ids a live chat between them would have; everything read but the last line."""
+    renter_id = DEMO_RENTERS[index % len(DEMO_RENTERS)].user_id
+    chat_id = chat_id_for(chat_id_key, property_id, renter_id)
+    started = DEMO_EPOCH + timedelta(days=2, minutes=7 * index)
+    messages: list[RecentMessage] = []
+    for seq in range(1, size + 1):
+        role, text = _HISTORY_LINES[(index + seq - 1) % len(_HISTORY_LINES)]
+        sender_id = renter_id if role is SenderType.RENTER else owner_id
+        client_msg_id = name_based_id(DEMO_NAMESPACE, f"history:{chat_id}:{seq}")
+        messages.append(
+            RecentMessage(
+                message_id=message_id_for(chat_id, sender_id, client_msg_id),
+                seq=seq,
+                sender_id=sender_id,
+                sender_type=role,
+                message=text,
+                timestamp=started + timedelta(minutes=seq),
+                client_msg_id=client_msg_id,
+            )
+        )
+    sent = {role: sum(1 for m in messages if m.sender_type is role) for role in SenderType}
+    last = messages[-1]
+    # Each side has read everything up to the line before the last; the last line is unread by its recipient.
+    read_seq = size - 1
+    read_sent = {role: sum(1 for m in messages[:read_seq] if m.sender_type is role) for role in SenderType}
+    chat = Chat(
+        id=chat_id,
+        property_id=property_id,
+        renter_id=renter_id,
+        owner_id=owner_id,
+        participants=[renter_id, owner_id],
+        created_at=messages[0].timestamp,
+        last_message_at=last.timestamp,
+        last_seq=last.seq,
+        recent=messages[-RECENT_MESSAGES:],
+        sent_renter=sent[SenderType.RENTER],
+        sent_owner=sent[SenderType.OWNER],
+        read_seq_renter=read_seq,
+        read_seq_owner=read_seq,
+        read_sent_renter=read_sent[SenderType.OWNER],
+        read_sent_owner=read_sent[SenderType.RENTER],
+    )
+    return chat, [ChatMessage.row_of(message, chat_id=chat_id) for message in messages]
+
+
+async def seed_chat_history(ctx: DemoContext) -> None:
+    """``ctx.messages`` messages (benchmarks use 200,000) in chats of about HISTORY_MESSAGES_PER_CHAT each,
+    between the demo renters and the owners of listings 1, 2, ... (listing 0 has the demo chat)."""
+    if ctx.messages <= 0:
+        return
+    pairs = len(DEMO_RENTERS) * max(0, len(ctx.property_ids) - 1)
+    if pairs == 0:
+        raise ValueError("a demo chat history needs at least 2 demo listings")
+    chats = min(pairs, -(-ctx.messages // HISTORY_MESSAGES_PER_CHAT))
+    ctx.summary.created.setdefault("chats", 0)
+    ctx.summary.created.setdefault("messages", 0)
+    batch_chats: list[Chat] = []
+    batch_rows: list[dict[str, Any]] = []
+    # The store's own key, so these chats have the ids a live initiate between the same pair would give.
+    chat_id_key = await server_secret(CHAT_ID_SECRET, now=ctx.clock.now())
+    for index in range(chats):
+        size = ctx.messages // chats + (1 if index < ctx.messages % chats else 0)
+        listing = 1 + index // len(DEMO_RENTERS)
+        owner_id = demo_owner(listing).user_id
+        chat, rows = _history_chat(index, ctx.property_ids[listing], owner_id, size, chat_id_key=chat_id_key)
+        batch_chats.append(chat)
+        batch_rows.extend(rows)
+        if len(batch_rows) >= SEED_BATCH or index == chats - 1:
+            ctx.summary.created["chats"] += await _insert_new(batch_chats, Chat.insert_many)
+            messages = collection_of(ChatMessage).insert_many
+            ctx.summary.created["messages"] += await _insert_new(batch_rows, messages)
+            batch_chats, batch_rows = [], []
+
+
 # Run in order. A later feature appends its step (it gets the same context, after users and listings).
-SEED_STEPS: list[SeedStep] = [seed_users, seed_properties, seed_chats]
+SEED_STEPS: list[SeedStep] = [seed_users, seed_properties, seed_chats, seed_chat_history]
 
 
 async def seed_demo(
@@ -475,15 +624,16 @@ async def seed_demo(
     clock: Clock,
     hasher: PasswordHasher,
     properties: int = DEFAULT_DEMO_PROPERTIES,
+    messages: int = 0,
     lifestyle: MockLifestyleProvider,
 ) -> DemoSummary:
-    if not 0 <= properties <= MAX_DEMO_PROPERTIES:
-        raise ValueError(f"demo properties must be between 0 and {MAX_DEMO_PROPERTIES}")
+    _check_sizes(properties=properties, messages=messages)
     ctx = DemoContext(
         clock=clock,
         hasher=hasher,
         lifestyle=lifestyle,
         properties=properties,
+        messages=messages,
         summary=DemoSummary(seeded_at=clock.now()),
     )
     for step in SEED_STEPS:
@@ -499,16 +649,25 @@ def credentials_text() -> str:
     return "\n".join(lines)
 
 
-def enable_demo_data(app: web.Application, *, properties: int) -> None:
+def _check_sizes(*, properties: int, messages: int) -> None:
+    if properties < 0:
+        raise ValueError("the number of demo listings cannot be negative")
+    if messages < 0:
+        raise ValueError("the number of demo chat messages cannot be negative")
+    if messages and properties < 2:
+        raise ValueError("a demo chat history needs at least 2 demo listings")
+
+
+def enable_demo_data(app: web.Application, *, properties: int, messages: int = 0) -> None:
     """Seed demo data once the store is open (``homer-rt serve --demo``)."""
-    if not 0 <= properties <= MAX_DEMO_PROPERTIES:
-        raise ValueError(f"--properties must be between 0 and {MAX_DEMO_PROPERTIES}")
+    _check_sizes(properties=properties, messages=messages)
 
     async def demo_ctx(app: web.Application) -> AsyncIterator[None]:
         summary = await seed_demo(
             clock=app[CLOCK],
             hasher=app[HASHER],
             properties=properties,
+            messages=messages,
             lifestyle=MockLifestyleProvider(),
         )
         log.info(
@@ -518,6 +677,7 @@ def enable_demo_data(app: web.Application, *, properties: int) -> None:
             summary.created,
             credentials_text(),
         )
+        app[STORE].warn_if_too_large()
         yield
 
     app.cleanup_ctx.append(demo_ctx)

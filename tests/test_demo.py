@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from bson import json_util
 
 from documents.property import Property
 from documents.user import User
 from homer_rt.app import create_app
-from homer_rt.appkeys import CLOCK, STORE
+from homer_rt.appkeys import CHATS, CLOCK, STORE
 from homer_rt.cli import main
 from homer_rt.demo import (
     CITIES,
@@ -21,6 +22,7 @@ from homer_rt.demo import (
     DEMO_RENTERS,
     PREMIUM_RENTER,
     demo_id,
+    demo_owner,
     enable_demo_data,
     seed_demo,
 )
@@ -144,3 +146,63 @@ def test_seed_demo_command(
     assert main(["seed-demo", "--properties", "5"]) == 0
     assert "'properties': 0" in capsys.readouterr().out
     assert len(json.loads(data_file.read_text())["properties"]) == 5
+
+
+def test_seed_demo_command_goes_past_a_thousand_listings_with_a_chat_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONGODB_URL", raising=False)
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("BCRYPT_ROUNDS", "4")
+    data_file = tmp_path / "homer-data.json"
+    monkeypatch.setenv("EMBEDDED_DATA_FILE", str(data_file))
+
+    assert main(["seed-demo", "--properties", "1200", "--messages", "250"]) == 0
+    assert "'properties': 1200" in capsys.readouterr().out
+    saved = json_util.loads(data_file.read_text())
+    assert len(saved["properties"]) == 1200
+    assert {p["_id"] for p in saved["properties"]} == {demo_id(f"property:{i}") for i in range(1200)}
+    # 250 history messages in 3 chats, beside the demo chat's 3.
+    assert len(saved["chats"]) == 4 and len(saved["chat_messages"]) == 253
+
+    assert main(["seed-demo", "--properties", "1200", "--messages", "250"]) == 0
+    assert "'properties': 0, 'chats': 0, 'messages': 0" in capsys.readouterr().out
+    again = json_util.loads(data_file.read_text())
+    assert len(again["properties"]) == 1200 and len(again["chat_messages"]) == 253
+
+    assert main(["seed-demo", "--properties", "-1"]) == 2
+    assert "cannot be negative" in capsys.readouterr().err
+    assert main(["seed-demo", "--properties", "1", "--messages", "10"]) == 2
+    assert "at least 2 demo listings" in capsys.readouterr().err
+
+
+async def test_serve_demo_seeds_a_chat_history_the_api_serves(aiohttp_client: Any, tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+    enable_demo_data(app, properties=1100, messages=250)
+    client = await aiohttp_client(app)
+    everything = await (await client.get("/api/properties/search", params={"limit": 1})).json()
+    assert everything["total_count"] == 1100
+
+    headers = await login(client, PREMIUM_RENTER.email)
+    # The first history chat: renter1 and the owner of listing 1, under the id a live chat of theirs has.
+    chat_id = client.app[CHATS].chat_id_for(
+        property_id=demo_id("property:1"), renter_id=PREMIUM_RENTER.user_id
+    )
+    chats = await (await client.get("/api/chats", headers=headers)).json()
+    assert [chat["chat_id"] for chat in chats] == [chat_id]
+    assert chats[0]["last_seq"] == 84 and chats[0]["unread_count"] == 1
+    unread = await (await client.get("/api/chats/unread-count", headers=headers)).json()
+    assert unread == {"unread_count": 1, "chats": {chat_id: 1}}
+
+    page = await (await client.get(f"/api/chats/{chat_id}", headers=headers, params={"limit": 60})).json()
+    assert [m["seq"] for m in page["messages"]] == list(range(25, 85))
+    older = await (
+        await client.get(f"/api/chats/{chat_id}", headers=headers, params={"before_seq": 25, "limit": 50})
+    ).json()
+    assert [m["seq"] for m in older["messages"]] == list(range(1, 25))
+    owner_headers = await login(client, demo_owner(1).email)
+    reply = await client.post(
+        f"/api/chats/{chat_id}/messages", json={"message": "Still free?"}, headers=owner_headers
+    )
+    assert reply.status == 200 and (await reply.json())["seq"] == 85

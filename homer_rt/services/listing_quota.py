@@ -21,19 +21,22 @@ from documents.user import User
 from homer_rt.errors import Conflict
 
 
-async def take_listing_slot(*, owner_id: str, limit: int | None, already_active: str | None = None) -> None:
-    """Count one more active listing for the owner. With a ``limit`` (owners; admins and admin actions pass
-    None) an owner already at it is refused with 409 ``listing_limit_reached``, naming the limit.
-    ``already_active`` names a listing made active before its slot was taken (an admin's status change),
-    which an older account's first count must leave out: the ``$inc`` that follows counts it."""
+async def take_listing_slot(
+    *, owner_id: str, limit: int | None, already_active: str | None = None, count: int = 1
+) -> None:
+    """Count ``count`` more active listings (one, but for seeded demo data) for the owner. With a ``limit``
+    (owners; admins and admin actions pass None) an owner it would take past it is refused with 409
+    ``listing_limit_reached``, naming the limit. ``already_active`` names a listing made active before its
+    slot was taken (an admin's status change), which an older account's first count must leave out: the
+    ``$inc`` that follows counts it."""
     users = collection_of(User)
     match: dict[str, Any] = {
         "_id": owner_id,
-        "active_listings": {"$lt": limit} if limit is not None else {"$exists": True},
+        "active_listings": {"$lte": limit - count} if limit is not None else {"$exists": True},
     }
-    result = await users.update_one(match, {"$inc": {"active_listings": 1}})
+    result = await users.update_one(match, {"$inc": {"active_listings": count}})
     if result.matched_count == 0 and await _count_for_older_account(owner_id, leaving_out=already_active):
-        result = await users.update_one(match, {"$inc": {"active_listings": 1}})
+        result = await users.update_one(match, {"$inc": {"active_listings": count}})
     if result.matched_count == 0 and limit is not None:
         raise Conflict(
             f"You already have {limit} active listings, the most one owner can have. Mark one rented or "
@@ -44,10 +47,10 @@ async def take_listing_slot(*, owner_id: str, limit: int | None, already_active:
     # Without a limit nothing matched only when the owner's account no longer exists: nothing to count.
 
 
-async def give_back_listing_slot(*, owner_id: str) -> None:
-    """One fewer active listing. Never below zero; an older account's missing counter stays missing."""
+async def give_back_listing_slot(*, owner_id: str, count: int = 1) -> None:
+    """``count`` fewer active listings. Never below zero; an older account's missing counter stays missing."""
     await collection_of(User).update_one(
-        {"_id": owner_id, "active_listings": {"$gt": 0}}, {"$inc": {"active_listings": -1}}
+        {"_id": owner_id, "active_listings": {"$gte": count}}, {"$inc": {"active_listings": -count}}
     )
 
 
