@@ -40,7 +40,7 @@ import time
 import traceback
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -1146,10 +1146,16 @@ def main() -> int:
         "--rate", type=float, default=None, help="Homer's max msg/s when saturation is skipped"
     )
     args = parser.parse_args()
-    pin(LOADGEN_CORE)
     STORE["mongodb_url"] = args.mongodb_url
+    return run_on_loadgen_core(bench(args))
+
+
+def run_on_loadgen_core(measure: Coroutine[Any, Any, int]) -> int:
+    """Run a benchmark's main coroutine on the load generator's core: its exit status, or 2 with the reason
+    on stderr when the harness failed or the run crashed (shared by every bench script)."""
+    pin(LOADGEN_CORE)
     try:
-        return asyncio.run(bench(args))
+        return asyncio.run(measure)
     except HarnessError as error:
         print(f"harness error: {error}", file=sys.stderr)
         return 2

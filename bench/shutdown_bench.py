@@ -24,14 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chat_bench import LOADGEN_CORE, HarnessError, Server, bounded, log, machine, pin, register
+from chat_bench import HarnessError, Server, bounded, log, machine, register, run_on_loadgen_core
 from sio_client import SioClient
 
 USERS = 100
@@ -148,15 +147,7 @@ def main() -> int:
     parser.add_argument("--clients", default="0,1,2000", help="comma-separated client counts")
     parser.add_argument("--runs", type=int, default=3, help="runs per client count")
     args = parser.parse_args()
-    pin(LOADGEN_CORE)
-    try:
-        return asyncio.run(bench(args))
-    except HarnessError as error:
-        print(f"harness error: {error}", file=sys.stderr)
-        return 2
-    except Exception:
-        traceback.print_exc()
-        return 2
+    return run_on_loadgen_core(bench(args))
 
 
 if __name__ == "__main__":

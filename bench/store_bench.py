@@ -40,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chat_bench import LOADGEN_CORE, SERVER_CORE, UNLIMITED, HarnessError, free_port, log, machine, pin
+from chat_bench import SERVER_CORE, UNLIMITED, HarnessError, free_port, log, machine, pin, run_on_loadgen_core
 from sio_client import SioClient
 
 from homer_rt.demo import DEMO_PASSWORD, DEMO_RENTERS, demo_id, demo_owner
@@ -574,15 +573,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="500 vs 5,000 listings, 2 runs")
     parser.add_argument("--runs", type=int, default=0, help="runs per size (default 3, quick 2)")
     args = parser.parse_args()
-    pin(LOADGEN_CORE)
-    try:
-        return asyncio.run(bench(args))
-    except HarnessError as error:
-        print(f"harness error: {error}", file=sys.stderr)
-        return 2
-    except Exception:
-        traceback.print_exc()
-        return 2
+    return run_on_loadgen_core(bench(args))
 
 
 if __name__ == "__main__":
