@@ -154,6 +154,9 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # Client events being handled: shutdown lets them finish (their writes reach the store) before the
         # store is flushed.
         self.events_in_flight = InFlight()
+        # Set when the process starts draining: a new event is refused (its client sends it again once it has
+        # reconnected) so that the ones under way can finish while their connections still carry their acks.
+        self.refusing_events = False
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         if not isinstance(data, str):
@@ -221,6 +224,10 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
             refusal = failed("malformed_payload", "The payload is nested too deeply")
         elif not isinstance(event, str) or event in self.reserved_events:
             refusal = failed("unknown_event", "Not an event clients can send")
+        elif self.refusing_events:
+            refusal = failed(
+                "server_draining", "This server is shutting down; send it again once reconnected"
+            )
         else:
             await super()._handle_event(eio_sid, namespace, id, data)
             return

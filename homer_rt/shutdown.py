@@ -2,12 +2,15 @@
 
 1. Readiness turns 503 (``draining``) and the listening socket closes: new connections are refused, so a
    load balancer sends them to another process.
-2. Every Socket.IO connection gets ``server_shutdown {reconnect: true}`` and its transport is closed in a
+2. New Socket.IO events are refused (``server_draining``: the client sends them again once reconnected) and
+   the ones under way finish while their connections are open, so their acks and live deliveries go out.
+3. Every Socket.IO connection gets ``server_shutdown {reconnect: true}`` and its transport is closed in a
    way the clients answer by reconnecting on their own (HomerSocketServer.close_for_shutdown); a client
    then rejoins its chats and asks ``sync`` for what it missed. Closing them does not announce their users
    offline: they are back within a second, on another process or this one's successor.
-3. In-flight requests and socket events finish; whatever still runs when the grace period ends is cut.
-4. aiohttp's own shutdown, then each cleanup context in reverse: background tasks and the scheduler are
+4. In-flight requests finish. Whatever still runs when the grace period ends is cut; cut socket events are
+   cancelled and unwound before the store's last flush.
+5. aiohttp's own shutdown, then each cleanup context in reverse: background tasks and the scheduler are
    cancelled, this process's presence entries leave Redis, and the store is flushed (the embedded store
    writes its data file) and closed.
 
@@ -54,7 +57,7 @@ class DrainReport:
 
 
 async def drain(app: web.Application, *, grace_seconds: float) -> DrainReport:
-    """Steps 1 (readiness), 2 and 3 of the module doc; the caller has closed the listening socket."""
+    """Steps 1 to 4 of the module doc; the caller has closed the listening socket."""
     loop = asyncio.get_running_loop()
     started = loop.time()
 
@@ -63,17 +66,20 @@ async def drain(app: web.Application, *, grace_seconds: float) -> DrainReport:
 
     app[READINESS].draining()
     sio = app[SOCKET_SERVER]
+    sio.refusing_events = True
+    events: InFlight = sio.events_in_flight
+    await events.wait_idle(within=left())
     sockets_closed = await sio.close_for_shutdown((CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, ADMIN_NAMESPACE))
     # Socket.IO transports are requests too: this also waits for the WebSocket close handshakes.
     requests: InFlight = app[REQUESTS_IN_FLIGHT]
     await requests.wait_idle(within=left())
-    events: InFlight = sio.events_in_flight
-    await events.wait_idle(within=left())
+    events_cut = events.count
+    await events.cancel_running()
     await sio.shutdown()  # engine.io's background task
     report = DrainReport(
         sockets_closed=sockets_closed,
         requests_cut=requests.count,
-        events_cut=events.count,
+        events_cut=events_cut,
         seconds=loop.time() - started,
     )
     log.info(

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from homer_rt.appkeys import REQUESTS_IN_FLIGHT
+from homer_rt.appkeys import CHATS, REQUESTS_IN_FLIGHT
 from homer_rt.shutdown import drain
 from tests.chat_support import base_url, connect, eventually, make_chat
 
@@ -121,3 +121,65 @@ async def test_what_outlasts_the_grace_period_is_cut(client: TestClient[Any, Any
     report = await drain(client.app, grace_seconds=0.1)
     assert report.requests_cut == 1
     sending.cancel()
+
+
+async def test_socket_events_under_way_finish_with_their_acks_and_new_ones_are_refused(
+    client: TestClient[Any, Any], monkeypatch: Any
+) -> None:
+    renter, owner, _, chat_id = await make_chat(client)
+    renter_live = await connect(base_url(client), renter["token"])
+    owner_live = await connect(base_url(client), owner["token"])
+    chats = client.app[CHATS]
+    entered, release = asyncio.Event(), asyncio.Event()
+    send = chats.send
+
+    async def held_send(**kwargs: Any) -> Any:
+        entered.set()
+        await release.wait()
+        return await send(**kwargs)
+
+    monkeypatch.setattr(chats, "send", held_send)
+    sending = asyncio.create_task(
+        renter_live.call(
+            "send_message", {"chat_id": chat_id, "message": "sent as the drain began", "client_msg_id": "a1"}
+        )
+    )
+    await asyncio.wait_for(entered.wait(), 5)
+    draining = asyncio.create_task(drain(client.app, grace_seconds=5))
+    # A new event meets a draining server: refused, to be sent again once reconnected elsewhere.
+    refused = await owner_live.error(
+        "send_message", {"chat_id": chat_id, "message": "too late", "client_msg_id": "b1"}
+    )
+    assert refused["code"] == "server_draining"
+    release.set()
+    # The one under way finished on its open connection: its ack arrived, then the connection closed.
+    sent = await sending
+    assert sent["ok"] is True and sent["data"]["message"] == "sent as the drain began"
+    report = await draining
+    assert report.events_cut == 0 and report.sockets_closed == 2
+
+
+async def test_socket_events_past_the_grace_period_are_cancelled_before_the_store_closes(
+    client: TestClient[Any, Any], monkeypatch: Any
+) -> None:
+    renter, _, _, chat_id = await make_chat(client)
+    renter_live = await connect(base_url(client), renter["token"])
+    chats = client.app[CHATS]
+    entered, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def endless_send(**_: Any) -> Any:
+        entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    monkeypatch.setattr(chats, "send", endless_send)
+    asyncio.create_task(  # noqa: RUF006 - its connection closes under it; nothing to await
+        renter_live.sio.emit("send_message", {"chat_id": chat_id, "message": "hangs"}, namespace="/chat")
+    )
+    await asyncio.wait_for(entered.wait(), 5)
+    report = await drain(client.app, grace_seconds=0.2)
+    assert report.events_cut == 1
+    assert cancelled.is_set()  # unwound before drain returned: nothing of it writes after the last flush
