@@ -671,12 +671,13 @@ def enable_demo_data(app: web.Application, *, properties: int, messages: int = 0
             lifestyle=MockLifestyleProvider(),
         )
         log.info(
-            "demo data ready: %d users, %d listings (new: %s)\n%s",
+            "demo data ready: %d users, %d listings (new: %s)",
             summary.users,
             summary.properties,
             summary.created,
-            credentials_text(),
         )
+        # The demo accounts' shared password goes to the terminal, never into the logs.
+        print(credentials_text(), flush=True)
         app[STORE].warn_if_too_large()
         yield
 

@@ -182,7 +182,15 @@ class EmbeddedStorage:
         self._database = server[database_name]
 
     def collection_names(self) -> list[str]:
-        return sorted(self._database.list_created_collection_names())
+        """Every collection, in the order a save writes them: sorted, but ``chats`` last. A save is not one
+        snapshot of the whole store (the loop runs between its steps), and a chat send reserves its seq on
+        the chat before it inserts the message. Read after the messages, a chat's seq in the file covers
+        every message in the file, so the next send never reuses one; a chat may count a message sent
+        while the save ran that the file lacks, which only a crash before the next save would show (as a
+        skipped seq)."""
+        return sorted(
+            self._database.list_created_collection_names(), key=lambda name: (name == "chats", name)
+        )
 
     def documents(self, collection: str) -> OrderedDict[Any, dict[str, Any]]:
         """The collection's stored documents by _id: mongomock's own mapping, not a copy."""

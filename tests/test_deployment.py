@@ -54,6 +54,10 @@ def test_apps_get_time_to_drain_and_trust_only_their_proxy() -> None:
         assert app["environment"]["APP_ENV"] == "production"
         proxy = services["lb"]["networks"]["default"]["ipv4_address"]
         assert app["environment"]["TRUSTED_PROXIES"] == f"{proxy}/32"
+        # Each process is scraped on the compose network; the metrics port is published nowhere.
+        assert app["environment"]["METRICS_PORT"] == "9100" and "ports" not in app
+    # nginx names each request, so its log lines and the app's share a request_id.
+    assert "proxy_set_header X-Request-ID $$request_id;" in "\n".join(services["lb"]["command"])
 
 
 def test_secrets_come_from_the_environment_and_the_console_stays_local() -> None:
