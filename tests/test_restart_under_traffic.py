@@ -102,7 +102,8 @@ class ChatClient:
         return seq
 
     async def call(self, event: str, data: Any) -> Any:
-        """The ack's data; None when the connection dropped before the ack came (try again once back)."""
+        """The ack's data; None when the connection dropped before the ack came, or the server was draining
+        (try again once back)."""
         dropped = self.dropped
         if dropped is None or dropped.done():
             return None
@@ -116,6 +117,8 @@ class ChatClient:
         if call.exception() is not None:  # not connected, or no ack in time: the drop is on its way
             return None
         ack = call.result()
+        if not ack["ok"] and ack["error"]["code"] == "server_draining":
+            return None  # sent as the server began to drain: send it again once reconnected
         assert ack["ok"] is True, f"{self.name} {event}: {ack}"
         return ack["data"]
 
