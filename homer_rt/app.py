@@ -89,6 +89,13 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     metrics = Metrics()
+
+    def limiter(name: str, *, limit: int, window_seconds: float) -> SlidingWindowLimiter:
+        """A rate limiter on the app's clock whose refusals are counted under ``name``."""
+        return SlidingWindowLimiter(
+            limit=limit, window_seconds=window_seconds, clock=clock, refused=metrics.refusal_counter(name)
+        )
+
     if settings.jwt_secret_generated:
         log.warning(
             "JWT_SECRET is not set: tokens are signed with a random secret made for this process only. "
@@ -149,17 +156,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             clock=clock,
             metrics=metrics,
         ),
-        registrations_per_address=SlidingWindowLimiter(
+        registrations_per_address=limiter(
+            "registrations_per_address",
             limit=settings.registrations_per_address_per_hour,
             window_seconds=3600,
-            clock=clock,
-            refused=metrics.refusal_counter("registrations_per_address"),
         ),
-        registrations_overall=SlidingWindowLimiter(
-            limit=settings.registrations_per_minute,
-            window_seconds=60,
-            clock=clock,
-            refused=metrics.refusal_counter("registrations_overall"),
+        registrations_overall=limiter(
+            "registrations_overall", limit=settings.registrations_per_minute, window_seconds=60
         ),
         emitter=emitter,
         session_recheck_seconds=settings.socket_session_recheck_seconds,
@@ -210,18 +213,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         emitter=emitter,
         notifications=app[NOTIFICATIONS],
         uploads=app[UPLOADS],
-        send_limiter=SlidingWindowLimiter(
-            limit=settings.chat_send_rate_per_10s,
-            window_seconds=10,
-            clock=clock,
-            refused=metrics.refusal_counter("chat_send"),
-        ),
-        typing_limiter=SlidingWindowLimiter(
-            limit=settings.chat_typing_events_per_10s,
-            window_seconds=10,
-            clock=clock,
-            refused=metrics.refusal_counter("chat_typing"),
-        ),
+        send_limiter=limiter("chat_send", limit=settings.chat_send_rate_per_10s, window_seconds=10),
+        typing_limiter=limiter("chat_typing", limit=settings.chat_typing_events_per_10s, window_seconds=10),
         free_contact_limit=settings.free_contact_limit,
         max_message_chars=settings.chat_message_max_chars,
         page_size=settings.chat_page_size,
