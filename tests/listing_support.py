@@ -131,3 +131,16 @@ def files_form(*files: tuple[str, bytes], field: str = "files", content_type: st
         # A stream, as a browser sends a file (aiohttp warns about large in-memory bytes payloads).
         form.add_field(field, io.BytesIO(data), filename=name, content_type=content_type)
     return form
+
+
+async def upload_listing_image(client: TestClient[Any, Any], owner: dict[str, Any]) -> str:
+    """A new listing of ``owner``'s with one uploaded PNG: the image's URL."""
+    listing = await create_listing(client, owner)
+    uploaded = await client.post(
+        f"/api/properties/{listing['property_id']}/upload-images",
+        data=files_form(("front.png", png_bytes())),
+        headers=owner["headers"],
+    )
+    assert uploaded.status == 200, await uploaded.text()
+    url: str = (await uploaded.json())["image_urls"][0]
+    return url

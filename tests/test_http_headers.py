@@ -16,20 +16,14 @@ from homer_rt.clock import AdjustableClock
 from storage.base import attachment_disposition
 from tests.chat_support import make_chat
 from tests.conftest import PASSWORD, register
-from tests.listing_support import PDF, create_listing, files_form, png_bytes
+from tests.listing_support import PDF, files_form, png_bytes, upload_listing_image
 
 ALLOWED_ORIGIN = "http://localhost:3000"  # make_settings' CORS_ORIGINS
 
 
 async def test_every_response_is_nosniff_and_names_no_server_version(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
-    listing = await create_listing(client, owner)
-    uploaded = await client.post(
-        f"/api/properties/{listing['property_id']}/upload-images",
-        data=files_form(("front.png", png_bytes())),
-        headers=owner["headers"],
-    )
-    image_url = (await uploaded.json())["image_urls"][0]
+    image_url = await upload_listing_image(client, owner)
     responses = {
         "root": await client.get("/"),
         "health": await client.get("/api/health"),
@@ -72,13 +66,7 @@ async def test_api_json_answers_are_never_cached(client: TestClient[Any, Any]) -
 
     # Files keep their own caching: a public listing image may be cached by anyone.
     owner = await register(client, user_type="owner")
-    listing = await create_listing(client, owner)
-    uploaded = await client.post(
-        f"/api/properties/{listing['property_id']}/upload-images",
-        data=files_form(("front.png", png_bytes())),
-        headers=owner["headers"],
-    )
-    image = await client.get((await uploaded.json())["image_urls"][0])
+    image = await client.get(await upload_listing_image(client, owner))
     assert image.headers["Cache-Control"] == "public, max-age=86400"
 
 
@@ -112,13 +100,7 @@ async def test_private_documents_are_downloaded_not_displayed(client: TestClient
     assert served.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
     # Public listing images are shown inline, as before.
-    listing = await create_listing(client, owner)
-    images = await client.post(
-        f"/api/properties/{listing['property_id']}/upload-images",
-        data=files_form(("front.png", png_bytes())),
-        headers=owner["headers"],
-    )
-    image = await client.get((await images.json())["image_urls"][0])
+    image = await client.get(await upload_listing_image(client, owner))
     assert "Content-Disposition" not in image.headers
     assert "Content-Security-Policy" not in image.headers
 

@@ -27,6 +27,7 @@ from storage.base import RedirectTarget, StoredObjectMissing
 from storage.s3 import PART_SIZE, S3Storage
 from tests.conftest import make_settings, register
 from tests.listing_support import JPEG, PDF, create_listing, files_form, png_bytes
+from tests.server_support import stop_process
 
 
 def _free_port() -> int:
@@ -56,12 +57,7 @@ def moto_endpoint() -> Iterator[str]:
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def s3_settings(tmp_path: Path, endpoint: str, **overrides: Any) -> Settings:
