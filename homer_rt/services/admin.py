@@ -11,12 +11,10 @@ which audit themselves, so each decision has one code path whichever route it ca
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pymongo import ReturnDocument
@@ -31,15 +29,13 @@ from homer_rt.clock import Clock, UtcDateTime, as_utc, iso
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from homer_rt.money import paise_to_rupees, rupees_to_paise
 from homer_rt.services.admin_feed import AdminFeed, open_report_count, pending_verification_counts
-from homer_rt.services.audit import AdminActor, AuditLog
+from homer_rt.services.audit import AdminActor, AuditLog, Outcome
 from homer_rt.services.auth import AuthService
 from homer_rt.services.chats import ChatService
 from homer_rt.services.listing_quota import follow_status_change
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.properties import MAX_RUPEES
 from homer_rt.services.uploads import PROFILES_AREA, VERIFICATION_AREA, UploadService
-
-T = TypeVar("T")
 
 RECENT_LIMIT = 5
 # A deleted user's e-mail and phone are replaced by values no one can register (unique indexes stay
@@ -170,16 +166,6 @@ def property_admin_view(prop: Property) -> dict[str, Any]:
     }
 
 
-@dataclass(slots=True)
-class Outcome(Generic[T]):
-    """What an admin action returns to its caller and what it adds to its audit entry."""
-
-    result: T
-    old_value: dict[str, Any] | None = None
-    new_value: dict[str, Any] | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-
 class AdminService:
     def __init__(
         self,
@@ -199,39 +185,6 @@ class AdminService:
         self._feed = feed
         self._chats = chats
         self._uploads = uploads
-
-    async def _audited(
-        self,
-        *,
-        actor: AdminActor,
-        action_type: str,
-        entity_type: str,
-        entity_id: str | None,
-        details: dict[str, Any],
-        work: Callable[[], Awaitable[Outcome[T]]],
-    ) -> T:
-        try:
-            outcome = await work()
-        except Exception as error:  # unexpected failures too: an admin action is audited whatever happens
-            await self._audit.record_failure(
-                actor=actor,
-                action_type=action_type,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                details=details,
-                error=error,
-            )
-            raise
-        await self._audit.record(
-            actor=actor,
-            action_type=action_type,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            details={**details, **outcome.details},
-            old_value=outcome.old_value,
-            new_value=outcome.new_value,
-        )
-        return outcome.result
 
     # ---- dashboard ---------------------------------------------------------------------------------
 
@@ -417,7 +370,7 @@ class AdminService:
                 new_value=after.model_dump(mode="json", include=set(changed)),
             )
 
-        return await self._audited(
+        return await self._audit.audited(
             actor=actor,
             action_type="user_update",
             entity_type="user",
@@ -510,7 +463,7 @@ class AdminService:
                 details={"listings_removed": removed.modified_count, "files_removed": files_removed},
             )
 
-        return await self._audited(
+        return await self._audit.audited(
             actor=actor,
             action_type="user_delete",
             entity_type="user",
@@ -589,7 +542,7 @@ class AdminService:
                 new_value={name: after_view.get(name) for name in changes},
             )
 
-        return await self._audited(
+        return await self._audit.audited(
             actor=actor,
             action_type="property_update",
             entity_type="property",
@@ -623,7 +576,7 @@ class AdminService:
                 details={"property_title": before.title, "owner_id": before.owner_id},
             )
 
-        return await self._audited(
+        return await self._audit.audited(
             actor=actor,
             action_type="property_delete",
             entity_type="property",
@@ -683,7 +636,7 @@ class AdminService:
                 details={"previous_status": before.is_verified, "new_status": True},
             )
 
-        return await self._audited(
+        return await self._audit.audited(
             actor=actor,
             action_type="property_force_verify",
             entity_type="property",
@@ -833,7 +786,7 @@ class AdminService:
                 details=details,
             )
 
-        return await self._audited(
+        return await self._audit.audited(
             actor=actor,
             action_type="report_resolve",
             entity_type="chat_report",

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from documents.audit_log import AdminAuditLog, AuditStatus
 from homer_rt.clock import Clock
 from homer_rt.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SECRET_FIELDS = frozenset(
     {"password_hash", "password", "token_version", "token", "jwt", "signature", "secret"}
@@ -33,6 +36,16 @@ class AdminActor:
     admin_id: str
     ip_address: str | None
     user_agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[T]):
+    """What an audited action returns to its caller and what it adds to its audit entry."""
+
+    result: T
+    old_value: dict[str, Any] | None = None
+    new_value: dict[str, Any] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class AuditLog:
@@ -100,3 +113,38 @@ class AuditLog:
             )
         except Exception:
             log.exception("could not write the failed audit entry of %s %s", action_type, entity_id)
+
+    async def audited(
+        self,
+        *,
+        actor: AdminActor,
+        action_type: str,
+        entity_type: str,
+        entity_id: str | None,
+        details: dict[str, Any],
+        work: Callable[[], Awaitable[Outcome[T]]],
+    ) -> T:
+        """Run an admin action and audit it whatever happens: a success with the outcome's old and new
+        values, or a failure (domain error or unexpected) recorded before the error goes on to the caller."""
+        try:
+            outcome = await work()
+        except Exception as error:
+            await self.record_failure(
+                actor=actor,
+                action_type=action_type,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                details=details,
+                error=error,
+            )
+            raise
+        await self.record(
+            actor=actor,
+            action_type=action_type,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details={**details, **outcome.details},
+            old_value=outcome.old_value,
+            new_value=outcome.new_value,
+        )
+        return outcome.result

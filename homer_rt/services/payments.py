@@ -34,7 +34,7 @@ from homer_rt.clock import Clock, as_utc
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 from homer_rt.money import paise_to_rupees
 from homer_rt.services.admin_feed import AdminFeed
-from homer_rt.services.audit import AdminActor, AuditLog
+from homer_rt.services.audit import AdminActor, AuditLog, Outcome
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payment_gateway import (
     GATEWAY_NAME,
@@ -462,34 +462,30 @@ class PaymentService:
 
         Written to the admin audit log whether it succeeds or fails (unexpected failures included).
         """
-        try:
+
+        async def work() -> Outcome[Transaction]:
             before, after = await self._refund(transaction_id=transaction_id, actor=actor)
-        except Exception as error:
-            await self._audit.record_failure(
-                actor=actor,
-                action_type="transaction_refund",
-                entity_type="transaction",
-                entity_id=transaction_id,
-                details={"transaction_id": transaction_id},
-                error=error,
+            return Outcome(
+                after,
+                details={
+                    "user_id": after.user_id,
+                    "transaction_type": after.transaction_type.value,
+                    "amount": paise_to_rupees(after.amount_paise),
+                    "refund_id": after.refund_id,
+                    "is_mock": after.is_mock,
+                },
+                old_value={"payment_status": before.payment_status.value},
+                new_value={"payment_status": after.payment_status.value, "refund_id": after.refund_id},
             )
-            raise
-        await self._audit.record(
+
+        return await self._audit.audited(
             actor=actor,
             action_type="transaction_refund",
             entity_type="transaction",
             entity_id=transaction_id,
-            details={
-                "user_id": after.user_id,
-                "transaction_type": after.transaction_type.value,
-                "amount": paise_to_rupees(after.amount_paise),
-                "refund_id": after.refund_id,
-                "is_mock": after.is_mock,
-            },
-            old_value={"payment_status": before.payment_status.value},
-            new_value={"payment_status": after.payment_status.value, "refund_id": after.refund_id},
+            details={"transaction_id": transaction_id},
+            work=work,
         )
-        return after
 
     async def _refund(self, *, transaction_id: str, actor: AdminActor) -> tuple[Transaction, Transaction]:
         transaction = await self.get(transaction_id=transaction_id)

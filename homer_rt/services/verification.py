@@ -21,7 +21,7 @@ from documents.user import User, VerificationStatus
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.services.admin_feed import AdminFeed
-from homer_rt.services.audit import AdminActor, AuditLog
+from homer_rt.services.audit import AdminActor, AuditLog, Outcome
 from homer_rt.services.notifications import NotificationService
 from homer_rt.services.payments import PaymentService
 from homer_rt.services.uploads import VERIFICATION_AREA, UploadService
@@ -377,8 +377,7 @@ class VerificationService:
     async def _decide(
         self, *, decision: str, verification_type: str, entity_id: str, reason: str | None, actor: AdminActor
     ) -> dict[str, Any]:
-        action_type = f"verification_{decision}"
-        try:
+        async def work() -> Outcome[str]:
             if verification_type not in VERIFICATION_TYPES:
                 raise BadRequest(
                     "verification_type must be renter, owner or property", code="invalid_verification_type"
@@ -387,28 +386,20 @@ class VerificationService:
                 user_id, old, new = await self._decide_property(decision, entity_id, reason)
             else:
                 user_id, old, new = await self._decide_user(decision, verification_type, entity_id, reason)
-        except Exception as error:  # unexpected failures too: an admin decision is audited whatever happens
-            await self._audit.record_failure(
-                actor=actor,
-                action_type=action_type,
-                entity_type=verification_type,
-                entity_id=entity_id,
-                details={"verification_type": verification_type, "reason": reason},
-                error=error,
+            return Outcome(
+                user_id,
+                details={"verification_id": f"{verification_type}_{entity_id}"},
+                old_value=old,
+                new_value=new,
             )
-            raise
-        await self._audit.record(
+
+        user_id = await self._audit.audited(
             actor=actor,
-            action_type=action_type,
+            action_type=f"verification_{decision}",
             entity_type=verification_type,
             entity_id=entity_id,
-            details={
-                "verification_type": verification_type,
-                "verification_id": f"{verification_type}_{entity_id}",
-                "reason": reason,
-            },
-            old_value=old,
-            new_value=new,
+            details={"verification_type": verification_type, "reason": reason},
+            work=work,
         )
         await self._notify_decision(decision, verification_type, user_id, entity_id, reason)
         await self._publish_counts()
