@@ -11,13 +11,34 @@ Every state change is one atomic single-document update guarded on the state it 
 PaymentService is assembled from one class per behaviour, each in its own module: core (dependencies),
 orders, verify (a payment's signature and its success, once), effects (what a purchase gives and a refund
 takes back), refunds, webhooks, queries (history and lookups) and reminders. Each class inherits the
-behaviours it calls, so the service's MRO is their dependency graph.
+behaviours it calls, so the service's MRO is their dependency graph. The gateways (Razorpay, the offline
+mock) are in gateway.
 """
 
 from __future__ import annotations
 
 from homer_rt.services.payments.core import CURRENCY
+from homer_rt.services.payments.gateway import (
+    GATEWAY_NAME,
+    MockGateway,
+    PaymentGateway,
+    RazorpayGateway,
+    build_gateway,
+    require_gateway,
+    verify_webhook_signature,
+)
 from homer_rt.services.payments.service import PaymentService
 from homer_rt.services.payments.webhooks import WEBHOOK_ACTOR
 
-__all__ = ["CURRENCY", "WEBHOOK_ACTOR", "PaymentService"]
+__all__ = [
+    "CURRENCY",
+    "GATEWAY_NAME",
+    "WEBHOOK_ACTOR",
+    "MockGateway",
+    "PaymentGateway",
+    "PaymentService",
+    "RazorpayGateway",
+    "build_gateway",
+    "require_gateway",
+    "verify_webhook_signature",
+]

@@ -7,7 +7,7 @@ from homer_rt.clock import Clock
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
 from homer_rt.services.notifications import NotificationService
-from homer_rt.services.payment_gateway import PaymentGateway
+from homer_rt.services.payments.gateway import PaymentGateway
 from homer_rt.settings import Settings
 
 CURRENCY = "INR"

@@ -19,8 +19,8 @@ from documents.transaction import (
 )
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.money import paise_to_rupees
-from homer_rt.services.payment_gateway import GATEWAY_NAME, PaymentGateway, require_gateway
 from homer_rt.services.payments.core import CURRENCY, PURCHASE_DESCRIPTIONS, PaymentCore
+from homer_rt.services.payments.gateway import GATEWAY_NAME, PaymentGateway, require_gateway
 
 
 class PaymentOrders(PaymentCore):

@@ -12,8 +12,8 @@ from documents.transaction import PaymentStatus, Transaction, released_purchase_
 from homer_rt.errors import BadRequest, Conflict
 from homer_rt.money import paise_to_rupees
 from homer_rt.services.audit import AdminActor, Outcome
-from homer_rt.services.payment_gateway import require_gateway
 from homer_rt.services.payments.effects import PurchaseEffects
+from homer_rt.services.payments.gateway import require_gateway
 from homer_rt.services.payments.queries import PaymentQueries
 
 

@@ -8,8 +8,8 @@ from pymongo import ReturnDocument
 from documents.base import collection_of
 from documents.transaction import PaymentStatus, Transaction
 from homer_rt.errors import BadRequest, Forbidden, NotFound
-from homer_rt.services.payment_gateway import require_gateway
 from homer_rt.services.payments.effects import PurchaseEffects
+from homer_rt.services.payments.gateway import require_gateway
 
 
 class PaymentVerification(PurchaseEffects):

@@ -13,8 +13,8 @@ from documents.base import collection_of
 from documents.transaction import PaymentStatus, Transaction
 from homer_rt.errors import BadRequest, ServiceUnavailable
 from homer_rt.services.audit import AdminActor
-from homer_rt.services.payment_gateway import verify_webhook_signature
 from homer_rt.services.payments.core import PURCHASE_DESCRIPTIONS
+from homer_rt.services.payments.gateway import verify_webhook_signature
 from homer_rt.services.payments.refunds import PaymentRefunds
 from homer_rt.services.payments.verify import PaymentVerification
 
