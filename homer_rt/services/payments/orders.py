@@ -8,13 +8,11 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from documents.base import collection_of
 from documents.property import Property, PropertyStatus, VerificationTier
 from documents.transaction import (
     PaymentStatus,
     Transaction,
     TransactionType,
-    released_purchase_key,
     verification_purchase_key,
 )
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -119,19 +117,7 @@ class PaymentOrders(PaymentCore):
             raise Conflict("The verification fee for this property is already paid", code="already_paid")
         if holder.is_mock != gateway.is_mock:
             # Made in the other payment mode, it can never be verified here: it stops holding the listing.
-            await collection_of(Transaction).update_one(
-                {
-                    "_id": holder.id,
-                    "purchase_key": purchase_key,
-                    "payment_status": {"$in": [PaymentStatus.PENDING.value, PaymentStatus.FAILED.value]},
-                },
-                {
-                    "$set": {
-                        "purchase_key": released_purchase_key(holder.id, "superseded"),
-                        "updated_at": self._clock.now(),
-                    }
-                },
-            )
+            await Transaction.supersede(holder.id, purchase_key=purchase_key, now=self._clock.now())
             return None
         if holder.user_id != user_id:
             raise Conflict("Another order for this property is open", code="order_open")

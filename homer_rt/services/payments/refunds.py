@@ -3,12 +3,7 @@ written to the admin audit log."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pymongo import ReturnDocument
-
-from documents.base import collection_of
-from documents.transaction import PaymentStatus, Transaction, released_purchase_key
+from documents.transaction import PaymentStatus, Transaction
 from homer_rt.errors import BadRequest, Conflict
 from homer_rt.money import paise_to_rupees
 from homer_rt.services.audit import AdminActor, Outcome
@@ -60,18 +55,7 @@ class PaymentRefunds(PurchaseEffects, PaymentQueries):
                 "This payment was made in another payment mode and cannot be refunded here",
                 code="payment_mode_mismatch",
             )
-        collection = collection_of(Transaction)
-        claimed = await collection.find_one_and_update(
-            {
-                "_id": transaction.id,
-                "payment_status": PaymentStatus.SUCCESS.value,
-                "refund_requested_at": None,
-                # Only once the purchase's effect is in place, so the refund takes back what was given.
-                "applied_at": {"$ne": None},
-            },
-            {"$set": {"refund_requested_at": self._clock.now()}},
-            return_document=ReturnDocument.AFTER,
-        )
+        claimed = await Transaction.claim_refund(transaction.id, now=self._clock.now())
         if claimed is None:
             current = await self.get(transaction_id=transaction_id)
             if current.payment_status is PaymentStatus.REFUNDED:
@@ -87,10 +71,7 @@ class PaymentRefunds(PurchaseEffects, PaymentQueries):
             )
         except BaseException:
             # Release the claim so the refund can be tried again once the gateway answers.
-            await collection.update_one(
-                {"_id": transaction.id, "payment_status": PaymentStatus.SUCCESS.value},
-                {"$set": {"refund_requested_at": None}},
-            )
+            await Transaction.release_refund_claim(transaction.id)
             raise
         refunded = await self._mark_refunded(transaction_id=transaction.id, refund_id=refund_id, actor=actor)
         return transaction, refunded
@@ -99,24 +80,9 @@ class PaymentRefunds(PurchaseEffects, PaymentQueries):
         self, *, transaction_id: str, refund_id: str | None, actor: AdminActor
     ) -> Transaction:
         """``actor`` is who the audit log names for the verification a refunded fee withdraws."""
-        now = self._clock.now()
-        changes: dict[str, Any] = {
-            "payment_status": PaymentStatus.REFUNDED.value,
-            "refunded_at": now,
-            "updated_at": now,
-            # A refunded fee no longer holds its listing: the owner may order (and pay) it again.
-            "purchase_key": released_purchase_key(transaction_id, "refunded"),
-        }
-        if refund_id:
-            changes["refund_id"] = refund_id
-        raw = await collection_of(Transaction).find_one_and_update(
-            {"_id": transaction_id, "payment_status": PaymentStatus.SUCCESS.value},
-            {"$set": changes},
-            return_document=ReturnDocument.AFTER,
-        )
-        if raw is None:
+        refunded = await Transaction.mark_refunded(transaction_id, refund_id=refund_id, now=self._clock.now())
+        if refunded is None:
             # Already refunded (the webhook for our own refund can arrive first): nothing more to undo.
             return await self.get(transaction_id=transaction_id)
-        refunded: Transaction = Transaction.model_validate(raw)
         await self._undo_effect(refunded, actor=actor)
         return refunded

@@ -3,9 +3,6 @@ once (by this call or the webhook), the one winner applying the purchase's effec
 
 from __future__ import annotations
 
-from pymongo import ReturnDocument
-
-from documents.base import collection_of
 from documents.transaction import PaymentStatus, Transaction
 from homer_rt.errors import BadRequest, Forbidden, NotFound
 from homer_rt.services.payments.effects import PurchaseEffects
@@ -35,37 +32,13 @@ class PaymentVerification(PurchaseEffects):
         return await self._mark_success(transaction=transaction, payment_id=payment_id)
 
     async def _mark_success(self, *, transaction: Transaction, payment_id: str) -> Transaction:
-        now = self._clock.now()
-        raw = await collection_of(Transaction).find_one_and_update(
-            {
-                "_id": transaction.id,
-                # A failed attempt does not close a Razorpay order: a later attempt may still pay it.
-                "payment_status": {"$in": [PaymentStatus.PENDING.value, PaymentStatus.FAILED.value]},
-            },
-            {
-                "$set": {
-                    "payment_status": PaymentStatus.SUCCESS.value,
-                    "payment_id": payment_id,
-                    "failure_reason": None,
-                    "updated_at": now,
-                }
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        if raw is None:
+        won = await Transaction.mark_success(transaction.id, payment_id=payment_id, now=self._clock.now())
+        if won is None:
             # Another verify or the webhook won the transition; it applies the effect.
             current = await Transaction.get(transaction.id)
             if current is None:
                 raise NotFound("Order not found", code="order_not_found")
             return current
-        won: Transaction = Transaction.model_validate(raw)
         await self._apply_effect(won)
-        applied = await collection_of(Transaction).find_one_and_update(
-            {"_id": won.id, "applied_at": None},
-            {"$set": {"applied_at": self._clock.now()}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if applied is None:
-            return won
-        done: Transaction = Transaction.model_validate(applied)
-        return done
+        applied = await Transaction.mark_applied(won.id, now=self._clock.now())
+        return won if applied is None else applied

@@ -7,10 +7,7 @@ import json
 import logging
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from documents.base import collection_of
-from documents.transaction import PaymentStatus, Transaction
+from documents.transaction import Transaction
 from homer_rt.errors import BadRequest, ServiceUnavailable
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.payments.core import PURCHASE_DESCRIPTIONS
@@ -78,21 +75,14 @@ class PaymentWebhooks(PaymentVerification, PaymentRefunds):
         if not isinstance(order_id, str):
             raise BadRequest("payment entity needs order_id", code="malformed_webhook")
         reason = payment.get("error_description")
-        raw = await collection_of(Transaction).find_one_and_update(
-            {"order_id": order_id, "payment_status": PaymentStatus.PENDING.value},
-            {
-                "$set": {
-                    "payment_status": PaymentStatus.FAILED.value,
-                    "failure_reason": str(reason) if reason else "payment failed",
-                    "payment_id": payment.get("id"),
-                    "updated_at": self._clock.now(),
-                }
-            },
-            return_document=ReturnDocument.AFTER,
+        failed = await Transaction.mark_failed(
+            order_id,
+            reason=str(reason) if reason else "payment failed",
+            payment_id=payment.get("id"),
+            now=self._clock.now(),
         )
-        if raw is None:
+        if failed is None:
             return {"status": "ignored", "reason": "order not pending"}
-        failed = Transaction.model_validate(raw)
         await self._notifications.notify(
             user_id=failed.user_id,
             type="payment_failed",
