@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from beanie import Document
 from pydantic import Field
 from pymongo import IndexModel, ReturnDocument
+from typing_extensions import TypedDict
 
 from documents.base import collection_of, new_id
 from homer_rt.clock import iso
@@ -33,6 +34,30 @@ class PaymentStatus(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     REFUNDED = "refunded"
+
+
+TransactionTypeName = Literal["renter_subscription", "property_verification"]
+PaymentStatusName = Literal["pending", "success", "failed", "refunded"]
+
+
+class TransactionView(TypedDict):
+    """The spec's convert_transaction_to_dict shape (``Transaction.api_view``)."""
+
+    transaction_id: str
+    user_id: str
+    transaction_type: TransactionTypeName
+    amount: int | float  # rupees: whole rupees as integers (750), fractions as two-place decimals
+    currency: str
+    payment_gateway: str
+    payment_id: str | None
+    order_id: str
+    payment_status: PaymentStatusName
+    is_mock: bool
+    created_at: str
+    updated_at: str
+    refunded_at: str | None
+    # What the order was for: {"property_id"} for a verification fee, {"subscription_days"} for premium.
+    metadata: dict[str, Any]
 
 
 class Transaction(Document):
@@ -81,7 +106,7 @@ class Transaction(Document):
     def transaction_id(self) -> str:
         return self.id
 
-    def api_view(self) -> dict[str, Any]:
+    def api_view(self) -> TransactionView:
         """The spec's convert_transaction_to_dict shape; the amount in rupees."""
         return {
             "transaction_id": self.id,

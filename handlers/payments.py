@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from handlers.common import current_user, json_response, parse_body_or_query, parse_query
 from handlers.paging import ListPage
 from homer_rt.appkeys import PAYMENTS
+from homer_rt.services.payments.views import verify_response
 
 routes = web.RouteTableDef()
 
@@ -44,14 +45,7 @@ async def verify(request: web.Request) -> web.Response:
     transaction = await request.app[PAYMENTS].verify(
         user_id=user.id, order_id=body.order_id, payment_id=body.payment_id, signature=body.signature
     )
-    return json_response(
-        {
-            "success": True,
-            "transaction_id": transaction.id,
-            "payment_status": transaction.payment_status.value,
-            "transaction_type": transaction.transaction_type.value,
-        }
-    )
+    return json_response(verify_response(transaction))
 
 
 @routes.post("/api/payments/webhook")

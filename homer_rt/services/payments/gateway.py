@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 import razorpay
 import requests
 from razorpay.errors import BadRequestError, GatewayError, ServerError, SignatureVerificationError
+from typing_extensions import TypedDict
 
 from homer_rt.errors import ServiceUnavailable, UpstreamError, UpstreamTimeout
 from homer_rt.settings import Settings
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 GATEWAY_NAME = "razorpay"
+
+
+class RequestOptions(TypedDict):
+    """Keyword options of the razorpay SDK's calls."""
+
+    timeout: float
 
 
 class PaymentGateway(Protocol):
@@ -95,7 +102,7 @@ class RazorpayGateway:
             log.warning("razorpay %s failed: %s", what, exc)
             raise UpstreamError(f"Payment gateway error ({what}): {exc}") from exc
 
-    def _request_options(self) -> dict[str, Any]:
+    def _request_options(self) -> RequestOptions:
         return {"timeout": self._timeout}
 
     async def create_order(

@@ -19,6 +19,7 @@ from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.money import paise_to_rupees
 from homer_rt.services.payments.core import CURRENCY, PURCHASE_DESCRIPTIONS, PaymentCore
 from homer_rt.services.payments.gateway import GATEWAY_NAME, PaymentGateway, require_gateway
+from homer_rt.services.payments.views import OrderResponse
 
 
 class PaymentOrders(PaymentCore):
@@ -35,7 +36,7 @@ class PaymentOrders(PaymentCore):
             raise Forbidden("Not authorized for this property", code="not_property_owner")
         return prop
 
-    async def create_order(self, *, user_id: str, type: str, metadata: dict[str, Any]) -> dict[str, Any]:
+    async def create_order(self, *, user_id: str, type: str, metadata: dict[str, Any]) -> OrderResponse:
         gateway = require_gateway(self._gateway)
         try:
             kind = TransactionType(type)
@@ -123,7 +124,7 @@ class PaymentOrders(PaymentCore):
             raise Conflict("Another order for this property is open", code="order_open")
         return holder
 
-    def _order_view(self, transaction: Transaction, *, key_id: str) -> dict[str, Any]:
+    def _order_view(self, transaction: Transaction, *, key_id: str) -> OrderResponse:
         """What create-order answers, for a new order or the listing's open one alike."""
         return {
             "order_id": transaction.order_id,

@@ -14,6 +14,7 @@ from homer_rt.services.payments.core import PURCHASE_DESCRIPTIONS
 from homer_rt.services.payments.gateway import verify_webhook_signature
 from homer_rt.services.payments.refunds import PaymentRefunds
 from homer_rt.services.payments.verify import PaymentVerification
+from homer_rt.services.payments.views import WebhookResponse, webhook_applied
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ WEBHOOK_ACTOR = AdminActor(admin_id="razorpay_webhook", ip_address=None, user_ag
 
 
 class PaymentWebhooks(PaymentVerification, PaymentRefunds):
-    async def handle_webhook(self, *, body: bytes, signature: str | None) -> dict[str, Any]:
+    async def handle_webhook(self, *, body: bytes, signature: str | None) -> WebhookResponse:
         secret = self._settings.razorpay_webhook_secret
         if not secret:
             raise ServiceUnavailable("Webhooks are not configured (RAZORPAY_WEBHOOK_SECRET)")
@@ -47,7 +48,7 @@ class PaymentWebhooks(PaymentVerification, PaymentRefunds):
             return await self._webhook_refunded(_entity(payload, "refund"))
         return {"status": "ignored", "event": name}
 
-    async def _webhook_captured(self, payment: dict[str, Any]) -> dict[str, Any]:
+    async def _webhook_captured(self, payment: dict[str, Any]) -> WebhookResponse:
         order_id, payment_id = payment.get("order_id"), payment.get("id")
         if not isinstance(order_id, str) or not isinstance(payment_id, str):
             raise BadRequest("payment entity needs id and order_id", code="malformed_webhook")
@@ -68,9 +69,9 @@ class PaymentWebhooks(PaymentVerification, PaymentRefunds):
             )
             return {"status": "ignored", "reason": "amount or currency missing or not the order's"}
         result = await self._mark_success(transaction=transaction, payment_id=payment_id)
-        return {"status": "ok", "transaction_id": result.id, "payment_status": result.payment_status.value}
+        return webhook_applied(result)
 
-    async def _webhook_failed(self, payment: dict[str, Any]) -> dict[str, Any]:
+    async def _webhook_failed(self, payment: dict[str, Any]) -> WebhookResponse:
         order_id = payment.get("order_id")
         if not isinstance(order_id, str):
             raise BadRequest("payment entity needs order_id", code="malformed_webhook")
@@ -90,9 +91,9 @@ class PaymentWebhooks(PaymentVerification, PaymentRefunds):
             message=f"Your payment for {PURCHASE_DESCRIPTIONS[failed.transaction_type]} did not go through.",
             action_url="/payments/history",
         )
-        return {"status": "ok", "transaction_id": failed.id, "payment_status": failed.payment_status.value}
+        return webhook_applied(failed)
 
-    async def _webhook_refunded(self, refund: dict[str, Any]) -> dict[str, Any]:
+    async def _webhook_refunded(self, refund: dict[str, Any]) -> WebhookResponse:
         payment_id, refund_id = refund.get("payment_id"), refund.get("id")
         if not isinstance(payment_id, str):
             raise BadRequest("refund entity needs payment_id", code="malformed_webhook")
@@ -104,7 +105,7 @@ class PaymentWebhooks(PaymentVerification, PaymentRefunds):
             refund_id=str(refund_id) if refund_id else None,
             actor=WEBHOOK_ACTOR,
         )
-        return {"status": "ok", "transaction_id": result.id, "payment_status": result.payment_status.value}
+        return webhook_applied(result)
 
 
 def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:
