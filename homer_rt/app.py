@@ -70,8 +70,7 @@ from homer_rt.services.auth import AuthService
 from homer_rt.services.chats import ChatService
 from homer_rt.services.lifestyle import MockLifestyleProvider
 from homer_rt.services.notifications import NotificationService
-from homer_rt.services.payment_gateway import build_gateway
-from homer_rt.services.payments import PaymentService
+from homer_rt.services.payments import PaymentService, build_gateway
 from homer_rt.services.properties import PropertyService
 from homer_rt.services.shortlists import ShortlistService
 from homer_rt.services.uploads import UploadService, storage_from_settings

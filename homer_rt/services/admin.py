@@ -137,7 +137,7 @@ def _whitelisted(model: type[BaseModel], body: Any, allowed: frozenset[str], wha
     return parsed.model_dump(exclude_unset=True)
 
 
-def _paginated(key: str, items: list[dict[str, Any]], *, total: int, page: int, limit: int) -> dict[str, Any]:
+def _paginated(key: str, items: list[Any], *, total: int, page: int, limit: int) -> dict[str, Any]:
     return {key: items, "total_count": total, "page": page, "limit": limit, "has_more": page * limit < total}
 
 
