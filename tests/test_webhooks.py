@@ -237,3 +237,16 @@ async def test_a_fee_order_whose_attempt_failed_is_handed_out_again(
     paid = await hook_client.post("/api/payments/create-order", json=body, headers=owner["headers"])
     assert paid.status == 409
     assert await Transaction.find({"metadata.property_id": property_id}).count() == 1
+
+
+async def test_a_failed_payment_with_a_non_text_id_keeps_the_history_readable(
+    hook_client: TestClient[Any, Any],
+) -> None:
+    renter = await register(hook_client)
+    order = await _pending_order(hook_client, renter["headers"])
+    failed = webhook_body("payment.failed", payment={"id": 12345, "order_id": order["order_id"]})
+    response = await _post(hook_client, failed, sign(WEBHOOK_SECRET, failed))
+    assert response.status == 200 and (await response.json())["payment_status"] == "failed"
+    history = await hook_client.get("/api/payments/history", headers=renter["headers"])
+    assert history.status == 200
+    assert (await history.json())[0]["payment_status"] == "failed"

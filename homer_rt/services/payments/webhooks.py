@@ -75,11 +75,12 @@ class PaymentWebhooks(PaymentVerification, PaymentRefunds):
         order_id = payment.get("order_id")
         if not isinstance(order_id, str):
             raise BadRequest("payment entity needs order_id", code="malformed_webhook")
-        reason = payment.get("error_description")
+        reason, payment_id = payment.get("error_description"), payment.get("id")
         failed = await Transaction.mark_failed(
             order_id,
             reason=str(reason) if reason else "payment failed",
-            payment_id=payment.get("id"),
+            # Only a string is stored: anything else would fail the transaction's model on every later read.
+            payment_id=payment_id if isinstance(payment_id, str) else None,
             now=self._clock.now(),
         )
         if failed is None:
