@@ -1,0 +1,107 @@
+"""Reading a chat: a page of its message window, and read marks (each a prefix of the chat)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from beanie import SortDirection
+from pymongo import ReturnDocument
+
+from documents.base import collection_of
+from documents.chat import Chat, ChatMessage
+from homer_rt.clock import iso
+from homer_rt.realtime import CHAT_NAMESPACE
+from homer_rt.services.chats.core import chat_not_found, counter_field, to_ms
+from homer_rt.services.chats.unread import UnreadCounters
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPage:
+    chat: Chat
+    messages: list[dict[str, Any]]  # as the API shows them (Chat.message_view), oldest first
+    has_more: bool
+
+
+class MessageReading(UnreadCounters):
+    async def open_chat(
+        self, *, chat_id: str, user_id: str, before_seq: int | None = None, limit: int | None = None
+    ) -> ChatPage:
+        """A page of messages, oldest first; the latest page also marks the other side's messages read."""
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        if before_seq is None and chat.unread_for(user_id) > 0:
+            chat = await self._mark_read(chat=chat, reader_id=user_id, up_to=None)
+        size = min(limit or self._page_size, 200)
+        upper = before_seq if before_seq is not None else chat.last_seq + 1
+        from_recent = chat.page_from_window(before=upper, size=size)
+        if from_recent is not None:
+            # Seq 1 (the opening message) always exists: anything after it means older messages.
+            return ChatPage(
+                chat=chat, messages=from_recent, has_more=bool(from_recent) and from_recent[0]["seq"] > 1
+            )
+        # Seqs are dense (a gap only where a retry's reservation was undone), so the page is a seq range:
+        # it touches size + 1 messages whatever the chat's length. With a gap, fall back to sort + limit.
+        lower = max(1, upper - size - 1)
+        newest_first = await self._newest(chat.id, {"$gte": lower, "$lt": upper}, size + 1)
+        if len(newest_first) < size + 1 and lower > 1:
+            newest_first = await self._newest(chat.id, {"$lt": upper}, size + 1)
+        has_more = len(newest_first) > size
+        page = [chat.message_view(m) for m in reversed(newest_first[:size])]
+        return ChatPage(chat=chat, messages=page, has_more=has_more)
+
+    async def _newest(self, chat_id: str, seq_range: dict[str, int], limit: int) -> list[ChatMessage]:
+        return (
+            await ChatMessage.find({"chat_id": chat_id, "seq": seq_range})
+            .sort([("seq", SortDirection.DESCENDING)])
+            .limit(limit)
+            .to_list()
+        )
+
+    async def mark_read(self, *, chat_id: str, user_id: str, up_to: int | None = None) -> Chat:
+        chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
+        return await self._mark_read(chat=chat, reader_id=user_id, up_to=up_to)
+
+    async def _mark_read(self, *, chat: Chat, reader_id: str, up_to: int | None) -> Chat:
+        other_id = chat.other_participant(reader_id)
+        if up_to is None or up_to >= chat.last_seq:
+            # last_seq and the other side's sent count come from one read of the chat, so they describe
+            # the same prefix: a message sent after it has a higher seq and stays unread.
+            through, read_sent = chat.last_seq, chat.sent_by(other_id)
+        else:
+            through, read_sent = up_to, await self._sent_through(chat, other_id, up_to)
+        if through <= chat.read_seq_of(reader_id) and read_sent <= chat.read_sent_of(reader_id):
+            return chat
+        role = chat.role_of(reader_id)
+        updated = await collection_of(Chat).find_one_and_update(
+            {"_id": chat.id},
+            {"$max": {counter_field("read_seq", role): through, counter_field("read_sent", role): read_sent}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            raise chat_not_found()
+        after: Chat = Chat.model_validate(updated)
+        if after.read_seq_of(reader_id) > chat.read_seq_of(reader_id):
+            await self._emitter.to_user(
+                other_id,
+                "read",
+                {
+                    "chat_id": chat.id,
+                    "reader_id": reader_id,
+                    "up_to": after.read_seq_of(reader_id),
+                    "read_at": iso(to_ms(self._clock.now())),
+                },
+                namespace=CHAT_NAMESPACE,
+            )
+        await self._push_unread(reader_id)
+        return after
+
+    async def _sent_through(self, chat: Chat, sender_id: str, seq: int) -> int:
+        """How many of ``sender_id``'s messages have a seq up to ``seq``."""
+        later = chat.recent_window(after=seq, before=chat.last_seq + 1)
+        if later is not None:
+            return chat.sent_by(sender_id) - sum(1 for m in later if m.sender_id == sender_id)
+        return int(
+            await collection_of(ChatMessage).count_documents(
+                {"chat_id": chat.id, "sender_id": sender_id, "seq": {"$lte": seq}}
+            )
+        )
