@@ -15,15 +15,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from beanie import Document
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 from pymongo import IndexModel
+from typing_extensions import TypedDict
 
 from documents.base import new_id
-from homer_rt.clock import iso
+from homer_rt.clock import as_utc, iso
 
 
 class ChatInitiator(StrEnum):
@@ -40,6 +41,73 @@ class ChatStatus(StrEnum):
 class SenderType(StrEnum):
     RENTER = "renter"
     OWNER = "owner"
+
+
+Role = Literal["renter", "owner"]
+ChatStatusName = Literal["active", "archived", "blocked"]
+
+
+def iso_stamp(value: datetime) -> str:
+    """``iso()`` of a time that is never None."""
+    return as_utc(value).isoformat()
+
+
+class StoredMessageView(TypedDict):
+    """A message as a packed window entry holds it: its API shape without ``chat_id`` and ``is_read``."""
+
+    message_id: str
+    seq: int
+    sender_id: str
+    sender_type: Role
+    message: str
+    timestamp: str
+    attachments: list[str]
+    client_msg_id: str | None
+
+
+class MessageView(TypedDict):
+    """The spec's message shape plus ``seq``, ``chat_id`` and the sender's ``client_msg_id``."""
+
+    message_id: str
+    seq: int
+    chat_id: str
+    sender_id: str
+    sender_type: Role
+    message: str
+    timestamp: str
+    is_read: bool
+    attachments: list[str]
+    client_msg_id: str | None
+
+
+class _ChatFields(TypedDict):
+    chat_id: str
+    property_id: str
+    renter_id: str
+    owner_id: str
+    initiated_by: Role
+    created_at: str
+    last_message_at: str | None
+    status: ChatStatusName
+    last_seq: int
+    last_message: MessageView | None
+    blocked_by: str | None
+    blocked_at: str | None
+    blocked_by_admin: bool
+
+
+class ChatView(_ChatFields):
+    """A chat as a participant sees it (the spec's convert_chat_to_dict fields and more); no messages."""
+
+    unread_count: int
+
+
+class ChatAdminView(_ChatFields):
+    """A chat as moderators see it: both sides' unread counts instead of a viewer's."""
+
+    unread_count: None
+    unread_renter: int
+    unread_owner: int
 
 
 # The newest messages kept on the chat itself: opening a chat, its list row and a reconnect's sync read
@@ -116,7 +184,7 @@ class RecentMessage(BaseModel):
     attachments: list[str] = Field(default_factory=list)
     client_msg_id: str | None = None
 
-    def api_view(self, *, chat_id: str, is_read: bool) -> dict[str, Any]:
+    def api_view(self, *, chat_id: str, is_read: bool) -> MessageView:
         """The spec's message shape plus ``seq`` (and the client's id, so a sender can match its ack)."""
         return {
             "message_id": self.message_id,
@@ -125,8 +193,21 @@ class RecentMessage(BaseModel):
             "sender_id": self.sender_id,
             "sender_type": self.sender_type.value,
             "message": self.message,
-            "timestamp": iso(self.timestamp),
+            "timestamp": iso_stamp(self.timestamp),
             "is_read": is_read,
+            "attachments": list(self.attachments),
+            "client_msg_id": self.client_msg_id,
+        }
+
+    def stored_view(self) -> StoredMessageView:
+        """``api_view`` without ``chat_id`` and ``is_read``, which depend on the chat holding it."""
+        return {
+            "message_id": self.message_id,
+            "seq": self.seq,
+            "sender_id": self.sender_id,
+            "sender_type": self.sender_type.value,
+            "message": self.message,
+            "timestamp": iso_stamp(self.timestamp),
             "attachments": list(self.attachments),
             "client_msg_id": self.client_msg_id,
         }
@@ -139,9 +220,7 @@ class RecentMessage(BaseModel):
         copies about four times faster than 50 embedded documents, and every send updates the chat. The
         seq prefix lets ``$push`` keep the window in seq order with a plain ``$sort: 1``. The API shape
         lets opening a chat serve the window without building a model per message."""
-        view = self.api_view(chat_id="", is_read=False)
-        del view["chat_id"], view["is_read"]
-        return f"{self.seq:0{_SEQ_WIDTH}d} {orjson.dumps(view).decode()}"
+        return f"{self.seq:0{_SEQ_WIDTH}d} {orjson.dumps(self.stored_view()).decode()}"
 
     @classmethod
     def unpack(cls, packed: str) -> RecentMessage:
@@ -256,7 +335,7 @@ class Chat(Document, ParticipantRoles):
     def unread_for(self, user_id: str) -> int:
         return max(0, self.sent_by(self.other_participant(user_id)) - self.read_sent_of(user_id))
 
-    def message_view(self, message: ChatMessage | RecentMessage) -> dict[str, Any]:
+    def message_view(self, message: ChatMessage | RecentMessage) -> MessageView:
         """A message with its read state: read once its recipient's read prefix reaches its seq."""
         recent: RecentMessage = message.as_recent() if isinstance(message, ChatMessage) else message
         recipient = self.other_participant(recent.sender_id)
@@ -286,7 +365,7 @@ class Chat(Document, ParticipantRoles):
             return None
         return [RecentMessage.unpack(entry) for entry in self.recent[where] if _holds_message(entry)]
 
-    def page_from_window(self, *, before: int, size: int) -> list[dict[str, Any]] | None:
+    def page_from_window(self, *, before: int, size: int) -> list[MessageView] | None:
         """The newest ``size`` messages with seq < before, oldest first, as the API shows them
         (message_view), read straight from the packed entries; None when the window cannot be sure to hold
         them all (it must end at last_seq, have no hole, and reach back far enough or to the first seq).
@@ -296,13 +375,14 @@ class Chat(Document, ParticipantRoles):
             return None
         recent = self.recent
         renter_id, read_by_renter, read_by_owner = self.renter_id, self.read_seq_renter, self.read_seq_owner
-        views: list[dict[str, Any]] = []
+        views: list[MessageView] = []
         for entry in reversed(recent[: max(0, min(len(recent), before - first))]):
             if len(views) == size:
                 break
-            view = orjson.loads(entry[_SEQ_WIDTH + 1 :])
-            if view is None:  # an unused seq
+            stored = orjson.loads(entry[_SEQ_WIDTH + 1 :])
+            if stored is None:  # an unused seq
                 continue
+            view: MessageView = stored  # a StoredMessageView, completed below
             view["chat_id"] = self.id
             view["is_read"] = view["seq"] <= (
                 read_by_owner if view["sender_id"] == renter_id else read_by_renter
@@ -313,11 +393,11 @@ class Chat(Document, ParticipantRoles):
         views.reverse()
         return views
 
-    def last_message_view(self) -> dict[str, Any] | None:
+    def last_message_view(self) -> MessageView | None:
         last = self.last_message
         return self.message_view(last) if last is not None else None
 
-    def api_view(self, *, viewer_id: str) -> dict[str, Any]:
+    def api_view(self, *, viewer_id: str) -> ChatView:
         """The spec's convert_chat_to_dict fields plus what live clients need; no messages."""
         return {
             "chat_id": self.id,
@@ -325,7 +405,7 @@ class Chat(Document, ParticipantRoles):
             "renter_id": self.renter_id,
             "owner_id": self.owner_id,
             "initiated_by": self.initiated_by.value,
-            "created_at": iso(self.created_at),
+            "created_at": iso_stamp(self.created_at),
             "last_message_at": iso(self.last_message_at),
             "status": self.status.value,
             "last_seq": self.last_seq,
@@ -336,7 +416,7 @@ class Chat(Document, ParticipantRoles):
             "blocked_by_admin": self.blocked_by_admin,
         }
 
-    def admin_view(self) -> dict[str, Any]:
+    def admin_view(self) -> ChatAdminView:
         return {
             **self.api_view(viewer_id=self.renter_id),
             "unread_count": None,
@@ -423,9 +503,30 @@ class ReportStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class ReportResolutionView(TypedDict):
+    action: str
+    note: str | None
+
+
 class ReportResolution(BaseModel):
     action: str
     note: str | None = None
+
+    def api_view(self) -> ReportResolutionView:
+        return {"action": self.action, "note": self.note}
+
+
+class ChatReportView(TypedDict):
+    report_id: str
+    chat_id: str
+    reporter_id: str
+    reported_user_id: str
+    reason: str
+    status: Literal["open", "resolved"]
+    created_at: str
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: ReportResolutionView | None
 
 
 class ChatReport(Document):
@@ -452,7 +553,7 @@ class ChatReport(Document):
     def report_id(self) -> str:
         return self.id
 
-    def api_view(self) -> dict[str, Any]:
+    def api_view(self) -> ChatReportView:
         return {
             "report_id": self.id,
             "chat_id": self.chat_id,
@@ -460,8 +561,8 @@ class ChatReport(Document):
             "reported_user_id": self.reported_user_id,
             "reason": self.reason,
             "status": self.status.value,
-            "created_at": iso(self.created_at),
+            "created_at": iso_stamp(self.created_at),
             "resolved_at": iso(self.resolved_at),
             "resolved_by": self.resolved_by,
-            "resolution": self.resolution.model_dump() if self.resolution else None,
+            "resolution": self.resolution.api_view() if self.resolution else None,
         }

@@ -13,6 +13,7 @@ from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import to_ms
 from homer_rt.services.chats.sending import FIRST_MESSAGE_CLIENT_ID, MessageSending
 from homer_rt.services.chats.summaries import ChatSummaries
+from homer_rt.services.chats.views import ChatCreatedEvent
 
 
 class ChatInitiation(MessageSending, ChatSummaries):
@@ -50,8 +51,10 @@ class ChatInitiation(MessageSending, ChatSummaries):
                 return chat, False
         self._messages_sent.inc()
         for viewer in (chat.owner_id, chat.renter_id):
-            view = await self.chat_summary(chat=chat, viewer_id=viewer, messages=[first.message])
-            await self._emitter.to_user(viewer, "chat_created", {"chat": view}, namespace=CHAT_NAMESPACE)
+            event: ChatCreatedEvent = {
+                "chat": await self.chat_summary(chat=chat, viewer_id=viewer, messages=[first.message])
+            }
+            await self._emitter.to_user(viewer, "chat_created", event, namespace=CHAT_NAMESPACE)
         self._messages_delivered.inc()  # the first message travels inside chat_created
         await self._push_unread(chat.owner_id)
         renter_name = user.full_name or "A renter"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 from documents.base import collection_of
 from documents.chat import Chat
 from homer_rt.presence import Presence
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import ChatCore
+from homer_rt.services.chats.views import PresenceView, TypingEvent
 
 
 class ChatPresence(ChatCore):
@@ -23,8 +24,9 @@ class ChatPresence(ChatCore):
         if went_offline_at is not None:
             await self._announce(user_id, Presence(online=False, last_seen=went_offline_at))
 
-    async def presence_of(self, user_id: str) -> dict[str, Any]:
-        return (await self._presence.presence(user_id)).api_view(user_id)
+    async def presence_of(self, user_id: str) -> PresenceView:
+        # Presence.api_view builds this shape (homer_rt.presence, typed loosely there).
+        return cast(PresenceView, (await self._presence.presence(user_id)).api_view(user_id))
 
     async def partners_of(self, user_id: str) -> list[str]:
         rows = collection_of(Chat).find({"participants": user_id}, projection={"renter_id": 1, "owner_id": 1})
@@ -53,9 +55,7 @@ class ChatPresence(ChatCore):
         return self._typing_limiter.try_acquire(f"{user_id}:{chat_id}")
 
     async def typing(self, *, chat: Chat, user_id: str, is_typing: bool) -> None:
+        event: TypingEvent = {"chat_id": chat.id, "user_id": user_id, "is_typing": is_typing}
         await self._emitter.to_user(
-            chat.other_participant(user_id),
-            "typing",
-            {"chat_id": chat.id, "user_id": user_id, "is_typing": is_typing},
-            namespace=CHAT_NAMESPACE,
+            chat.other_participant(user_id), "typing", event, namespace=CHAT_NAMESPACE
         )

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from beanie import SortDirection
 from pymongo import ReturnDocument
 
 from documents.base import collection_of
-from documents.chat import Chat, ChatMessage
-from homer_rt.clock import iso
+from documents.chat import Chat, ChatMessage, MessageView, iso_stamp
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import chat_not_found, counter_field, to_ms
 from homer_rt.services.chats.unread import UnreadCounters
+from homer_rt.services.chats.views import ReadEvent
 
 
 @dataclass(frozen=True, slots=True)
 class ChatPage:
     chat: Chat
-    messages: list[dict[str, Any]]  # as the API shows them (Chat.message_view), oldest first
+    messages: list[MessageView]  # as the API shows them (Chat.message_view), oldest first
     has_more: bool
 
 
@@ -81,17 +80,13 @@ class MessageReading(UnreadCounters):
             raise chat_not_found()
         after: Chat = Chat.model_validate(updated)
         if after.read_seq_of(reader_id) > chat.read_seq_of(reader_id):
-            await self._emitter.to_user(
-                other_id,
-                "read",
-                {
-                    "chat_id": chat.id,
-                    "reader_id": reader_id,
-                    "up_to": after.read_seq_of(reader_id),
-                    "read_at": iso(to_ms(self._clock.now())),
-                },
-                namespace=CHAT_NAMESPACE,
-            )
+            event: ReadEvent = {
+                "chat_id": chat.id,
+                "reader_id": reader_id,
+                "up_to": after.read_seq_of(reader_id),
+                "read_at": iso_stamp(to_ms(self._clock.now())),
+            }
+            await self._emitter.to_user(other_id, "read", event, namespace=CHAT_NAMESPACE)
         await self._push_unread(reader_id)
         return after
 

@@ -19,6 +19,7 @@ from documents.chat import (
     ChatMessage,
     ChatParties,
     ChatStatus,
+    MessageView,
     RecentMessage,
     message_id_for,
     unused_seq_entry,
@@ -28,6 +29,7 @@ from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import CHAT_UPLOAD_AREA, chat_not_found, counter_field, to_ms
 from homer_rt.services.chats.directory import KnownChat
 from homer_rt.services.chats.unread import UnreadCounters
+from homer_rt.services.chats.views import MessageEvent
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +43,9 @@ class SendResult:
     created: bool  # True for the one call that stored the message (and delivers it); False for a retry
     chat: ChatParties
     is_read: bool = False  # a new message is unread; a retried one may have been read since
-    _view: dict[str, Any] | None = None
+    _view: MessageView | None = None
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> MessageView:
         """The message as clients see it; built once, for the live copy and the sender's answer alike."""
         if self._view is None:
             self._view = self.message.api_view(chat_id=self.chat.id, is_read=self.is_read)
@@ -361,10 +363,11 @@ class MessageSending(UnreadCounters):
 
     async def _deliver(self, result: SendResult, *, origin_sid: str | None) -> None:
         parties, message = result.chat, result.message
+        event: MessageEvent = {"chat_id": parties.id, "message": result.view()}
         await self._emitter.to_users(
             [parties.renter_id, parties.owner_id],
             "message",
-            {"chat_id": parties.id, "message": result.view()},
+            event,
             namespace=CHAT_NAMESPACE,
             skip_sid=origin_sid,
         )

@@ -11,10 +11,13 @@ from documents.property import Property
 from documents.user import User
 from homer_rt.services.chats.presence import ChatPresence
 from homer_rt.services.chats.reading import ChatPage, MessageReading
+from homer_rt.services.chats.views import ChatPageView, ChatPropertyView, ChatSummaryView
 
 
 class ChatSummaries(MessageReading, ChatPresence):
-    async def list_chats(self, *, user_id: str, page: int, limit: int) -> list[dict[str, Any]]:
+    """List rows and chat views: a chat with its listing, the other participant and a page of messages."""
+
+    async def list_chats(self, *, user_id: str, page: int, limit: int) -> list[ChatSummaryView]:
         # A list row needs only the newest of the chat's recent messages. An inclusion projection with
         # $slice behaves the same on MongoDB and the embedded store (a bare $slice does not).
         fields: dict[str, Any] = {name: 1 for name in Chat.model_fields if name not in ("id", "recent")}
@@ -44,7 +47,7 @@ class ChatSummaries(MessageReading, ChatPresence):
 
     async def chat_summary(
         self, *, chat: Chat, viewer_id: str, messages: Sequence[ChatMessage | RecentMessage] | None = None
-    ) -> dict[str, Any]:
+    ) -> ChatSummaryView:
         """One chat as the list shows it, or with ``messages`` (a page) when given."""
         prop = await Property.get(chat.property_id)
         other = await User.get(chat.other_participant(viewer_id))
@@ -53,19 +56,20 @@ class ChatSummaries(MessageReading, ChatPresence):
             view["messages"] = [chat.message_view(m) for m in messages]
         return view
 
-    async def page_view(self, *, page: ChatPage, viewer_id: str) -> dict[str, Any]:
+    async def page_view(self, *, page: ChatPage, viewer_id: str) -> ChatPageView:
         view = await self.chat_summary(chat=page.chat, viewer_id=viewer_id)
-        view["messages"] = page.messages
-        view["has_more"] = page.has_more
-        view["other_presence"] = await self.presence_of(page.chat.other_participant(viewer_id))
-        return view
+        return {
+            **view,
+            "messages": page.messages,
+            "has_more": page.has_more,
+            "other_presence": await self.presence_of(page.chat.other_participant(viewer_id)),
+        }
 
     def _summary(
         self, chat: Chat, viewer_id: str, prop: Property | None, other: User | None
-    ) -> dict[str, Any]:
+    ) -> ChatSummaryView:
         view = chat.api_view(viewer_id=viewer_id)
-        view["messages"] = [view["last_message"]] if view["last_message"] else []
-        view["property"] = (
+        listing: ChatPropertyView | None = (
             {
                 "property_id": prop.id,
                 "title": prop.title,
@@ -75,10 +79,14 @@ class ChatSummaries(MessageReading, ChatPresence):
             if prop is not None
             else None
         )
-        view["property_title"] = prop.title if prop is not None else None
-        view["property_image"] = prop.images[0] if prop is not None and prop.images else None
-        view["other_participant"] = other.public_view() if other is not None else None
-        return view
+        return {
+            **view,
+            "messages": [view["last_message"]] if view["last_message"] else [],
+            "property": listing,
+            "property_title": prop.title if prop is not None else None,
+            "property_image": prop.images[0] if prop is not None and prop.images else None,
+            "other_participant": other.public_view() if other is not None else None,
+        }
 
     async def _properties(self, ids: Iterable[str]) -> dict[str, Property]:
         wanted = list(ids)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from documents.base import collection_of
 from documents.chat import Chat, ChatStatus
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import ChatCore
+from homer_rt.services.chats.views import UnreadSummary
 
 log = logging.getLogger(__name__)
 
 
 class UnreadCounters(ChatCore):
-    async def unread_summary(self, *, user_id: str) -> dict[str, Any]:
+    async def unread_summary(self, *, user_id: str) -> UnreadSummary:
         """``{unread_count, chats: {chat_id: n}}`` from the per-chat counters, never from messages."""
         rows = collection_of(Chat).find(
             {"participants": user_id, "status": ChatStatus.ACTIVE.value},
@@ -37,7 +37,7 @@ class UnreadCounters(ChatCore):
         return {"unread_count": sum(chats.values()), "chats": chats}
 
     async def unread_total(self, *, user_id: str) -> int:
-        return int((await self.unread_summary(user_id=user_id))["unread_count"])
+        return (await self.unread_summary(user_id=user_id))["unread_count"]
 
     def _unread_changed(self, user_id: str) -> None:
         """A new message changed ``user_id``'s unread counts. The first change after a quiet spell is pushed
