@@ -10,6 +10,7 @@ from pymongo import ReturnDocument
 from documents.base import collection_of
 from documents.chat import Chat, ChatMessage, MessageView, iso_stamp
 from homer_rt.realtime import CHAT_NAMESPACE
+from homer_rt.services.chats.commands import MAX_PAGE_SIZE
 from homer_rt.services.chats.core import chat_not_found, counter_field, to_ms
 from homer_rt.services.chats.unread import UnreadCounters
 from homer_rt.services.chats.views import ReadEvent
@@ -30,7 +31,7 @@ class MessageReading(UnreadCounters):
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
         if before_seq is None and chat.unread_for(user_id) > 0:
             chat = await self._mark_read(chat=chat, reader_id=user_id, up_to=None)
-        size = min(limit or self._page_size, 200)
+        size = min(limit or self._page_size, MAX_PAGE_SIZE)
         upper = before_seq if before_seq is not None else chat.last_seq + 1
         from_recent = chat.page_from_window(before=upper, size=size)
         if from_recent is not None:

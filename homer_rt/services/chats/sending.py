@@ -26,6 +26,7 @@ from documents.chat import (
 )
 from homer_rt.errors import BadRequest, DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
 from homer_rt.realtime import CHAT_NAMESPACE
+from homer_rt.services.chats.commands import MAX_ATTACHMENTS
 from homer_rt.services.chats.core import CHAT_UPLOAD_AREA, chat_not_found, counter_field, to_ms
 from homer_rt.services.chats.directory import KnownChat
 from homer_rt.services.chats.unread import UnreadCounters
@@ -33,7 +34,6 @@ from homer_rt.services.chats.views import MessageEvent
 
 log = logging.getLogger(__name__)
 
-MAX_ATTACHMENTS = 10
 FIRST_MESSAGE_CLIENT_ID = "first-message"
 
 

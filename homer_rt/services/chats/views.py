@@ -84,6 +84,16 @@ class ReportReceived(TypedDict):
     message: str
 
 
+class ChatAttachmentView(TypedDict):
+    """A file uploaded to a chat (StoredFile.api_view): send its ``file_url`` in a message's attachments."""
+
+    file_name: str
+    file_url: str
+    file_size: int
+    file_type: str
+    uploaded_at: str
+
+
 class ChatRefAck(TypedDict):
     chat_id: str
 
