@@ -6,7 +6,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from documents.chat import Chat, SenderType, chat_id_for
+from documents.chat import Chat, chat_id_for
 from documents.user import User
 from homer_rt.clock import Clock
 from homer_rt.errors import NotFound
@@ -33,10 +33,6 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 def to_ms(value: datetime) -> datetime:
     """MongoDB keeps milliseconds; cutting here makes what a client sees equal to what ``since`` compares."""
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
-
-
-def counter_field(prefix: str, role: SenderType) -> str:
-    return f"{prefix}_{role.value}"
 
 
 def chat_not_found() -> NotFound:

@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from documents.base import collection_of
+from documents import chat_writes
 from documents.chat import Chat, ChatReport, ChatStatus, ReportStatus, report_id_for
 from homer_rt.errors import Conflict, Forbidden
 from homer_rt.services.chats.core import ChatCore, chat_not_found
 
 
 class ChatModeration(ChatCore):
+    """A participant blocks, unblocks or reports a chat; a moderator blocks it (or lifts the block)."""
+
     async def block(self, *, chat_id: str, user_id: str) -> Chat:
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
         if chat.status == ChatStatus.BLOCKED:
             return chat
-        updated = await collection_of(Chat).find_one_and_update(
-            {"_id": chat.id, "status": {"$ne": ChatStatus.BLOCKED.value}},
-            {
-                "$set": {
-                    "status": ChatStatus.BLOCKED.value,
-                    "blocked_by": user_id,
-                    "blocked_at": self._clock.now(),
-                    "blocked_by_admin": False,
-                }
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        return Chat.model_validate(updated) if updated is not None else await self._reload(chat.id)
+        updated = await chat_writes.block_by_participant(chat.id, user_id=user_id, at=self._clock.now())
+        return updated if updated is not None else await self._reload(chat.id)
 
     async def unblock(self, *, chat_id: str, user_id: str) -> Chat:
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
@@ -40,41 +28,14 @@ class ChatModeration(ChatCore):
             raise Forbidden("This chat was blocked by Homer's moderators", code="blocked_by_admin")
         if chat.blocked_by != user_id:
             raise Forbidden("Only the participant who blocked this chat can unblock it", code="not_blocker")
-        updated = await collection_of(Chat).find_one_and_update(
-            {
-                "_id": chat.id,
-                "status": ChatStatus.BLOCKED.value,
-                "blocked_by": user_id,
-                "blocked_by_admin": False,
-            },
-            {"$set": {"status": ChatStatus.ACTIVE.value, "blocked_by": None, "blocked_at": None}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return Chat.model_validate(updated) if updated is not None else await self._reload(chat.id)
+        updated = await chat_writes.unblock_by_participant(chat.id, user_id=user_id)
+        return updated if updated is not None else await self._reload(chat.id)
 
     async def set_blocked_by_admin(self, *, chat_id: str, blocked: bool = True) -> Chat:
         """Moderation: an admin-blocked chat takes no messages and its participants cannot unblock it."""
-        change: dict[str, Any] = (
-            {
-                "status": ChatStatus.BLOCKED.value,
-                "blocked_by": None,
-                "blocked_at": self._clock.now(),
-                "blocked_by_admin": True,
-            }
-            if blocked
-            else {
-                "status": ChatStatus.ACTIVE.value,
-                "blocked_by": None,
-                "blocked_at": None,
-                "blocked_by_admin": False,
-            }
-        )
-        updated = await collection_of(Chat).find_one_and_update(
-            {"_id": chat_id}, {"$set": change}, return_document=ReturnDocument.AFTER
-        )
-        if updated is None:
+        chat = await chat_writes.set_admin_block(chat_id, blocked=blocked, at=self._clock.now())
+        if chat is None:
             raise chat_not_found()
-        chat: Chat = Chat.model_validate(updated)
         return chat
 
     async def report(self, *, chat_id: str, user_id: str, reason: str) -> ChatReport:

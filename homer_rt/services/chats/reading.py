@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from beanie import SortDirection
-from pymongo import ReturnDocument
 
+from documents import chat_writes
 from documents.base import collection_of
 from documents.chat import Chat, ChatMessage, MessageView, iso_stamp
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.commands import MAX_PAGE_SIZE
-from homer_rt.services.chats.core import chat_not_found, counter_field, to_ms
+from homer_rt.services.chats.core import chat_not_found, to_ms
 from homer_rt.services.chats.unread import UnreadCounters
 from homer_rt.services.chats.views import ReadEvent
 
@@ -71,15 +71,12 @@ class MessageReading(UnreadCounters):
             through, read_sent = up_to, await self._sent_through(chat, other_id, up_to)
         if through <= chat.read_seq_of(reader_id) and read_sent <= chat.read_sent_of(reader_id):
             return chat
-        role = chat.role_of(reader_id)
-        updated = await collection_of(Chat).find_one_and_update(
-            {"_id": chat.id},
-            {"$max": {counter_field("read_seq", role): through, counter_field("read_sent", role): read_sent}},
-            return_document=ReturnDocument.AFTER,
+        reader = chat.role_of(reader_id)
+        after = await chat_writes.raise_read_marks(
+            chat.id, reader=reader, through=through, read_sent=read_sent
         )
-        if updated is None:
+        if after is None:
             raise chat_not_found()
-        after: Chat = Chat.model_validate(updated)
         if after.read_seq_of(reader_id) > chat.read_seq_of(reader_id):
             event: ReadEvent = {
                 "chat_id": chat.id,

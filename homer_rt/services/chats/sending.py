@@ -9,12 +9,11 @@ import time
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from documents import chat_writes
 from documents.base import collection_of, new_id
 from documents.chat import (
-    RECENT_MESSAGES,
     Chat,
     ChatMessage,
     ChatParties,
@@ -22,12 +21,11 @@ from documents.chat import (
     MessageView,
     RecentMessage,
     message_id_for,
-    unused_seq_entry,
 )
 from homer_rt.errors import BadRequest, DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.commands import MAX_ATTACHMENTS
-from homer_rt.services.chats.core import CHAT_UPLOAD_AREA, chat_not_found, counter_field, to_ms
+from homer_rt.services.chats.core import CHAT_UPLOAD_AREA, chat_not_found, to_ms
 from homer_rt.services.chats.directory import KnownChat
 from homer_rt.services.chats.unread import UnreadCounters
 from homer_rt.services.chats.views import MessageEvent
@@ -187,10 +185,7 @@ class MessageSending(UnreadCounters):
         window = row.get("recent") or []
         if all(isinstance(entry, str) for entry in window):
             return
-        await collection_of(Chat).update_one(
-            {"_id": row["_id"], "recent": window},
-            {"$set": {"recent": Chat.packed_window(window)}},
-        )
+        await chat_writes.pack_window(row["_id"], window)
 
     async def _append(
         self,
@@ -213,8 +208,7 @@ class MessageSending(UnreadCounters):
             attachments=attachments,
             client_msg_id=client_msg_id,
         )
-        sent_field = counter_field("sent", role)
-        reserved = await self._reserve(parties=parties, message=message, sent_field=sent_field)
+        reserved = await self._reserve(parties=parties, message=message)
         if reserved is None:
             # The chat takes no messages; a retry of one it took before still gets its answer.
             earlier = await ChatMessage.get(message.message_id)
@@ -230,12 +224,12 @@ class MessageSending(UnreadCounters):
             raise
         except Exception:
             with contextlib.suppress(Exception):
-                await self._unreserve(parties=parties, message=message, entry=entry, sent_field=sent_field)
+                await self._release(parties, message, entry)
             raise
         if not stored_here:
             # A retry through another process, or of a message this one has forgotten: it is stored under
             # an earlier seq, so this reservation is undone and the stored message is the answer.
-            await self._unreserve(parties=parties, message=message, entry=entry, sent_field=sent_field)
+            await self._release(parties, message, entry)
             return await self._stored_result(
                 parties, message_id=message.message_id, sender_id=sender_id, client_msg_id=client_msg_id
             )
@@ -290,7 +284,7 @@ class MessageSending(UnreadCounters):
         )
 
     async def _reserve(
-        self, *, parties: ChatParties, message: RecentMessage, sent_field: str
+        self, *, parties: ChatParties, message: RecentMessage
     ) -> tuple[RecentMessage, str] | None:
         """Give ``message`` the chat's next seq, count it for its sender and put it in the recent window;
         the message as reserved (its seq may differ from the expected one) with its packed window entry, or
@@ -300,35 +294,20 @@ class MessageSending(UnreadCounters):
         seq is last_seq + 1 and, being the newest, the entry is appended (the window stays sorted without
         $sort). Otherwise ``$inc`` reserves one (atomic on the one chat document, so seqs stay unique) and a
         second update pushes the entry sorted. Either update refuses a chat that is not active."""
-        collection = collection_of(Chat)
         entry = message.packed()
-        swapped = await collection.update_one(
-            {"_id": parties.id, "status": ChatStatus.ACTIVE.value, "last_seq": message.seq - 1},
-            {
-                "$set": {"last_seq": message.seq},
-                "$max": {"last_message_at": message.timestamp},
-                "$inc": {sent_field: 1},
-                "$push": {"recent": {"$each": [entry], "$slice": -RECENT_MESSAGES}},
-            },
-        )
-        if swapped.matched_count:
+        sender, stamp = message.sender_type, message.timestamp
+        if await chat_writes.append_message(
+            parties.id, seq=message.seq, sender=sender, timestamp=stamp, entry=entry
+        ):
             self._directory.remember(parties, message.seq)
             return message, entry
-        reserved = await collection.find_one_and_update(
-            {"_id": parties.id, "status": ChatStatus.ACTIVE.value},
-            {"$inc": {"last_seq": 1, sent_field: 1}, "$max": {"last_message_at": message.timestamp}},
-            projection={"last_seq": 1},
-            return_document=ReturnDocument.AFTER,
-        )
-        if reserved is None:
+        seq = await chat_writes.reserve_seq(parties.id, sender=sender, timestamp=stamp)
+        if seq is None:
             return None
-        message = message.model_copy(update={"seq": int(reserved["last_seq"])})
+        message = message.model_copy(update={"seq": seq})
         entry = message.packed()
         self._directory.remember(parties, message.seq)
-        await collection.update_one(
-            {"_id": parties.id},
-            {"$push": {"recent": {"$each": [entry], "$sort": 1, "$slice": -RECENT_MESSAGES}}},
-        )
+        await chat_writes.insert_window_entry(parties.id, entry)
         return message, entry
 
     async def _refuse_send(self, chat_id: str) -> NoReturn:
@@ -336,30 +315,9 @@ class MessageSending(UnreadCounters):
         self.check_sendable(await self._reload(chat_id))
         raise Forbidden("This chat takes no new messages", code="chat_closed")
 
-    async def _unreserve(
-        self, *, parties: ChatParties, message: RecentMessage, entry: str, sent_field: str
-    ) -> None:
-        """Undo a reservation whose message this send did not store (``entry`` is its window entry):
-        uncount it, and mark its seq unused in the window, so the window still answers pages by itself. The
-        seq is never handed back: a participant may have read up to it meanwhile, and a message given that
-        seq would show as read."""
-        collection = collection_of(Chat)
-        # Two updates: MongoDB refuses $pull and $push on one field in one update.
-        await collection.update_one(
-            {"_id": parties.id}, {"$inc": {sent_field: -1}, "$pull": {"recent": entry}}
-        )
-        await collection.update_one(
-            {"_id": parties.id},
-            {
-                "$push": {
-                    "recent": {
-                        "$each": [unused_seq_entry(message.seq)],
-                        "$sort": 1,
-                        "$slice": -RECENT_MESSAGES,
-                    }
-                }
-            },
-        )
+    async def _release(self, parties: ChatParties, message: RecentMessage, entry: str) -> None:
+        """Undo a reservation whose message this send did not store (chat_writes.release_seq)."""
+        await chat_writes.release_seq(parties.id, seq=message.seq, sender=message.sender_type, entry=entry)
 
     async def _deliver(self, result: SendResult, *, origin_sid: str | None) -> None:
         parties, message = result.chat, result.message
