@@ -24,6 +24,7 @@ from pymongo import IndexModel
 from typing_extensions import TypedDict
 
 from documents.base import new_id
+from documents.chat_window import entry_json, holds_message, packed_entry, page_entries, window_slice
 from homer_rt.clock import as_utc, iso
 
 
@@ -113,16 +114,6 @@ class ChatAdminView(_ChatFields):
 # The newest messages kept on the chat itself: opening a chat, its list row and a reconnect's sync read
 # them from the one chat document instead of querying the messages collection.
 RECENT_MESSAGES = 50
-# A packed window entry starts with its seq, zero-padded to this width, so entries sort by seq as strings.
-_SEQ_WIDTH = 12
-# The JSON of a window entry whose seq holds no message (a retry's reservation, undone): the window stays
-# contiguous, so it still answers pages by itself.
-_NO_MESSAGE = "null"
-
-
-def unused_seq_entry(seq: int) -> str:
-    """The window entry for a seq that was reserved and will never hold a message."""
-    return f"{seq:0{_SEQ_WIDTH}d} {_NO_MESSAGE}"
 
 
 # Fixed forever: changing it would give a retry of an already stored message a different id.
@@ -220,15 +211,11 @@ class RecentMessage(BaseModel):
         copies about four times faster than 50 embedded documents, and every send updates the chat. The
         seq prefix lets ``$push`` keep the window in seq order with a plain ``$sort: 1``. The API shape
         lets opening a chat serve the window without building a model per message."""
-        return f"{self.seq:0{_SEQ_WIDTH}d} {orjson.dumps(self.stored_view()).decode()}"
+        return packed_entry(self.seq, orjson.dumps(self.stored_view()).decode())
 
     @classmethod
     def unpack(cls, packed: str) -> RecentMessage:
-        return cls.model_validate(orjson.loads(packed[_SEQ_WIDTH + 1 :]))
-
-
-def _holds_message(entry: str) -> bool:
-    return entry[_SEQ_WIDTH + 1 :] != _NO_MESSAGE
+        return cls.model_validate(orjson.loads(entry_json(packed)))
 
 
 class ParticipantRoles:
@@ -315,12 +302,12 @@ class Chat(Document, ParticipantRoles):
     def recent_messages(self) -> list[RecentMessage]:
         """The messages of ``recent`` (unused seqs left out), unpacked once per loaded chat."""
         if self._unpacked is None:
-            self._unpacked = [RecentMessage.unpack(entry) for entry in self.recent if _holds_message(entry)]
+            self._unpacked = [RecentMessage.unpack(entry) for entry in self.recent if holds_message(entry)]
         return self._unpacked
 
     @property
     def last_message(self) -> RecentMessage | None:
-        newest = next((entry for entry in reversed(self.recent) if _holds_message(entry)), None)
+        newest = next((entry for entry in reversed(self.recent) if holds_message(entry)), None)
         return RecentMessage.unpack(newest) if newest is not None else None
 
     def sent_by(self, user_id: str) -> int:
@@ -341,56 +328,29 @@ class Chat(Document, ParticipantRoles):
         recipient = self.other_participant(recent.sender_id)
         return recent.api_view(chat_id=self.id, is_read=recent.seq <= self.read_seq_of(recipient))
 
-    def _window_start(self) -> int | None:
-        """The first seq of ``recent`` when the window is whole: it ends at last_seq with no hole (unused
-        seqs are marked, not missing); None when only the collection can answer."""
-        recent = self.recent
-        if not recent:
-            return None
-        first, last = int(recent[0][:_SEQ_WIDTH]), int(recent[-1][:_SEQ_WIDTH])
-        return first if last == self.last_seq and last - first == len(recent) - 1 else None
-
-    def _window_slice(self, *, after: int, before: int) -> slice | None:
-        """Where the messages with after < seq < before sit in ``recent``, when it surely holds all of them
-        (it is whole and reaches back far enough); None when the collection must answer."""
-        first = self._window_start()
-        if first is None or (first > after + 1 and first > 1):
-            return None
-        return slice(max(0, after + 1 - first), max(0, before - first))
-
     def recent_window(self, *, after: int, before: int) -> list[RecentMessage] | None:
         """Messages with after < seq < before from ``recent``, or None when the collection must answer."""
-        where = self._window_slice(after=after, before=before)
+        where = window_slice(self.recent, self.last_seq, after=after, before=before)
         if where is None:
             return None
-        return [RecentMessage.unpack(entry) for entry in self.recent[where] if _holds_message(entry)]
+        return [RecentMessage.unpack(entry) for entry in self.recent[where] if holds_message(entry)]
 
     def page_from_window(self, *, before: int, size: int) -> list[MessageView] | None:
         """The newest ``size`` messages with seq < before, oldest first, as the API shows them
         (message_view), read straight from the packed entries; None when the window cannot be sure to hold
-        them all (it must end at last_seq, have no hole, and reach back far enough or to the first seq).
-        Unused seqs are skipped, so the page is full whenever the chat has that many messages."""
-        first = self._window_start()
-        if first is None:
+        them all (chat_window.page_entries)."""
+        entries = page_entries(self.recent, self.last_seq, before=before, size=size)
+        if entries is None:
             return None
-        recent = self.recent
         renter_id, read_by_renter, read_by_owner = self.renter_id, self.read_seq_renter, self.read_seq_owner
         views: list[MessageView] = []
-        for entry in reversed(recent[: max(0, min(len(recent), before - first))]):
-            if len(views) == size:
-                break
-            stored = orjson.loads(entry[_SEQ_WIDTH + 1 :])
-            if stored is None:  # an unused seq
-                continue
-            view: MessageView = stored  # a StoredMessageView, completed below
+        for entry in entries:
+            view: MessageView = orjson.loads(entry_json(entry))  # a StoredMessageView, completed here
             view["chat_id"] = self.id
             view["is_read"] = view["seq"] <= (
                 read_by_owner if view["sender_id"] == renter_id else read_by_renter
             )
             views.append(view)
-        if len(views) < size and first > 1:
-            return None  # older messages exist beyond the window
-        views.reverse()
         return views
 
     def last_message_view(self) -> MessageView | None:

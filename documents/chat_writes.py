@@ -13,7 +13,8 @@ from typing import Any
 from pymongo import ReturnDocument
 
 from documents.base import collection_of
-from documents.chat import RECENT_MESSAGES, Chat, ChatStatus, SenderType, unused_seq_entry
+from documents.chat import RECENT_MESSAGES, Chat, ChatStatus, SenderType
+from documents.chat_window import unused_seq_entry
 
 
 def _counter(prefix: str, role: SenderType) -> str:

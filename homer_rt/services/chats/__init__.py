@@ -26,7 +26,8 @@ from __future__ import annotations
 from homer_rt.services.chats.commands import MAX_ATTACHMENTS
 from homer_rt.services.chats.core import CHAT_ID_SECRET, CHAT_UPLOAD_AREA, chat_not_found
 from homer_rt.services.chats.reading import ChatPage
-from homer_rt.services.chats.sending import FIRST_MESSAGE_CLIENT_ID, SendResult
+from homer_rt.services.chats.send_rules import FIRST_MESSAGE_CLIENT_ID
+from homer_rt.services.chats.sending import SendResult
 from homer_rt.services.chats.service import ChatService
 
 __all__ = [

@@ -11,7 +11,8 @@ from documents.user import User
 from homer_rt.errors import BadRequest, Forbidden, NotFound
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import to_ms
-from homer_rt.services.chats.sending import FIRST_MESSAGE_CLIENT_ID, MessageSending
+from homer_rt.services.chats.send_rules import FIRST_MESSAGE_CLIENT_ID, check_text
+from homer_rt.services.chats.sending import MessageSending
 from homer_rt.services.chats.summaries import ChatSummaries
 from homer_rt.services.chats.views import ChatCreatedEvent
 
@@ -23,7 +24,9 @@ class ChatInitiation(MessageSending, ChatSummaries):
         (the initiate that created it failed after the insert) takes this call's message instead."""
         if not user.is_renter:
             raise Forbidden("Only renters can initiate chats", code="renter_required")
-        text = self._check_text(initial_message, attachments=[], field="initial_message")
+        text = check_text(
+            initial_message, attachments=[], max_chars=self._max_message_chars, field="initial_message"
+        )
         prop = await Property.get(property_id)
         if prop is None or prop.status == PropertyStatus.DELETED:
             raise NotFound("Property not found", code="property_not_found")

@@ -10,8 +10,8 @@ from documents import chat_writes
 from documents.base import collection_of
 from documents.chat import Chat, ChatMessage, MessageView, iso_stamp
 from homer_rt.realtime import CHAT_NAMESPACE
-from homer_rt.services.chats.commands import MAX_PAGE_SIZE
 from homer_rt.services.chats.core import chat_not_found, to_ms
+from homer_rt.services.chats.paging import PageBounds, older_exist
 from homer_rt.services.chats.unread import UnreadCounters
 from homer_rt.services.chats.views import ReadEvent
 
@@ -31,23 +31,20 @@ class MessageReading(UnreadCounters):
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
         if before_seq is None and chat.unread_for(user_id) > 0:
             chat = await self._mark_read(chat=chat, reader_id=user_id, up_to=None)
-        size = min(limit or self._page_size, MAX_PAGE_SIZE)
-        upper = before_seq if before_seq is not None else chat.last_seq + 1
-        from_recent = chat.page_from_window(before=upper, size=size)
+        bounds = PageBounds.of(
+            last_seq=chat.last_seq, before_seq=before_seq, limit=limit, default_size=self._page_size
+        )
+        from_recent = chat.page_from_window(before=bounds.upper, size=bounds.size)
         if from_recent is not None:
-            # Seq 1 (the opening message) always exists: anything after it means older messages.
-            return ChatPage(
-                chat=chat, messages=from_recent, has_more=bool(from_recent) and from_recent[0]["seq"] > 1
-            )
-        # Seqs are dense (a gap only where a retry's reservation was undone), so the page is a seq range:
-        # it touches size + 1 messages whatever the chat's length. With a gap, fall back to sort + limit.
-        lower = max(1, upper - size - 1)
-        newest_first = await self._newest(chat.id, {"$gte": lower, "$lt": upper}, size + 1)
-        if len(newest_first) < size + 1 and lower > 1:
-            newest_first = await self._newest(chat.id, {"$lt": upper}, size + 1)
-        has_more = len(newest_first) > size
-        page = [chat.message_view(m) for m in reversed(newest_first[:size])]
-        return ChatPage(chat=chat, messages=page, has_more=has_more)
+            oldest = from_recent[0]["seq"] if from_recent else None
+            return ChatPage(chat=chat, messages=from_recent, has_more=older_exist(oldest))
+        newest_first = await self._newest(
+            chat.id, {"$gte": bounds.lower, "$lt": bounds.upper}, bounds.size + 1
+        )
+        if bounds.range_had_gap(len(newest_first)):
+            newest_first = await self._newest(chat.id, {"$lt": bounds.upper}, bounds.size + 1)
+        page, has_more = bounds.page(newest_first)
+        return ChatPage(chat=chat, messages=[chat.message_view(m) for m in page], has_more=has_more)
 
     async def _newest(self, chat_id: str, seq_range: dict[str, int], limit: int) -> list[ChatMessage]:
         return (

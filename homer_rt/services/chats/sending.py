@@ -17,22 +17,24 @@ from documents.chat import (
     Chat,
     ChatMessage,
     ChatParties,
-    ChatStatus,
     MessageView,
     RecentMessage,
     message_id_for,
 )
-from homer_rt.errors import BadRequest, DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
+from homer_rt.errors import BadRequest, DomainError, Forbidden, NotFound, RateLimited
 from homer_rt.realtime import CHAT_NAMESPACE
-from homer_rt.services.chats.commands import MAX_ATTACHMENTS
 from homer_rt.services.chats.core import CHAT_UPLOAD_AREA, chat_not_found, to_ms
 from homer_rt.services.chats.directory import KnownChat
+from homer_rt.services.chats.send_rules import (
+    check_attachment_count,
+    check_client_msg_id,
+    check_sendable,
+    check_text,
+)
 from homer_rt.services.chats.unread import UnreadCounters
 from homer_rt.services.chats.views import MessageEvent
 
 log = logging.getLogger(__name__)
-
-FIRST_MESSAGE_CLIENT_ID = "first-message"
 
 
 @dataclass(slots=True)
@@ -51,27 +53,10 @@ class SendResult:
 
 
 class MessageSending(UnreadCounters):
-    def _check_text(self, message: str, *, attachments: list[str], field: str = "message") -> str:
-        if len(message) > self._max_message_chars:
-            raise ValidationFailed(
-                f"Message is longer than {self._max_message_chars} characters",
-                fields=[{"field": field, "message": f"at most {self._max_message_chars} characters"}],
-            )
-        if not message.strip() and not attachments:
-            raise ValidationFailed(
-                "Message is empty",
-                fields=[{"field": field, "message": "a message or an attachment is needed"}],
-            )
-        return message
-
     async def _check_attachments(self, *, chat_id: str, user_id: str, attachments: list[str]) -> None:
         if not attachments:
             return
-        if len(attachments) > MAX_ATTACHMENTS:
-            raise ValidationFailed(
-                f"At most {MAX_ATTACHMENTS} attachments per message",
-                fields=[{"field": "attachments", "message": f"at most {MAX_ATTACHMENTS}"}],
-            )
+        check_attachment_count(attachments)
         # One update checks them all and marks them sent, so the cleanup of unsent uploads keeps them. It
         # comes before the message is stored: a file the cleanup removed first is refused here, never
         # carried by a message. (A send refused after it leaves them marked: kept, in their owner's quota.)
@@ -126,13 +111,8 @@ class MessageSending(UnreadCounters):
         origin_sid: str | None,
     ) -> SendResult:
         attachments = list(attachments or [])
-        text = self._check_text(message, attachments=attachments)
-        if client_msg_id == FIRST_MESSAGE_CLIENT_ID:
-            # It names the chat's first message: a send with it would be answered as a retry of that one.
-            raise ValidationFailed(
-                f"client_msg_id {FIRST_MESSAGE_CLIENT_ID!r} is reserved",
-                fields=[{"field": "client_msg_id", "message": "reserved for the chat's first message"}],
-            )
+        text = check_text(message, attachments=attachments, max_chars=self._max_message_chars)
+        check_client_msg_id(client_msg_id)
         known = await self._known_chat(chat_id=chat_id, user_id=user_id)
         client_msg_id = client_msg_id or new_id()
         answered = known.stored.get((user_id, client_msg_id))
@@ -157,10 +137,7 @@ class MessageSending(UnreadCounters):
         return result
 
     def check_sendable(self, chat: Chat) -> None:
-        if chat.status == ChatStatus.BLOCKED:
-            raise Forbidden("This chat is blocked; no new messages can be sent", code="chat_blocked")
-        if chat.status != ChatStatus.ACTIVE:
-            raise Forbidden("This chat is archived; no new messages can be sent", code="chat_archived")
+        check_sendable(chat.status)
 
     async def _known_chat(self, *, chat_id: str, user_id: str) -> KnownChat:
         """What this process knows of the chat, checked for the participant; read once per chat and process.
