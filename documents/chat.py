@@ -140,8 +140,7 @@ def chat_id_for(key: bytes, property_id: str, renter_id: str) -> str:
     checks one by scanning every chat on every update, and every message sent updates its chat.
 
     Keyed (HMAC-SHA256) with a secret only the server knows, so nobody can work out the id of a chat they
-    are not in. Shown as a UUID of RFC 9562's custom version 8, like every other id. Chats created before
-    were named by uuid5 of the pair; they are found by the pair (ChatService.initiate), never re-derived."""
+    are not in. Shown as a UUID of RFC 9562's custom version 8, like every other id."""
     digest = hmac.new(key, f"{property_id}\n{renter_id}".encode(), hashlib.sha256).digest()
     return _uuid_text(bytearray(digest[:16]), 8)
 

@@ -34,7 +34,8 @@ class ChatInitiation(MessageSending, ChatSummaries):
             raise BadRequest("You cannot start a chat about your own property", code="own_property")
 
         async with self._initiate_locks.hold(user.id):
-            # By the pair, not the derived id: a chat created before ids were keyed has a uuid5 id.
+            # By the pair, which is what makes a chat this renter's about this listing: the demo's chat has
+            # a fixed id (the same in separately seeded stores, whose id keys differ), not the derived one.
             chat = await Chat.find_one({"property_id": property_id, "renter_id": user.id})
             if chat is None:
                 chat = await self._create_chat(user=user, prop=prop)
@@ -102,7 +103,7 @@ class ChatInitiation(MessageSending, ChatSummaries):
         except DuplicateKeyError:
             if charged:
                 await collection_of(User).update_one({"_id": user.id}, {"$inc": {"contacts_used": -1}})
-            winner = await Chat.find_one({"property_id": prop.id, "renter_id": user.id})
+            winner = await Chat.get(chat.id)  # the same pair's chat, inserted by a racing initiate
             if winner is None:
                 raise
             return winner
