@@ -1,10 +1,9 @@
-"""A chat's window of recent messages: the packed entry format and the arithmetic of what the window holds.
+"""A chat's window of recent messages: its packed entry format and the pure arithmetic of what it holds."""
 
-``Chat.recent`` keeps the newest messages as strings, ascending by seq: each the seq zero-padded to
-SEQ_WIDTH, a space, and the message's JSON (``null`` for a seq that was reserved and will never hold a
-message). The functions here are pure: they say whether the window alone can answer a read, and which
-entries answer it, so the chat's hot paths read one document instead of the messages collection.
-"""
+# ``Chat.recent`` keeps the newest messages as strings, ascending by seq: each the seq zero-padded to
+# SEQ_WIDTH, a space, and the message's JSON (``null`` for a seq that was reserved and will never hold a
+# message). These functions say whether the window alone can answer a read, and which entries answer it, so
+# the chat's hot paths read one document instead of the messages collection.
 
 from __future__ import annotations
 

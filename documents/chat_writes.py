@@ -1,9 +1,8 @@
-"""Every update of a chat document, named, each with the guard that makes it safe under concurrency.
+"""Every update of a chat document, named, each with the guard that makes it safe under concurrency."""
 
-A chat is changed only by single-document atomic updates (no transactions): the filter of each is its
-guard, and its operators only ever move counters and marks forward ($inc of a reserved seq, $max of read
-marks) or change state from a named one. Services call these; the operators are spelled only here.
-"""
+# A chat is changed only by single-document atomic updates (no transactions): the filter of each is its
+# guard, and its operators move counters and marks forward ($inc of a reserved seq, $max of read marks) or
+# change state from a named one. Services call these; the update operators are spelled only here.
 
 from __future__ import annotations
 

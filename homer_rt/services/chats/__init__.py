@@ -15,10 +15,13 @@ Every state change is one atomic single-document update:
   chat insert loses a race: a chat's id follows from (property_id, renter_id), so the primary key refuses
   the second one.
 
-ChatService is assembled from one class per behaviour, each in its own module: core (dependencies, chat
-ids, access), sending, reading (the message window and read marks), unread (counters and their pushes),
-sync, summaries (list rows and chat views), moderation (block, report), initiation, and presence (online
-and typing). Each class inherits the behaviours it calls, so the service's MRO is their dependency graph.
+ChatService (service.py) is assembled from one class per behaviour, each in its own module: core
+(dependencies, chat ids, access), sending, reading (pages and read marks), unread (counters and their
+pushes), sync, summaries (list rows and chat views), moderation (block, report), initiation and presence
+(online, typing). Each class inherits the behaviours it calls, so the service's MRO is their dependency
+graph. Beside them: commands (what clients send, shared by REST and Socket.IO), views (what the service
+answers and emits), send_rules and paging (pure checks and arithmetic), directory and locks (what one
+process remembers). The chat document's updates are in documents/chat_writes.py.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""What a client asks of a chat: one model per behaviour, shared by the REST routes and the /chat namespace.
+"""What a client asks of a chat: one model per behaviour, shared by REST routes and the /chat namespace."""
 
-A message sent over either door is validated by the same model with the same limits. REST names the chat in
-the path, Socket.IO in the payload: a socket event's model is the behaviour's model plus ``chat_id``
-(ChatRef). Each limit is a constant here, which the service enforces too for callers that skip the models.
-"""
+# A message sent over either door is validated by the same model with the same limits. REST names the chat
+# in the path, Socket.IO in the payload: a socket event's model is the behaviour's plus ChatRef's chat_id.
+# Each limit is a constant here; the service keeps the ones it must for callers that skip the models.
 
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from documents.chat import Chat, chat_id_for
+from documents.chat import Chat
+from documents.chat_ids import chat_id_for
 from documents.user import User
 from homer_rt.clock import Clock
 from homer_rt.errors import NotFound

@@ -13,6 +13,8 @@ CHATS_REMEMBERED = 2_000
 
 @dataclass(slots=True)
 class KnownChat:
+    """One chat as this process knows it."""
+
     parties: ChatParties
     last_seq: int  # the newest seq this process saw: the expectation of a send's compare-and-set
     # The newest messages this process stored in the chat, packed, by (sender, client_msg_id).

@@ -18,6 +18,8 @@ from homer_rt.services.chats.views import ChatCreatedEvent
 
 
 class ChatInitiation(MessageSending, ChatSummaries):
+    """A renter's chat about a listing: found or created, its first message stored once, the owner told."""
+
     async def initiate(self, *, user: User, property_id: str, initial_message: str) -> tuple[Chat, bool]:
         """The renter's chat about a property: (chat, started), ``started`` when this call stored its first
         message and told the owner. An existing chat costs no contact. One whose first message never landed

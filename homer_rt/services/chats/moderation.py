@@ -5,7 +5,8 @@ from __future__ import annotations
 from pymongo.errors import DuplicateKeyError
 
 from documents import chat_writes
-from documents.chat import Chat, ChatReport, ChatStatus, ReportStatus, report_id_for
+from documents.chat import Chat, ChatReport, ChatStatus, ReportStatus
+from documents.chat_ids import report_id_for
 from homer_rt.errors import Conflict, Forbidden
 from homer_rt.services.chats.core import ChatCore, chat_not_found
 

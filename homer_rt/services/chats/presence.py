@@ -13,6 +13,8 @@ from homer_rt.services.chats.views import PresenceView, TypingEvent
 
 
 class ChatPresence(ChatCore):
+    """Online, offline and typing, announced to the people a user chats with."""
+
     async def connection_opened(self, *, user_id: str, sid: str) -> None:
         """A user's first live connection, in any process, announces them online."""
         if await self._presence.opened(user_id=user_id, sid=sid):

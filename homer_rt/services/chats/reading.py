@@ -18,12 +18,16 @@ from homer_rt.services.chats.views import ReadEvent
 
 @dataclass(frozen=True, slots=True)
 class ChatPage:
+    """A page of an opened chat: the chat as read (after marking it read) and its messages."""
+
     chat: Chat
     messages: list[MessageView]  # as the API shows them (Chat.message_view), oldest first
     has_more: bool
 
 
 class MessageReading(UnreadCounters):
+    """Pages of a chat's messages, from its window when it holds them, and read marks with their receipts."""
+
     async def open_chat(
         self, *, chat_id: str, user_id: str, before_seq: int | None = None, limit: int | None = None
     ) -> ChatPage:

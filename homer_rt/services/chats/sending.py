@@ -19,8 +19,8 @@ from documents.chat import (
     ChatParties,
     MessageView,
     RecentMessage,
-    message_id_for,
 )
+from documents.chat_ids import message_id_for
 from homer_rt.errors import BadRequest, DomainError, Forbidden, NotFound, RateLimited
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import CHAT_UPLOAD_AREA, chat_not_found, to_ms
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class SendResult:
+    """A send's outcome: the stored message, and whether this call stored it or answered a retry."""
+
     message: RecentMessage
     created: bool  # True for the one call that stored the message (and delivers it); False for a retry
     chat: ChatParties
@@ -53,6 +55,8 @@ class SendResult:
 
 
 class MessageSending(UnreadCounters):
+    """Store a message once (whatever retries and races) under the chat's next seq, and deliver it."""
+
     async def _check_attachments(self, *, chat_id: str, user_id: str, attachments: list[str]) -> None:
         if not attachments:
             return

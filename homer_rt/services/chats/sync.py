@@ -17,6 +17,8 @@ STAMP_MARGIN = timedelta(seconds=5)
 
 
 class ChatSync(ChatCore):
+    """What a reconnecting client missed, from the chats' windows where they reach back far enough."""
+
     async def sync_by_seq(self, *, user_id: str, known: dict[str, int]) -> SyncResponse:
         """For each named chat, the messages after the client's last seq, oldest first."""
         result: dict[str, SyncEntry] = {}

@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 
 class UnreadCounters(ChatCore):
+    """Unread counts from the per-chat counters, and their pushes, throttled per user."""
+
     async def unread_summary(self, *, user_id: str) -> UnreadSummary:
         """``{unread_count, chats: {chat_id: n}}`` from the per-chat counters, never from messages."""
         rows = collection_of(Chat).find(
