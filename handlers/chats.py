@@ -38,7 +38,9 @@ TAG = "chats"
     body=InitiateChat,
     body_in_query=True,
     response=InitiateResponse,
-    errors=(403, 404),
+    # 400: the caller's own listing, or one not taking enquiries; 403: not a renter, or the free plan's
+    # contacts are used up; 404: no such listing, or one hidden from the caller
+    errors=(400, 403, 404),
 )
 async def initiate(request: web.Request) -> web.Response:
     user = await current_user(request)
@@ -88,7 +90,7 @@ async def unread_count(request: web.Request) -> web.Response:
     access=Access.USER,
     query=OpenChat,
     response=ChatPageView,
-    errors=(404,),
+    errors=(404,),  # no such chat, or the caller is not in it (the same answer)
 )
 async def chat_detail(request: web.Request) -> web.Response:
     user = await current_user(request)
@@ -110,7 +112,9 @@ async def chat_detail(request: web.Request) -> web.Response:
     body=SendMessage,
     body_in_query=True,
     response=SendMessageResponse,
-    errors=(403, 404, 429),
+    # 400: an attachment not uploaded to this chat by the caller; 403: the chat is blocked or archived;
+    # 404: no such chat, or the caller is not in it; 429: too many messages
+    errors=(400, 403, 404, 429),
 )
 async def send_message(request: web.Request) -> web.Response:
     user = await current_user(request)
@@ -133,7 +137,7 @@ async def send_message(request: web.Request) -> web.Response:
     tags=TAG,
     access=Access.USER,
     response=ChatView,
-    errors=(404,),
+    errors=(404,),  # no such chat, or the caller is not in it
 )
 async def block(request: web.Request) -> web.Response:
     user = await current_user(request)
@@ -147,7 +151,7 @@ async def block(request: web.Request) -> web.Response:
     tags=TAG,
     access=Access.USER,
     response=ChatView,
-    errors=(403, 404),
+    errors=(403, 404),  # 403: blocked by a moderator or by the other participant
 )
 async def unblock(request: web.Request) -> web.Response:
     user = await current_user(request)
@@ -163,7 +167,7 @@ async def unblock(request: web.Request) -> web.Response:
     access=Access.USER,
     body=ReportChat,
     response=ReportReceived,
-    errors=(404, 409),
+    errors=(404, 409),  # 409: the caller's earlier report of this chat is still open
 )
 async def report(request: web.Request) -> web.Response:
     user = await current_user(request)
@@ -186,6 +190,9 @@ async def report(request: web.Request) -> web.Response:
     access=Access.USER,
     upload=Upload(file_fields=("file",)),
     response=ChatAttachmentView,
+    # 400: no file, several, an empty one or a malformed form; 403: the chat takes no messages; 404: no such
+    # chat, or the caller is not in it; 413: too large, or past the caller's storage quota; 415: not an
+    # allowed type; 429: too many uploads this hour; 502: storage unavailable
     errors=(400, 403, 404, 413, 415, 429, 502),
 )
 async def upload_attachment(request: web.Request) -> web.Response:
