@@ -8,22 +8,29 @@ sending, opening a chat and counting unread cost the same with 10 messages or 10
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from beanie import Document
 from pydantic import BaseModel, Field, PrivateAttr, field_validator
 from pymongo import IndexModel
+from typing_extensions import TypedDict
 
 from documents.base import new_id
-from homer_rt.clock import iso
+
+# Re-exported: the ids are derived in documents.chat_ids; the demo and tests import them from here.
+from documents.chat_ids import MESSAGE_ID_NAMESPACE as MESSAGE_ID_NAMESPACE
+from documents.chat_ids import REPORT_ID_NAMESPACE as REPORT_ID_NAMESPACE
+from documents.chat_ids import chat_id_for as chat_id_for
+from documents.chat_ids import message_id_for as message_id_for
+from documents.chat_ids import name_based_id as name_based_id
+from documents.chat_ids import report_id_for as report_id_for
+from documents.chat_window import entry_json, holds_message, packed_entry, page_entries, window_slice
+from homer_rt.clock import as_utc, iso
 
 
 class ChatInitiator(StrEnum):
@@ -42,66 +49,76 @@ class SenderType(StrEnum):
     OWNER = "owner"
 
 
+Role = Literal["renter", "owner"]
+ChatStatusName = Literal["active", "archived", "blocked"]
+
+
+def iso_stamp(value: datetime) -> str:
+    """``iso()`` of a time that is never None."""
+    return as_utc(value).isoformat()
+
+
+class StoredMessageView(TypedDict):
+    """A message as a packed window entry holds it: its API shape without ``chat_id`` and ``is_read``."""
+
+    message_id: str
+    seq: int
+    sender_id: str
+    sender_type: Role
+    message: str
+    timestamp: str
+    attachments: list[str]
+    client_msg_id: str | None
+
+
+class MessageView(TypedDict):
+    """The spec's message shape plus ``seq``, ``chat_id`` and the sender's ``client_msg_id``."""
+
+    message_id: str
+    seq: int
+    chat_id: str
+    sender_id: str
+    sender_type: Role
+    message: str
+    timestamp: str
+    is_read: bool
+    attachments: list[str]
+    client_msg_id: str | None
+
+
+class _ChatFields(TypedDict):
+    chat_id: str
+    property_id: str
+    renter_id: str
+    owner_id: str
+    initiated_by: Role
+    created_at: str
+    last_message_at: str | None
+    status: ChatStatusName
+    last_seq: int
+    last_message: MessageView | None
+    blocked_by: str | None
+    blocked_at: str | None
+    blocked_by_admin: bool
+
+
+class ChatView(_ChatFields):
+    """A chat as a participant sees it (the spec's convert_chat_to_dict fields and more); no messages."""
+
+    unread_count: int
+
+
+class ChatAdminView(_ChatFields):
+    """A chat as moderators see it: both sides' unread counts instead of a viewer's."""
+
+    unread_count: None
+    unread_renter: int
+    unread_owner: int
+
+
 # The newest messages kept on the chat itself: opening a chat, its list row and a reconnect's sync read
 # them from the one chat document instead of querying the messages collection.
 RECENT_MESSAGES = 50
-# A packed window entry starts with its seq, zero-padded to this width, so entries sort by seq as strings.
-_SEQ_WIDTH = 12
-# The JSON of a window entry whose seq holds no message (a retry's reservation, undone): the window stays
-# contiguous, so it still answers pages by itself.
-_NO_MESSAGE = "null"
-
-
-def unused_seq_entry(seq: int) -> str:
-    """The window entry for a seq that was reserved and will never hold a message."""
-    return f"{seq:0{_SEQ_WIDTH}d} {_NO_MESSAGE}"
-
-
-# Fixed forever: changing it would give a retry of an already stored message a different id.
-MESSAGE_ID_NAMESPACE = uuid.UUID("c74c33c6-9659-49fe-89e1-6ece989fe1e0")
-
-
-def _uuid_text(digest: bytearray, version: int) -> str:
-    """16 bytes of a hash as a UUID string with ``version`` and the RFC 4122 variant bits set."""
-    digest[6] = (digest[6] & 0x0F) | (version << 4)
-    digest[8] = (digest[8] & 0x3F) | 0x80
-    text = digest.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
-
-
-def name_based_id(namespace: uuid.UUID, name: str) -> str:
-    """``str(uuid.uuid5(namespace, name))`` without building UUID objects, a few microseconds a message:
-    the SHA-1 of namespace + name, cut to 16 bytes, with the version (5) and RFC 4122 variant bits set."""
-    return _uuid_text(bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16]), 5)
-
-
-def chat_id_for(key: bytes, property_id: str, renter_id: str) -> str:
-    """A renter has one chat per property: its id follows from the pair, so two initiates racing in two
-    processes collide on the primary key. A secondary unique index would do the same, but the embedded store
-    checks one by scanning every chat on every update, and every message sent updates its chat.
-
-    Keyed (HMAC-SHA256) with a secret only the server knows, so nobody can work out the id of a chat they
-    are not in. Shown as a UUID of RFC 9562's custom version 8, like every other id. Chats created before
-    were named by uuid5 of the pair; they are found by the pair (ChatService.initiate), never re-derived."""
-    digest = hmac.new(key, f"{property_id}\n{renter_id}".encode(), hashlib.sha256).digest()
-    return _uuid_text(bytearray(digest[:16]), 8)
-
-
-# Fixed forever: a reporter's next report of a chat must keep its id (report_id_for).
-REPORT_ID_NAMESPACE = uuid.UUID("0b6e2f4a-8c1d-4e7f-b3a5-92d8c6e1f047")
-
-
-def report_id_for(chat_id: str, reporter_id: str, number: int) -> str:
-    """The id of a reporter's ``number``-th report of a chat (from 0). Two reports filed at once get the
-    same number, so the primary key lets one in: one open report per reporter and chat, without a unique
-    index the embedded store would check by scanning (or a partial one it would not honour)."""
-    return name_based_id(REPORT_ID_NAMESPACE, f"{chat_id}\n{reporter_id}\n{number}")
-
-
-def message_id_for(chat_id: str, sender_id: str, client_msg_id: str) -> str:
-    """A message's id follows from its idempotency key, so a retry collides with the stored message on the
-    primary key: a check the embedded store makes in O(1) and MongoDB makes on every insert anyway."""
-    return name_based_id(MESSAGE_ID_NAMESPACE, f"{chat_id}\n{sender_id}\n{client_msg_id}")
 
 
 class RecentMessage(BaseModel):
@@ -116,7 +133,7 @@ class RecentMessage(BaseModel):
     attachments: list[str] = Field(default_factory=list)
     client_msg_id: str | None = None
 
-    def api_view(self, *, chat_id: str, is_read: bool) -> dict[str, Any]:
+    def api_view(self, *, chat_id: str, is_read: bool) -> MessageView:
         """The spec's message shape plus ``seq`` (and the client's id, so a sender can match its ack)."""
         return {
             "message_id": self.message_id,
@@ -125,8 +142,21 @@ class RecentMessage(BaseModel):
             "sender_id": self.sender_id,
             "sender_type": self.sender_type.value,
             "message": self.message,
-            "timestamp": iso(self.timestamp),
+            "timestamp": iso_stamp(self.timestamp),
             "is_read": is_read,
+            "attachments": list(self.attachments),
+            "client_msg_id": self.client_msg_id,
+        }
+
+    def stored_view(self) -> StoredMessageView:
+        """``api_view`` without ``chat_id`` and ``is_read``, which depend on the chat holding it."""
+        return {
+            "message_id": self.message_id,
+            "seq": self.seq,
+            "sender_id": self.sender_id,
+            "sender_type": self.sender_type.value,
+            "message": self.message,
+            "timestamp": iso_stamp(self.timestamp),
             "attachments": list(self.attachments),
             "client_msg_id": self.client_msg_id,
         }
@@ -139,17 +169,11 @@ class RecentMessage(BaseModel):
         copies about four times faster than 50 embedded documents, and every send updates the chat. The
         seq prefix lets ``$push`` keep the window in seq order with a plain ``$sort: 1``. The API shape
         lets opening a chat serve the window without building a model per message."""
-        view = self.api_view(chat_id="", is_read=False)
-        del view["chat_id"], view["is_read"]
-        return f"{self.seq:0{_SEQ_WIDTH}d} {orjson.dumps(view).decode()}"
+        return packed_entry(self.seq, orjson.dumps(self.stored_view()).decode())
 
     @classmethod
     def unpack(cls, packed: str) -> RecentMessage:
-        return cls.model_validate(orjson.loads(packed[_SEQ_WIDTH + 1 :]))
-
-
-def _holds_message(entry: str) -> bool:
-    return entry[_SEQ_WIDTH + 1 :] != _NO_MESSAGE
+        return cls.model_validate(orjson.loads(entry_json(packed)))
 
 
 class ParticipantRoles:
@@ -236,12 +260,12 @@ class Chat(Document, ParticipantRoles):
     def recent_messages(self) -> list[RecentMessage]:
         """The messages of ``recent`` (unused seqs left out), unpacked once per loaded chat."""
         if self._unpacked is None:
-            self._unpacked = [RecentMessage.unpack(entry) for entry in self.recent if _holds_message(entry)]
+            self._unpacked = [RecentMessage.unpack(entry) for entry in self.recent if holds_message(entry)]
         return self._unpacked
 
     @property
     def last_message(self) -> RecentMessage | None:
-        newest = next((entry for entry in reversed(self.recent) if _holds_message(entry)), None)
+        newest = next((entry for entry in reversed(self.recent) if holds_message(entry)), None)
         return RecentMessage.unpack(newest) if newest is not None else None
 
     def sent_by(self, user_id: str) -> int:
@@ -256,68 +280,42 @@ class Chat(Document, ParticipantRoles):
     def unread_for(self, user_id: str) -> int:
         return max(0, self.sent_by(self.other_participant(user_id)) - self.read_sent_of(user_id))
 
-    def message_view(self, message: ChatMessage | RecentMessage) -> dict[str, Any]:
+    def message_view(self, message: ChatMessage | RecentMessage) -> MessageView:
         """A message with its read state: read once its recipient's read prefix reaches its seq."""
         recent: RecentMessage = message.as_recent() if isinstance(message, ChatMessage) else message
         recipient = self.other_participant(recent.sender_id)
         return recent.api_view(chat_id=self.id, is_read=recent.seq <= self.read_seq_of(recipient))
 
-    def _window_start(self) -> int | None:
-        """The first seq of ``recent`` when the window is whole: it ends at last_seq with no hole (unused
-        seqs are marked, not missing); None when only the collection can answer."""
-        recent = self.recent
-        if not recent:
-            return None
-        first, last = int(recent[0][:_SEQ_WIDTH]), int(recent[-1][:_SEQ_WIDTH])
-        return first if last == self.last_seq and last - first == len(recent) - 1 else None
-
-    def _window_slice(self, *, after: int, before: int) -> slice | None:
-        """Where the messages with after < seq < before sit in ``recent``, when it surely holds all of them
-        (it is whole and reaches back far enough); None when the collection must answer."""
-        first = self._window_start()
-        if first is None or (first > after + 1 and first > 1):
-            return None
-        return slice(max(0, after + 1 - first), max(0, before - first))
-
     def recent_window(self, *, after: int, before: int) -> list[RecentMessage] | None:
         """Messages with after < seq < before from ``recent``, or None when the collection must answer."""
-        where = self._window_slice(after=after, before=before)
+        where = window_slice(self.recent, self.last_seq, after=after, before=before)
         if where is None:
             return None
-        return [RecentMessage.unpack(entry) for entry in self.recent[where] if _holds_message(entry)]
+        return [RecentMessage.unpack(entry) for entry in self.recent[where] if holds_message(entry)]
 
-    def page_from_window(self, *, before: int, size: int) -> list[dict[str, Any]] | None:
+    def page_from_window(self, *, before: int, size: int) -> list[MessageView] | None:
         """The newest ``size`` messages with seq < before, oldest first, as the API shows them
         (message_view), read straight from the packed entries; None when the window cannot be sure to hold
-        them all (it must end at last_seq, have no hole, and reach back far enough or to the first seq).
-        Unused seqs are skipped, so the page is full whenever the chat has that many messages."""
-        first = self._window_start()
-        if first is None:
+        them all (chat_window.page_entries)."""
+        entries = page_entries(self.recent, self.last_seq, before=before, size=size)
+        if entries is None:
             return None
-        recent = self.recent
         renter_id, read_by_renter, read_by_owner = self.renter_id, self.read_seq_renter, self.read_seq_owner
-        views: list[dict[str, Any]] = []
-        for entry in reversed(recent[: max(0, min(len(recent), before - first))]):
-            if len(views) == size:
-                break
-            view = orjson.loads(entry[_SEQ_WIDTH + 1 :])
-            if view is None:  # an unused seq
-                continue
+        views: list[MessageView] = []
+        for entry in entries:
+            view: MessageView = orjson.loads(entry_json(entry))  # a StoredMessageView, completed here
             view["chat_id"] = self.id
             view["is_read"] = view["seq"] <= (
                 read_by_owner if view["sender_id"] == renter_id else read_by_renter
             )
             views.append(view)
-        if len(views) < size and first > 1:
-            return None  # older messages exist beyond the window
-        views.reverse()
         return views
 
-    def last_message_view(self) -> dict[str, Any] | None:
+    def last_message_view(self) -> MessageView | None:
         last = self.last_message
         return self.message_view(last) if last is not None else None
 
-    def api_view(self, *, viewer_id: str) -> dict[str, Any]:
+    def api_view(self, *, viewer_id: str) -> ChatView:
         """The spec's convert_chat_to_dict fields plus what live clients need; no messages."""
         return {
             "chat_id": self.id,
@@ -325,7 +323,7 @@ class Chat(Document, ParticipantRoles):
             "renter_id": self.renter_id,
             "owner_id": self.owner_id,
             "initiated_by": self.initiated_by.value,
-            "created_at": iso(self.created_at),
+            "created_at": iso_stamp(self.created_at),
             "last_message_at": iso(self.last_message_at),
             "status": self.status.value,
             "last_seq": self.last_seq,
@@ -336,7 +334,7 @@ class Chat(Document, ParticipantRoles):
             "blocked_by_admin": self.blocked_by_admin,
         }
 
-    def admin_view(self) -> dict[str, Any]:
+    def admin_view(self) -> ChatAdminView:
         return {
             **self.api_view(viewer_id=self.renter_id),
             "unread_count": None,
@@ -423,9 +421,30 @@ class ReportStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class ReportResolutionView(TypedDict):
+    action: str
+    note: str | None
+
+
 class ReportResolution(BaseModel):
     action: str
     note: str | None = None
+
+    def api_view(self) -> ReportResolutionView:
+        return {"action": self.action, "note": self.note}
+
+
+class ChatReportView(TypedDict):
+    report_id: str
+    chat_id: str
+    reporter_id: str
+    reported_user_id: str
+    reason: str
+    status: Literal["open", "resolved"]
+    created_at: str
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: ReportResolutionView | None
 
 
 class ChatReport(Document):
@@ -452,7 +471,7 @@ class ChatReport(Document):
     def report_id(self) -> str:
         return self.id
 
-    def api_view(self) -> dict[str, Any]:
+    def api_view(self) -> ChatReportView:
         return {
             "report_id": self.id,
             "chat_id": self.chat_id,
@@ -460,8 +479,8 @@ class ChatReport(Document):
             "reported_user_id": self.reported_user_id,
             "reason": self.reason,
             "status": self.status.value,
-            "created_at": iso(self.created_at),
+            "created_at": iso_stamp(self.created_at),
             "resolved_at": iso(self.resolved_at),
             "resolved_by": self.resolved_by,
-            "resolution": self.resolution.model_dump() if self.resolution else None,
+            "resolution": self.resolution.api_view() if self.resolution else None,
         }

@@ -11,11 +11,11 @@ from typing import Any
 from aiohttp import FormData
 from aiohttp.test_utils import TestClient, TestServer
 
-from documents.chat import Chat, ChatMessage
+from documents.chat import Chat
 from documents.property import Property
 from documents.user import User
 from homer_rt.app import create_app
-from homer_rt.appkeys import CHATS, CLOCK
+from homer_rt.appkeys import CHATS
 from homer_rt.clock import AdjustableClock
 from tests.chat_support import base_url, live, make_chat, make_property
 from tests.conftest import make_settings, register
@@ -128,38 +128,6 @@ async def test_chat_ids_cannot_be_worked_out_and_survive_a_restart(tmp_path: Pat
     other_store = make_settings(tmp_path / "other", embedded_data_file=tmp_path / "other.json")
     async with TestClient(TestServer(create_app(other_store, clock=AdjustableClock()))) as elsewhere:
         assert elsewhere.app[CHATS].chat_id_for(property_id=prop.id, renter_id=renter_id) != chat_id
-
-
-async def test_a_chat_named_by_the_old_scheme_is_still_found(client: TestClient[Any, Any]) -> None:
-    """A store from before keyed ids holds chats whose id is uuid5 of the pair: initiating again finds it
-    (by the pair, at no contact), and it works as any other."""
-    owner = await register(client, user_type="owner")
-    renter = await register(client, user_type="renter")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
-    renter_id, owner_id = renter["user"]["user_id"], owner["user"]["user_id"]
-    legacy_id = old_chat_id(prop.id, renter_id)
-    now = client.app[CLOCK].now()
-    await Chat(
-        id=legacy_id,
-        property_id=prop.id,
-        renter_id=renter_id,
-        owner_id=owner_id,
-        participants=[renter_id, owner_id],
-        created_at=now,
-        last_message_at=now,
-    ).insert()
-
-    # Its first message never landed (as a failed initiate leaves it): this initiate stores it.
-    assert (await initiate(client, renter, prop.id)) == {"chat_id": legacy_id, "created": True}
-    assert (await initiate(client, renter, prop.id)) == {"chat_id": legacy_id, "created": False}
-    reply = await client.post(
-        f"/api/chats/{legacy_id}/messages", json={"message": "Yes, it is"}, headers=owner["headers"]
-    )
-    assert reply.status == 200
-    assert await Chat.find({"renter_id": renter_id}).count() == 1
-    assert await ChatMessage.find({"chat_id": legacy_id}).count() == 2
-    me = await User.get(renter_id)
-    assert me is not None and me.contacts_used == 0
 
 
 async def test_initiates_racing_past_the_lookup_make_one_chat(client: TestClient[Any, Any]) -> None:

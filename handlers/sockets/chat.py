@@ -10,46 +10,23 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
-
+from documents.chat import MessageView
 from handlers.sockets.base import AuthenticatedNamespace, acked, parse_payload
-from homer_rt.clock import Clock, UtcDateTime
+from homer_rt.clock import Clock
 from homer_rt.errors import ValidationFailed
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.services.auth import AuthService
 from homer_rt.services.chats import ChatService
+from homer_rt.services.chats.commands import ChatRef, JoinChat, MarkRead, SendMessageEvent, Sync, Typing
+from homer_rt.services.chats.views import (
+    ChatPageView,
+    ChatRefAck,
+    MarkReadAck,
+    SyncResponse,
+    TypingAck,
+)
 
 TYPING_REPEAT_SECONDS = 2.0
-MAX_SYNC_CHATS = 500
-
-
-class ChatRef(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    chat_id: StrictStr = Field(min_length=1, max_length=64)
-
-
-class JoinChat(ChatRef):
-    limit: int | None = Field(default=None, ge=1, le=200)
-
-
-class SendMessage(ChatRef):
-    message: StrictStr = ""
-    attachments: list[StrictStr] = Field(default_factory=list, max_length=50)
-    client_msg_id: StrictStr | None = Field(default=None, min_length=1, max_length=100)
-
-
-class Typing(ChatRef):
-    is_typing: StrictBool = True
-
-
-class MarkRead(ChatRef):
-    up_to: int | None = Field(default=None, ge=0)
-
-
-class Sync(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    chats: dict[str, int] | None = Field(default=None, max_length=MAX_SYNC_CHATS)
-    since: UtcDateTime | None = None
 
 
 class ChatNamespace(AuthenticatedNamespace):
@@ -78,7 +55,7 @@ class ChatNamespace(AuthenticatedNamespace):
         await self._chats.connection_closed(user_id=user_id, sid=sid)
 
     @acked
-    async def on_join_chat(self, sid: str, data: Any = None) -> Any:
+    async def on_join_chat(self, sid: str, data: Any = None) -> ChatPageView:
         payload = parse_payload(JoinChat, data)
         user_id = await self.user_id(sid)
         page = await self._chats.open_chat(chat_id=payload.chat_id, user_id=user_id, limit=payload.limit)
@@ -86,7 +63,7 @@ class ChatNamespace(AuthenticatedNamespace):
         return await self._chats.page_view(page=page, viewer_id=user_id)
 
     @acked
-    async def on_leave_chat(self, sid: str, data: Any = None) -> Any:
+    async def on_leave_chat(self, sid: str, data: Any = None) -> ChatRefAck:
         payload = parse_payload(ChatRef, data)
         # Refused like every other chat event, though leaving a room one never joined changes nothing.
         chat = await self._chats.get_for_participant(chat_id=payload.chat_id, user_id=await self.user_id(sid))
@@ -94,8 +71,8 @@ class ChatNamespace(AuthenticatedNamespace):
         return {"chat_id": chat.id}
 
     @acked
-    async def on_send_message(self, sid: str, data: Any = None) -> Any:
-        payload = parse_payload(SendMessage, data)
+    async def on_send_message(self, sid: str, data: Any = None) -> MessageView:
+        payload = parse_payload(SendMessageEvent, data)
         result = await self._chats.send(
             chat_id=payload.chat_id,
             user_id=await self.user_id(sid),
@@ -107,7 +84,7 @@ class ChatNamespace(AuthenticatedNamespace):
         return result.view()
 
     @acked
-    async def on_typing(self, sid: str, data: Any = None) -> Any:
+    async def on_typing(self, sid: str, data: Any = None) -> TypingAck:
         payload = parse_payload(Typing, data)
         user_id = await self.user_id(sid)
         chat = await self._chats.get_for_participant(chat_id=payload.chat_id, user_id=user_id)
@@ -138,14 +115,14 @@ class ChatNamespace(AuthenticatedNamespace):
         return {"chat_id": chat.id, "forwarded": True}
 
     @acked
-    async def on_mark_read(self, sid: str, data: Any = None) -> Any:
+    async def on_mark_read(self, sid: str, data: Any = None) -> MarkReadAck:
         payload = parse_payload(MarkRead, data)
         user_id = await self.user_id(sid)
         chat = await self._chats.mark_read(chat_id=payload.chat_id, user_id=user_id, up_to=payload.up_to)
         return {"chat_id": chat.id, "unread_count": chat.unread_for(user_id)}
 
     @acked
-    async def on_sync(self, sid: str, data: Any = None) -> Any:
+    async def on_sync(self, sid: str, data: Any = None) -> SyncResponse:
         payload = parse_payload(Sync, data)
         user_id = await self.user_id(sid)
         if payload.chats is not None:

@@ -1,0 +1,30 @@
+"""Per-key locks inside one process (one renter's initiates)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+
+class KeyedLocks:
+    """Serializes one renter's initiates inside this process, so initiating the same property twice at once
+    finds the first chat instead of being refused at the contact limit. Across processes the atomic guard
+    and the primary key keep the guarantees; this only spares the false refusal."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
