@@ -8,7 +8,6 @@ sending, opening a chat and counting unread cost the same with 10 messages or 10
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -242,15 +241,8 @@ class Chat(Document, ParticipantRoles):
 
     @staticmethod
     def packed_window(entries: list[Any]) -> list[Any]:
-        """Entries given as messages (demo data) or stored as documents (before packing) packed."""
-        return [
-            entry.packed()
-            if isinstance(entry, RecentMessage)
-            else RecentMessage.model_validate(entry).packed()
-            if isinstance(entry, Mapping)
-            else entry
-            for entry in entries
-        ]
+        """Entries given as messages (demo data) packed; stored entries are packed already."""
+        return [entry.packed() if isinstance(entry, RecentMessage) else entry for entry in entries]
 
     @property
     def chat_id(self) -> str:

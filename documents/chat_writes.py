@@ -87,16 +87,6 @@ async def release_seq(chat_id: str, *, seq: int, sender: SenderType, entry: str)
     )
 
 
-async def pack_window(chat_id: str, window: list[Any]) -> None:
-    """Store a window held as documents (an embedded data file from an earlier version) packed, as a
-    sorted $push needs. Guard: the window is still the one read, so a send that changed it meanwhile is
-    not undone."""
-    await collection_of(Chat).update_one(
-        {"_id": chat_id, "recent": window},
-        {"$set": {"recent": Chat.packed_window(window)}},
-    )
-
-
 # ---- reading -------------------------------------------------------------------------------------
 
 

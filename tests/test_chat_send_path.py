@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -95,49 +94,6 @@ async def test_a_lone_message_is_counted_at_once_and_a_burst_in_one_more_push(
         assert [e["unread_count"] for e in recorder.events["unread_count"]] == [1, 2, 6]
         await chats.send(chat_id=chat_id, user_id=renter_id, message="after a quiet spell")
         await recorder.wait_for("unread_count", lambda e: e["unread_count"] == 7, within=0.5)
-
-
-async def test_a_window_stored_as_documents_still_opens_and_takes_messages(
-    aiohttp_client: ClientFactory, tmp_path: Path
-) -> None:
-    """Chats written before the window was packed (an embedded data file of an earlier version) hold
-    documents: they load and open, and a process's first send packs them, so a sorted push (another
-    process took the expected seq) orders strings only."""
-    client = await aiohttp_client(create_app(make_settings(tmp_path), clock=AdjustableClock()))
-    renter, owner, _, chat_id = await make_chat(client, text="Hello")
-    stamp = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
-    entry = {
-        "message_id": "m-1",
-        "seq": 1,
-        "sender_id": renter["user"]["user_id"],
-        "sender_type": "renter",
-        "message": "Hello",
-        "timestamp": stamp,
-        "attachments": [],
-        "client_msg_id": "c-1",
-    }
-    chats = client.app[CHATS]
-    # As a process that starts on that data finds it: it has not sent in the chat yet.
-    chats._directory = type(chats._directory)(100)
-    await collection_of(Chat).update_one({"_id": chat_id}, {"$set": {"recent": [entry]}})
-    page = await (await client.get(f"/api/chats/{chat_id}", headers=owner["headers"])).json()
-    assert [(m["message_id"], m["message"], m["timestamp"]) for m in page["messages"]] == [
-        ("m-1", "Hello", "2026-11-01T09:30:00+00:00")
-    ]
-
-    owner_id = owner["user"]["user_id"]
-    await chats.send(chat_id=chat_id, user_id=owner_id, message="Hi!")
-    await collection_of(Chat).update_one({"_id": chat_id}, {"$inc": {"last_seq": 1}})  # elsewhere
-    late = await chats.send(chat_id=chat_id, user_id=owner_id, message="Still there?")
-    assert late.message.seq == 4
-    chat = await Chat.get(chat_id)
-    assert chat is not None
-    assert [(m.seq, m.message) for m in chat.recent_messages] == [
-        (1, "Hello"),
-        (2, "Hi!"),
-        (4, "Still there?"),
-    ]
-    assert chat.last_message is not None and chat.last_message.message == "Still there?"
 
 
 def test_json_text_is_compact_and_falls_back_for_what_orjson_refuses() -> None:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from pymongo.errors import DuplicateKeyError
 
@@ -149,24 +149,15 @@ class MessageSending(UnreadCounters):
         known = self._directory.get(chat_id)
         if known is None:
             row = await collection_of(Chat).find_one(
-                {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1, "recent": 1}
+                {"_id": chat_id}, projection={"renter_id": 1, "owner_id": 1, "last_seq": 1}
             )
             if row is None:
                 raise chat_not_found()
-            await self._pack_window(row)
             parties = ChatParties(id=str(row["_id"]), renter_id=row["renter_id"], owner_id=row["owner_id"])
             known = self._directory.remember(parties, int(row.get("last_seq", 0)))
         if not known.parties.is_participant(user_id):
             raise chat_not_found()
         return known
-
-    async def _pack_window(self, row: dict[str, Any]) -> None:
-        """A window stored before it was packed (an embedded data file from an earlier version) holds
-        documents, which a sorted $push cannot order among strings: pack it once, unless it changed since."""
-        window = row.get("recent") or []
-        if all(isinstance(entry, str) for entry in window):
-            return
-        await chat_writes.pack_window(row["_id"], window)
 
     async def _append(
         self,
@@ -211,9 +202,7 @@ class MessageSending(UnreadCounters):
             # A retry through another process, or of a message this one has forgotten: it is stored under
             # an earlier seq, so this reservation is undone and the stored message is the answer.
             await self._release(parties, message, entry)
-            return await self._stored_result(
-                parties, message_id=message.message_id, sender_id=sender_id, client_msg_id=client_msg_id
-            )
+            return await self._stored_result(parties, message_id=message.message_id)
         self._directory.stored(parties, message, entry)
         return SendResult(message, created=True, chat=parties)
 
@@ -245,24 +234,11 @@ class MessageSending(UnreadCounters):
         read_seq = int((row or {}).get("read_seq_owner" if recipient_is_owner else "read_seq_renter", 0))
         return SendResult(message, created=False, chat=parties, is_read=message.seq <= read_seq)
 
-    async def _stored_result(
-        self, parties: ChatParties, *, message_id: str, sender_id: str, client_msg_id: str
-    ) -> SendResult:
-        stored = await ChatMessage.get(message_id) or await self._find_by_client_id(
-            parties.id, sender_id, client_msg_id
-        )
+    async def _stored_result(self, parties: ChatParties, *, message_id: str) -> SendResult:
+        stored = await ChatMessage.get(message_id)
         if stored is None:
             raise NotFound("Message not found", code="message_not_found")
         return await self._retry_answer(parties, stored.as_recent())
-
-    async def _find_by_client_id(
-        self, chat_id: str, sender_id: str, client_msg_id: str
-    ) -> ChatMessage | None:
-        """A message stored with a random id (before ids followed client_msg_id) under an older deployment's
-        unique (chat_id, sender_id, client_msg_id) index, which MongoDB keeps until it is dropped."""
-        return await ChatMessage.find_one(
-            {"chat_id": chat_id, "sender_id": sender_id, "client_msg_id": client_msg_id}
-        )
 
     async def _reserve(
         self, *, parties: ChatParties, message: RecentMessage
