@@ -16,8 +16,8 @@ from documents.chat import Chat, ChatMessage
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS, CLOCK, EMITTER, SETTINGS
 from homer_rt.clock import AdjustableClock
-from tests.chat_support import WAIT, base_url, connect, eventually, leave_while_connecting, live, make_chat
-from tests.conftest import ClientFactory, make_settings, register
+from tests.chat_support import WAIT, base_url, connect, eventually, leave_while_connecting, live
+from tests.factories import ClientFactory, make_chat, make_settings, register
 
 
 async def test_refused_without_token_or_with_a_bad_one(client: TestClient[Any, Any]) -> None:
@@ -410,9 +410,9 @@ async def test_blocked_chat_refuses_socket_sends_from_both_sides(client: TestCli
 async def test_initiate_tells_the_owner_live(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner", full_name="Olivia Owner")
     renter = await register(client, user_type="renter", full_name="Ravi Renter")
-    from tests.chat_support import make_property
+    from tests.factories import make_property
 
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
     url = base_url(client)
     async with live(url, owner["token"]) as owner_live:
         response = await client.post(

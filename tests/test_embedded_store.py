@@ -33,7 +33,7 @@ from homer_rt.demo import DEMO_PASSWORD, demo_id, seed_demo
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
 from homer_rt.store import EmbeddedFileKeeper, Store, open_store
-from tests.conftest import make_settings
+from tests.factories import make_settings
 
 # Checked against these versions; the internals test names them when it fails.
 MONGOMOCK_CHECKED = "4.3.0"

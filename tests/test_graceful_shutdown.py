@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestClient
 
 from homer_rt.appkeys import CHATS, REQUESTS_IN_FLIGHT
 from homer_rt.shutdown import drain
-from tests.chat_support import base_url, connect, eventually, make_chat
+from tests.chat_support import base_url, connect, eventually
+from tests.factories import make_chat
 
 
 async def test_a_draining_process_is_not_ready_and_refuses_new_socket_sessions(

@@ -19,7 +19,8 @@ from homer_rt.app import create_app
 from homer_rt.appkeys import READINESS, STORE
 from homer_rt.clock import AdjustableClock
 from homer_rt.readiness import Phase
-from tests.conftest import REDIS_URL, ClientFactory, make_settings
+from tests.factories import ClientFactory, make_settings
+from tests.server_support import REDIS_URL
 
 
 async def _ready(client: TestClient[Any, Any]) -> tuple[int, dict[str, Any]]:

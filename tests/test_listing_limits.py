@@ -24,9 +24,15 @@ from homer_rt.clock import AdjustableClock
 from homer_rt.demo import DEMO_OWNERS, seed_demo
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
-from tests.admin_support import make_property
-from tests.conftest import ClientFactory, make_admin, make_settings, register
-from tests.listing_support import listing_body
+from tests.factories import (
+    ClientFactory,
+    listing_body,
+    make_admin,
+    make_property,
+    make_settings,
+    make_transaction,
+    register,
+)
 
 CREATE = "/api/properties/create"
 DEFAULT_CAP = 50
@@ -216,8 +222,8 @@ async def test_accounts_stored_before_the_counter_are_counted(
     users = collection_of(User)
     # Listings stored directly and an account without the counter: data from before it existed.
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})
-    first = await make_property(owner_id)
-    await make_property(owner_id)
+    first = await make_property(owner_id=owner_id)
+    await make_property(owner_id=owner_id)
     await assert_limit_reached(await create(client, owner), 2)
     assert (await users.find_one({"_id": owner_id}))["active_listings"] == 2
 
@@ -238,9 +244,9 @@ async def test_an_admin_relisting_a_listing_of_an_older_account_counts_it_once(
     owner = await register(client, user_type="owner")
     owner_id = owner["user"]["user_id"]
     users = collection_of(User)
-    await make_property(owner_id)
-    await make_property(owner_id)
-    paused = await make_property(owner_id)
+    await make_property(owner_id=owner_id)
+    await make_property(owner_id=owner_id)
+    paused = await make_property(owner_id=owner_id)
     await collection_of(Property).update_one({"_id": paused.id}, {"$set": {"status": "inactive"}})
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})  # stored before counters
     relisted = await client.put(
@@ -276,7 +282,7 @@ async def test_my_properties_and_shortlists_answer_bounded_pages(client: TestCli
     owner_id, renter_id = owner["user"]["user_id"], renter["user"]["user_id"]
     start = client.app[CLOCK].now()
     listings = [
-        await make_property(owner_id, title=f"Flat {n}", created_at=start + timedelta(seconds=n))
+        await make_property(owner_id=owner_id, title=f"Flat {n}", created_at=start + timedelta(seconds=n))
         for n in range(105)
     ]
     for n, listing in enumerate(listings):
@@ -319,7 +325,7 @@ async def test_the_chat_list_is_paged(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     renter = await register(client)
     for n in range(3):
-        listing = await make_property(owner["user"]["user_id"], title=f"Flat {n}")
+        listing = await make_property(owner_id=owner["user"]["user_id"], title=f"Flat {n}")
         started = await client.post(
             "/api/chats/initiate",
             json={"property_id": listing.id, "initial_message": "Is it available?"},
@@ -338,15 +344,14 @@ async def test_payment_history_is_paged(client: TestClient[Any, Any]) -> None:
     renter = await register(client)
     now = client.app[CLOCK].now()
     for n in range(3):
-        await Transaction(
+        await make_transaction(
             user_id=renter["user"]["user_id"],
             transaction_type=TransactionType.RENTER_SUBSCRIPTION,
             amount_paise=75_000,
             order_id=f"mock_order_{n}",
             payment_status=PaymentStatus.SUCCESS,
             created_at=now + timedelta(seconds=n),
-            updated_at=now + timedelta(seconds=n),
-        ).insert()
+        )
     url = "/api/payments/history"
     first = await (await client.get(url, params={"limit": 2}, headers=renter["headers"])).json()
     second = await (await client.get(url, params={"limit": 2, "page": 2}, headers=renter["headers"])).json()

@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient
 from documents.base import collection_of
 from documents.property_view import PropertyView
 from homer_rt.clock import AdjustableClock
-from tests.conftest import make_admin, register
-from tests.listing_support import create_listing, files_form, make_premium, png_bytes, set_listing
+from tests.factories import create_listing, make_admin, make_premium, register
+from tests.listing_support import files_form, png_bytes, set_listing
 
 
 async def owner_analytics(client: TestClient[Any, Any], owner: dict[str, Any], property_id: str) -> Any:

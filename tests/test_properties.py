@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from documents.base import collection_of
 from documents.user import User
 from homer_rt.clock import AdjustableClock
-from tests.conftest import register
-from tests.listing_support import create_listing, listing_body, make_premium, set_listing
+from tests.factories import create_listing, listing_body, make_premium, register
+from tests.listing_support import set_listing
 
 
 async def test_owner_creates_a_listing_in_the_spec_shape(client: TestClient[Any, Any]) -> None:

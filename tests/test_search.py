@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import register
-from tests.listing_support import create_listing, set_listing
+from tests.factories import create_listing, register
+from tests.listing_support import set_listing
 
 # (title, city, locality, bhk, type, rent, furnishing, verified)
 LISTINGS = [

@@ -17,7 +17,7 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from homer_rt.security import TokenCodec
 from homer_rt.settings import Settings, weak_secret_reason
-from tests.conftest import PASSWORD, TEST_JWT_SECRET, make_admin, make_settings, register
+from tests.factories import PASSWORD, TEST_JWT_SECRET, make_admin, make_settings, register
 
 # Random-looking: what `openssl rand -base64 30` gives. (TEST_JWT_SECRET says "secret": fine for tests only.)
 PRODUCTION_JWT_SECRET = "q7Vt0xPz3LmA9sKd2RfW8nYb5HcJ4eGu1ZiTo6Qv"

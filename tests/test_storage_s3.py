@@ -25,8 +25,8 @@ from homer_rt.appkeys import UPLOADS
 from homer_rt.settings import Settings
 from storage.base import RedirectTarget, StoredObjectMissing
 from storage.s3 import PART_SIZE, S3Storage
-from tests.conftest import make_settings, register
-from tests.listing_support import JPEG, PDF, create_listing, files_form, png_bytes
+from tests.factories import create_listing, make_settings, register
+from tests.listing_support import JPEG, PDF, files_form, png_bytes
 from tests.server_support import stop_process
 
 

@@ -19,13 +19,12 @@ from homer_rt.errors import PayloadTooLarge, UnsupportedMediaType
 from homer_rt.services.properties import MAX_IMAGES_PER_LISTING
 from homer_rt.services.uploads import READ_CHUNK_BYTES
 from homer_rt.settings import Settings
-from tests.conftest import make_admin, make_settings, register
+from tests.factories import create_listing, make_admin, make_settings, register
 from tests.listing_support import (
     DOC,
     JPEG,
     PDF,
     WEBP,
-    create_listing,
     docx_bytes,
     files_form,
     plain_zip_bytes,

@@ -14,9 +14,9 @@ from documents.transaction import Transaction
 from documents.user import User
 from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
-from tests.conftest import ClientFactory, make_settings, register
+from tests.factories import ClientFactory, make_property, make_settings, register
 from tests.fakes.razorpay_server import WEBHOOK_SECRET
-from tests.payment_helpers import make_property, sign, webhook_body
+from tests.payment_helpers import sign, webhook_body
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ async def test_a_fee_order_whose_attempt_failed_is_handed_out_again(
     """A failed attempt does not close a Razorpay order (a later attempt may still pay it), so the listing's
     order stays the one to pay: a second order beside it could be paid as well."""
     owner = await register(hook_client, user_type="owner")
-    property_id = await make_property(hook_client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     body = {"type": "property_verification", "metadata": {"property_id": property_id}}
     order = await (
         await hook_client.post("/api/payments/create-order", json=body, headers=owner["headers"])
