@@ -144,7 +144,8 @@ async def leave_while_connecting(
     async def slow_count(*, user_id: str) -> dict[str, Any]:
         entered.set()
         await release.wait()
-        return await counted(user_id=user_id)
+        summary: dict[str, Any] = await counted(user_id=user_id)
+        return summary
 
     monkeypatch.setattr(chats, "unread_summary", slow_count)
     url = base_url(client).replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"

@@ -18,7 +18,6 @@ from documents.user import User
 from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
 from homer_rt.settings import Settings
 from tests.admin_support import (
-    PDF,
     LiveClient,
     assert_no_secrets,
     audit_entries,
@@ -27,7 +26,7 @@ from tests.admin_support import (
     upload_document,
 )
 from tests.factories import PASSWORD, make_admin, make_chat, make_property, register
-from tests.listing_support import files_form, png_bytes
+from tests.listing_support import PDF, files_form, png_bytes
 
 
 async def test_user_routes_refuse_anonymous_and_non_admins(client: TestClient[Any, Any]) -> None:

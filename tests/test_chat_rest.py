@@ -130,9 +130,9 @@ async def test_an_initiate_that_failed_after_creating_the_chat_is_completed_by_t
     async def store_down(**_: Any) -> Any:
         raise ConnectionError("store unavailable")
 
-    chats._append = store_down  # type: ignore[method-assign]
+    chats._append = store_down
     assert (await initiate(client, renter, prop.id, "Is it available?")).status == 500
-    chats._append = append  # type: ignore[method-assign]
+    chats._append = append
     assert await Chat.find({"renter_id": renter["user"]["user_id"]}).count() == 1
 
     retried = await initiate(client, renter, prop.id, "Is it available?")
@@ -174,8 +174,8 @@ async def test_initiates_racing_without_the_process_lock_store_one_first_message
         await asyncio.sleep(0.05)  # every initiate has found the chat without a message by now
         return await append(**kwargs)
 
-    chats._initiate_locks.hold = no_lock  # type: ignore[method-assign]
-    chats._append = append_after_the_others_looked  # type: ignore[method-assign]
+    chats._initiate_locks.hold = no_lock
+    chats._append = append_after_the_others_looked
     responses = await asyncio.gather(*(initiate(client, renter, prop.id, f"Hello {i}") for i in range(4)))
     bodies = [await r.json() for r in responses]
     assert {r.status for r in responses} == {200}

@@ -111,6 +111,7 @@ async def test_non_participant_and_unknown_chat_get_error_acks(client: TestClien
 
 async def test_bad_payloads_and_limits_are_error_acks(client: TestClient[Any, Any]) -> None:
     renter, _, _, chat_id = await make_chat(client)
+    payload: Any
     async with live(base_url(client), renter["token"]) as renter_live:
         for payload in (
             None,
@@ -383,7 +384,7 @@ async def test_sync_by_time_keeps_a_message_stamped_in_the_same_millisecond(
     """Stamps are milliseconds: two messages can share one, and the one a client missed must still come."""
     renter, owner, _, chat_id = await make_chat(client)
     frozen = client.app[CLOCK].now()
-    client.app[CLOCK].now = lambda: frozen  # type: ignore[method-assign]
+    client.app[CLOCK].now = lambda: frozen
     url = base_url(client)
     async with live(url, renter["token"]) as renter_live, live(url, owner["token"]) as owner_live:
         held = await renter_live.ok("send_message", {"chat_id": chat_id, "message": "held"})

@@ -10,11 +10,11 @@ import math
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import bson
-import mongomock
 import mongomock_motor
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -392,7 +392,7 @@ async def test_mongomock_internals_are_as_assumed(tmp_path: Path) -> None:
     check the store layer against the new release before changing the test."""
     versions = (
         f"checked with mongomock {MONGOMOCK_CHECKED} and mongomock-motor {MONGOMOCK_MOTOR_CHECKED}; "
-        f"installed: mongomock {mongomock.__version__}"
+        f"installed: mongomock {metadata.version('mongomock')}"
     )
     store = Store.in_memory("internals")
     storage = store.embedded_storage

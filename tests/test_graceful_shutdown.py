@@ -88,7 +88,7 @@ async def test_the_drain_waits_for_requests_in_flight(client: TestClient[Any, An
     in_flight = client.app[REQUESTS_IN_FLIGHT]
 
     async def handler_running() -> bool:
-        return in_flight.count == 1
+        return bool(in_flight.count == 1)
 
     await eventually(handler_running)
     draining = asyncio.create_task(drain(client.app, grace_seconds=30))
@@ -116,7 +116,7 @@ async def test_what_outlasts_the_grace_period_is_cut(client: TestClient[Any, Any
     await opened.wait()
 
     async def handler_running() -> bool:
-        return client.app[REQUESTS_IN_FLIGHT].count == 1
+        return bool(client.app[REQUESTS_IN_FLIGHT].count == 1)
 
     await eventually(handler_running)
     report = await drain(client.app, grace_seconds=0.1)

@@ -129,7 +129,8 @@ async def test_a_burst_of_probes_runs_the_checks_once(
         pings += 1
         started.set()
         await release.wait()
-        return await real_ping()
+        answered: bool = await real_ping()
+        return answered
 
     monkeypatch.setattr(store, "ping", slow_ping)
     probes = [asyncio.create_task(_ready(client)) for _ in range(20)]

@@ -5,7 +5,7 @@ every list a route returns is one bounded page."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,7 @@ def capped_client(
 async def test_oversized_list_items_are_refused(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     huge = "x" * 900_000  # the audit's 0.9 MB amenity
-    refused = [
+    refused: list[tuple[dict[str, Any], str]] = [
         ({"details": {"amenities": ["lift", huge]}}, "details.amenities.1"),
         ({"details": {"amenities": ["a" * 101]}}, "details.amenities.0"),
         ({"details": {"amenities": ["gym"] * 51}}, "details.amenities"),
@@ -143,7 +143,7 @@ async def test_an_owner_has_at_most_50_active_listings(client: TestClient[Any, A
 async def test_concurrent_creates_at_the_cap_never_pass_it(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     await create_ok(client, owner, DEFAULT_CAP - 1)
-    responses = await asyncio.gather(create(client, owner), create(client, owner))
+    responses: Sequence[Any] = await asyncio.gather(create(client, owner), create(client, owner))
     assert sorted(r.status for r in responses) == [200, 409]
     assert await active_count(owner) == DEFAULT_CAP
 
@@ -225,7 +225,8 @@ async def test_accounts_stored_before_the_counter_are_counted(
     first = await make_property(owner_id=owner_id)
     await make_property(owner_id=owner_id)
     await assert_limit_reached(await create(client, owner), 2)
-    assert (await users.find_one({"_id": owner_id}))["active_listings"] == 2
+    stored = await users.find_one({"_id": owner_id})
+    assert stored is not None and stored["active_listings"] == 2
 
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})
     response = await client.put(
@@ -253,7 +254,8 @@ async def test_an_admin_relisting_a_listing_of_an_older_account_counts_it_once(
         f"/api/admin/properties/{paused.id}", json={"status": "active"}, headers=admin["headers"]
     )
     assert relisted.status == 200, await relisted.text()
-    assert (await users.find_one({"_id": owner_id}))["active_listings"] == 3
+    stored = await users.find_one({"_id": owner_id})
+    assert stored is not None and stored["active_listings"] == 3
 
 
 async def test_demo_seed_counts_its_listings(client: TestClient[Any, Any]) -> None:
@@ -270,7 +272,7 @@ async def test_demo_seed_counts_its_listings(client: TestClient[Any, Any]) -> No
     for account in DEMO_OWNERS:
         active = await Property.find({"owner_id": account.user_id, "status": "active"}).count()
         stored = await collection_of(User).find_one({"_id": account.user_id})
-        assert stored["active_listings"] == active == 5
+        assert stored is not None and stored["active_listings"] == active == 5
 
 
 # ---- bounded list responses ---------------------------------------------------------------------------

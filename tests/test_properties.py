@@ -53,7 +53,7 @@ async def test_renters_and_anonymous_cannot_create(client: TestClient[Any, Any])
 
 async def test_create_validation(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"rent": 0}, "rent"),
         ({"rent": -5}, "rent"),
         ({"bhk_type": "7BHK"}, "bhk_type"),

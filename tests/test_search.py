@@ -32,7 +32,7 @@ async def seeded(client: TestClient[Any, Any]) -> dict[str, str]:
     from homer_rt.appkeys import CLOCK
 
     for title, city, locality, bhk, kind, rent, furnishing, verified in LISTINGS:
-        client.app[CLOCK].advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        client.app[CLOCK].advance(timedelta(minutes=1))
         listing = await create_listing(
             client,
             owner,

@@ -222,7 +222,7 @@ async def test_private_files_are_checked_before_any_redirect(s3_client: TestClie
         owner_segment=user_id,
         uploader_id=user_id,
         part=Part(),
-        kind="document",  # type: ignore[arg-type]
+        kind="document",
         referenced=True,
     )
     assert (await client.get(stored.url, allow_redirects=False)).status == 401

@@ -63,7 +63,8 @@ async def attach(client: TestClient[Any, Any], who: dict[str, Any], chat_id: str
 
 
 async def used(client: TestClient[Any, Any], user: dict[str, Any]) -> int:
-    return await client.app[UPLOADS].quota.used(user["user"]["user_id"])
+    used_bytes: int = await client.app[UPLOADS].quota.used(user["user"]["user_id"])
+    return used_bytes
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -131,7 +131,7 @@ async def test_capture_without_the_orders_amount_and_currency_is_not_applied(
     renter = await register(hook_client)
     order = await _pending_order(hook_client, renter["headers"])
     entity = {"id": "pay_hook1", "order_id": order["order_id"], "status": "captured"}
-    for fields in [
+    unpaid: list[dict[str, Any]] = [
         {},
         {"amount": 75000},
         {"currency": "INR"},
@@ -141,7 +141,8 @@ async def test_capture_without_the_orders_amount_and_currency_is_not_applied(
         {"amount": 75000.0, "currency": "INR"},
         {"amount": True, "currency": "INR"},
         {"amount": 750, "currency": "INR"},  # rupees, not paise
-    ]:
+    ]
+    for fields in unpaid:
         body = webhook_body("payment.captured", payment={**entity, **fields})
         response = await _post(hook_client, body, sign(WEBHOOK_SECRET, body))
         assert response.status == 200, fields
