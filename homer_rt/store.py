@@ -85,8 +85,8 @@ log = logging.getLogger(__name__)
 EMBEDDED_LISTINGS_WARNING = 10_000
 # How long one serialization step of a save may hold the event loop (checked every SAVE_CHECK_EVERY
 # documents), and how many turns the loop gets between two steps. A chat message takes a few turns from its
-# socket to the recipient's; with these, a save added ~10-20 ms to chat p99 in bench/store_bench.py (a 10 ms
-# step and one turn added ~50 ms).
+# socket to the recipient's; with these, a save added ~10-20 ms to chat p99 in `python -m bench store` (a
+# 10 ms step and one turn added ~50 ms).
 SAVE_STEP_SECONDS = 0.005
 SAVE_CHECK_EVERY = 32
 SAVE_TURNS_BETWEEN_STEPS = 4
