@@ -75,9 +75,9 @@ def integrity(samples: Iterable[Sample]) -> tuple[int, int, int]:
 def aligned(header: Sequence[str], lines: Sequence[Sequence[str]]) -> list[str]:
     """Columns padded to their widest cell, separated by `` | ``, a ``-+-`` rule under the header."""
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=True)]
-    out = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     out.append("-+-".join("-" * w for w in widths))
-    out += [" | ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)) for line in lines]
+    out += [" | ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)).rstrip() for line in lines]
     return out
 
 
@@ -175,7 +175,7 @@ class Report:
     def block(self, table: str) -> str:
         command = shlex.join(["python", "-m", "bench", *sys.argv[1:]])
         when = time.strftime("%Y-%m-%d %H:%M UTC", self.started)
-        body = "\n".join([*self.preamble, table.strip("\n")])
+        body = "\n".join([*self.preamble, "", table.strip("\n")])
         return f"Last run: {when}, `{command}`.\n\n```\n{body}\n```\n"
 
 
