@@ -7,7 +7,7 @@ participants' ``user:<id>`` rooms, as Homer does. The server is python-socketio'
 so the WebSocket accepts permessage-deflate when the client offers it (``--no-deflate`` declines it the
 way Homer does, for a like-for-like reference).
 
-    python bench/relay.py --port 8100
+    python -m bench.relay --port 8100
 """
 
 from __future__ import annotations

@@ -1,4 +1,72 @@
-"""Beanie documents. Every collection Homer RT stores is listed in ALL_DOCUMENTS, which init_beanie reads."""
+"""Beanie documents. Every collection Homer RT stores is listed in ALL_DOCUMENTS, which init_beanie reads.
+
+The data model. Documents are shaped for MongoDB, the production store: every id is a string UUID (the
+spec's ``*_id`` columns), money is integer paise, every state change is one atomic update of one document,
+and each query a route makes has an index. The embedded store (mongomock) is for trying the server, demos
+and tests; where its costs shaped a document anyway, that is said below ("embedded:") with what it means on
+MongoDB.
+
+users (User)
+    unique email, unique phone; created_at; renter_verification_status; owner_verification_status;
+    (subscription_tier, subscription_end). ``active_listings`` is the owner's listing cap, taken with one
+    conditional ``$inc``; ``token_version`` ends every older token.
+revoked_tokens (RevokedToken)
+    _id is the token's jti; TTL on expires_at (embedded: TTL indexes are ignored, marks stay).
+server_secrets (ServerSecret)
+    _id names the key (chat ids are keyed with one); no other index.
+notifications (Notification)
+    (user_id, created_at); (user_id, is_read).
+admin_audit_logs (AdminAuditLog)
+    timestamp; (action_type, timestamp); (entity_type, timestamp); (admin_id, timestamp).
+properties (Property)
+    (owner_id, created_at); (status, is_verified, created_at), the default search sort; (status,
+    rent_paise); (status, created_at); (location.city, status); (location.locality, status); (bhk_type,
+    status); (property_type, status); (details.furnishing, status); verification_tier; (status,
+    is_verified, lifestyle_data.aqi_score, rent_paise). ``analytics.views_history`` maps a UTC day
+    ("YYYY-MM-DD") to its views so a view is one ``$inc``: on MongoDB a day is readable by its key but days
+    cannot be range-queried (field names are data); not an embedded-store shape, and nothing queries it.
+property_views (PropertyView)
+    _id is a hash of (listing, viewer, day): a view counts once per viewer and day by the primary key;
+    TTL on expires_at (embedded: ignored, marks stay).
+shortlists (Shortlist)
+    unique (user_id, property_id); (user_id, created_at); property_id.
+stored_files (StoredFile)
+    unique url; uploader_id; unreferenced_since.
+upload_usage (UploadUsage)
+    _id is the user id; one conditional ``$inc`` reserves quota.
+chats (Chat)
+    (participants, status, last_message_at); (owner_id, last_message_at); (renter_id, last_message_at);
+    (status, created_at).
+    embedded: the _id is derived from (property_id, renter_id) (HMAC under a server secret, which also keeps
+    ids unguessable) so the primary key makes "one chat per renter and listing" hold, instead of a unique
+    (property_id, renter_id) index, which mongomock checks by scanning every chat on every update. Both
+    fields stay plain and queryable on MongoDB, but no index covers the pair that initiate looks chats up
+    by; on MongoDB a unique (property_id, renter_id) index would be the natural guard and that lookup's
+    index.
+    embedded: ``recent`` (the newest 50 messages) holds each message packed into one string (zero-padded
+    seq + its API JSON), because mongomock deep-copies the whole document on every update and 50 strings
+    copy four times faster than 50 subdocuments. On MongoDB those entries are opaque: ``recent.sender_id``
+    and the like cannot be queried or indexed. Nothing queries them (messages are queried in
+    chat_messages), so this costs readability in the database, not a feature.
+chat_messages (ChatMessage)
+    (chat_id, seq), named "chat_seq"; (chat_id, sender_id, seq); (chat_id, timestamp).
+    embedded: no unique index: (chat_id, seq) is unique because a seq comes from one atomic increment of
+    the chat, and a retry is refused because the _id is derived from the sender's client_msg_id, since
+    mongomock checks a unique secondary index by scanning the collection on every insert. Every field is
+    plain and queryable on MongoDB, where a unique (chat_id, seq) would cost little and guard the invariant
+    in the database.
+chat_reports (ChatReport)
+    (status, created_at); (chat_id, created_at); reported_user_id.
+    embedded: "one open report per reporter and chat" is held by the _id (derived from chat, reporter and
+    the reporter's report number), not by a partial unique index on open reports, which mongomock neither
+    checks cheaply nor honours. Fields are plain and queryable.
+transactions (Transaction)
+    unique order_id; unique sparse purchase_key (a listing's fee has one open or paid order); (user_id,
+    created_at); payment_id; (payment_status, created_at); (transaction_type, created_at);
+    (metadata.property_id, payment_status).
+scheduled_jobs (ScheduledJob)
+    _id is the job's name; claimed by one atomic update of due_at and the lease.
+"""
 
 from __future__ import annotations
 

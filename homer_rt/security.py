@@ -102,7 +102,7 @@ class _HashQueue:
 class PasswordHasher:
     """bcrypt costs ~250 ms a hash at the production cost, so it never runs on the event loop.
 
-    Hashes run on small dedicated pools of lowest-priority threads. Measured with bench/chat_bench.py: with
+    Hashes run on small dedicated pools of lowest-priority threads. Measured with `python -m bench chat`: with
     asyncio's default executor, six full-priority hashing threads shared the CPU with the event loop and a
     storm of 20 logins/s stretched chat p99 latency to seconds; one nice-19 thread keeps it at the idle
     figure. Past ``max_pending`` queued hashes a login is refused at once (503 + Retry-After) rather than

@@ -27,8 +27,8 @@ The file is relaxed Extended JSON (so dates, decimals and binary keep their type
     ]
     }
 
-As a whole it is one JSON document (``bson.json_util.loads`` reads it); files written before this format
-(canonical Extended JSON on one line) load as well.
+As a whole it is one JSON document (``bson.json_util.loads`` reads it). The store loads only this layout,
+the one it writes: a file in any other (reformatted by hand or by a tool) is refused with the reason.
 
 What this relies on inside mongomock 4.3.0 and mongomock-motor 0.0.36 (mongomock-motor is pinned in
 pyproject.toml and accepts mongomock >=4.1.2,<5; a test, test_mongomock_internals_are_as_assumed in
@@ -85,8 +85,8 @@ log = logging.getLogger(__name__)
 EMBEDDED_LISTINGS_WARNING = 10_000
 # How long one serialization step of a save may hold the event loop (checked every SAVE_CHECK_EVERY
 # documents), and how many turns the loop gets between two steps. A chat message takes a few turns from its
-# socket to the recipient's; with these, a save added ~10-20 ms to chat p99 in bench/store_bench.py (a 10 ms
-# step and one turn added ~50 ms).
+# socket to the recipient's; with these, a save added ~10-20 ms to chat p99 in `python -m bench store` (a
+# 10 ms step and one turn added ~50 ms).
 SAVE_STEP_SECONDS = 0.005
 SAVE_CHECK_EVERY = 32
 SAVE_TURNS_BETWEEN_STEPS = 4
@@ -374,7 +374,7 @@ def _from_extended_json(value: dict[str, Any]) -> Any:
                 return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
             if isinstance(inner, int):  # {"$date": {"$numberLong": …}}
                 return _EPOCH + timedelta(milliseconds=inner)
-        elif first in ("$numberInt", "$numberLong") and isinstance(inner, str):
+        elif first == "$numberLong" and isinstance(inner, str):  # inside {"$date": …} before 1970
             return int(inner)
         elif first == "$numberDouble" and isinstance(inner, str):
             return float(inner)  # also "NaN", "Infinity", "-Infinity"
@@ -395,7 +395,8 @@ def _decode_in_place(container: Any) -> None:
             _decode_in_place(value)
 
 
-# What orjson refuses (e.g. the NaN that json.dumps writes for a float) the standard library's parser reads.
+# What orjson refuses the standard library's parser reads: a line json_util wrote because orjson could not
+# (a string holding a lone surrogate, which JSON escapes as \ud800 and orjson will not decode).
 _FALLBACK_DECODER = json.JSONDecoder(object_hook=_from_extended_json)
 
 
@@ -410,14 +411,16 @@ def _decode(raw: bytes) -> Any:
     return parsed
 
 
-class _NotOneDocumentPerLine(Exception):
-    """The file is valid JSON in another layout (an older file, or one reformatted by hand)."""
+_NOT_THE_LAYOUT = (
+    "the data file is not in the layout the store writes (one collection per header line, one document per "
+    "line): was it reformatted?"
+)
 
 
 def _parse_lines(handle: IO[bytes]) -> dict[str, list[dict[str, Any]]]:
     collections: dict[str, list[dict[str, Any]]] = {}
     if handle.readline() != b"{\n":
-        raise _NotOneDocumentPerLine
+        raise ValueError(_NOT_THE_LAYOUT)
     current: list[dict[str, Any]] | None = None
     for line in handle:
         if current is None:
@@ -425,7 +428,7 @@ def _parse_lines(handle: IO[bytes]) -> dict[str, list[dict[str, Any]]]:
                 return collections
             header = _COLLECTION_HEADER.fullmatch(line)
             if header is None:
-                raise _NotOneDocumentPerLine
+                raise ValueError(_NOT_THE_LAYOUT)
             current = collections.setdefault(orjson.loads(header[1]), [])
         elif line in (b"]\n", b"],\n", b"]"):
             current = None
@@ -459,17 +462,7 @@ def _garbage_collector_paused() -> Iterator[None]:
 def _parse_data_file(path: Path) -> dict[str, list[dict[str, Any]]]:
     """Every collection's documents as mongomock stores them; runs in a worker thread."""
     with path.open("rb") as handle, _garbage_collector_paused():
-        try:
-            return _parse_lines(handle)
-        except _NotOneDocumentPerLine:
-            handle.seek(0)
-            parsed = _decode(handle.read())
-    if not isinstance(parsed, dict) or not all(
-        isinstance(documents, list) and all(isinstance(document, dict) for document in documents)
-        for documents in parsed.values()
-    ):
-        raise ValueError("the data file is not an object of collections, each a list of documents")
-    return parsed
+        return _parse_lines(handle)
 
 
 class _AtomicFileWriter:

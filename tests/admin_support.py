@@ -1,9 +1,9 @@
-"""Helpers the admin tests share: listings and payments made the way the app makes them."""
+"""Helpers the admin tests share: payments and verifications made the way the app makes them, the audit
+log, a check that no secret leaks, and a live Socket.IO client."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import Any
 
 import socketio
@@ -11,30 +11,7 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from documents.audit_log import AdminAuditLog
-from documents.property import BHKType, Location, Property, PropertyType, VerificationTier
-
-
-async def make_property(
-    owner_id: str,
-    *,
-    title: str = "Sunny 2BHK near the park",
-    city: str = "Pune",
-    rent_paise: int = 2_500_000,
-    verification_tier: VerificationTier = VerificationTier.FREE,
-    created_at: datetime | None = None,
-) -> Property:
-    prop = Property(
-        owner_id=owner_id,
-        title=title,
-        property_type=PropertyType.APARTMENT,
-        bhk_type=BHKType.TWO_BHK,
-        rent_paise=rent_paise,
-        location=Location(address="12 Lane", city=city, locality="Baner"),
-        verification_tier=verification_tier,
-        created_at=created_at or datetime.now(UTC),
-    )
-    await prop.insert()
-    return prop
+from tests.listing_support import PDF
 
 
 async def pay_subscription(client: TestClient[Any, Any], user: dict[str, Any]) -> str:
@@ -110,9 +87,6 @@ class LiveClient:
         if self.sio.connected:
             await self.sio.disconnect()
         await self.sio.shutdown()
-
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 async def upload_document(client: TestClient[Any, Any], user: dict[str, Any], name: str = "id_proof") -> str:

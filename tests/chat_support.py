@@ -1,5 +1,5 @@
-"""Helpers shared by the chat tests: a listing to talk about, a chat between two fresh users, and real
-Socket.IO clients (websocket transport) that record what the server pushes."""
+"""Helpers shared by the chat tests: real Socket.IO clients (websocket transport) that record what the server
+pushes, and waiting for effects. Chats themselves come from tests/factories.py (make_chat)."""
 
 from __future__ import annotations
 
@@ -15,45 +15,9 @@ import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 
-from documents.property import Location, Property
-from homer_rt.appkeys import CHATS, CLOCK, SOCKET_SERVER
-from tests.conftest import register
+from homer_rt.appkeys import CHATS, SOCKET_SERVER
 
 WAIT = 5.0
-
-
-async def make_property(client: TestClient[Any, Any], *, owner_id: str, **fields: Any) -> Property:
-    values: dict[str, Any] = {
-        "owner_id": owner_id,
-        "title": "Sunny 2BHK in Indiranagar",
-        "property_type": "apartment",
-        "bhk_type": "2BHK",
-        "rent_paise": 35_000_00,
-        "location": Location(address="12 100 Feet Road", city="Bengaluru", locality="Indiranagar"),
-        "images": ["/uploads/properties/p/first.jpg", "/uploads/properties/p/second.jpg"],
-        "created_at": client.app[CLOCK].now(),
-    }
-    values.update(fields)
-    prop = Property(**values)
-    await prop.insert()
-    return prop
-
-
-async def make_chat(
-    client: TestClient[Any, Any], *, text: str = "Hello, is it available?"
-) -> tuple[dict[str, Any], dict[str, Any], Property, str]:
-    """(renter, owner, property, chat_id) for a freshly initiated chat."""
-    owner = await register(client, user_type="owner", full_name="Olivia Owner")
-    renter = await register(client, user_type="renter", full_name="Ravi Renter")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
-    response = await client.post(
-        "/api/chats/initiate",
-        json={"property_id": prop.id, "initial_message": text},
-        headers=renter["headers"],
-    )
-    assert response.status == 200, await response.text()
-    chat_id = (await response.json())["chat_id"]
-    return renter, owner, prop, chat_id
 
 
 def base_url(client: TestClient[Any, Any]) -> str:
@@ -180,7 +144,8 @@ async def leave_while_connecting(
     async def slow_count(*, user_id: str) -> dict[str, Any]:
         entered.set()
         await release.wait()
-        return await counted(user_id=user_id)
+        summary: dict[str, Any] = await counted(user_id=user_id)
+        return summary
 
     monkeypatch.setattr(chats, "unread_summary", slow_count)
     url = base_url(client).replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"

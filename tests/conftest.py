@@ -1,11 +1,12 @@
-"""Shared fixtures: a fresh app on its own embedded store per test, and helpers to make users."""
+"""Fixtures only: a fresh app on its own embedded store per test, its clock and client, and Redis when a test
+needs one. What tests build their data with is in tests/factories.py; tests import from there (or from the
+*_support modules), never from this file."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +19,8 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from homer_rt.logs import LIBRARY_LOG_FLOORS
 from homer_rt.settings import Settings
-
-TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
-# The real Redis of the multi-process tests (their own db number; each test uses its own key prefix).
-REDIS_URL = os.environ.get("HOMER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
-PASSWORD = "correct-horse-battery"
-
-_numbers = itertools.count(1)
-
-
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "app_env": "test",
-        "jwt_secret": TEST_JWT_SECRET,
-        "bcrypt_rounds": 4,
-        "upload_dir": tmp_path / "uploads",
-        "socketio_ping_interval": 1,
-        "socketio_ping_timeout": 2,
-        "cors_origins": ["http://localhost:3000"],
-        # Every test registers its users from 127.0.0.1; tests of the registration limits set their own.
-        "registrations_per_address_per_hour": 100_000,
-        "registrations_per_minute": 100_000,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+from tests.factories import ClientFactory, make_settings
+from tests.server_support import REDIS_URL
 
 
 @pytest.fixture(autouse=True)
@@ -73,56 +52,9 @@ def app(settings: Settings, clock: AdjustableClock) -> web.Application:
     return create_app(settings, clock=clock)
 
 
-ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
-
-
 @pytest.fixture
 async def client(aiohttp_client: ClientFactory, app: web.Application) -> TestClient[Any, Any]:
     return await aiohttp_client(app)
-
-
-def unique_identity() -> tuple[str, str]:
-    n = next(_numbers)
-    return f"user{n}@example.com", f"+9198{n:08d}"
-
-
-async def register(
-    client: TestClient[Any, Any],
-    *,
-    user_type: str = "renter",
-    full_name: str = "Test User",
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> dict[str, Any]:
-    """Register a fresh user; returns the spec's response plus ``headers`` for authenticated calls."""
-    email, phone = unique_identity()
-    body = {
-        "email": email,
-        "phone": phone,
-        "password": PASSWORD,
-        "user_type": user_type,
-        "full_name": full_name,
-    }
-    body.update(extra)
-    response = await client.post("/api/auth/register", json=body, headers=headers or {})
-    assert response.status == 200, await response.text()
-    data: dict[str, Any] = await response.json()
-    data["headers"] = {"Authorization": f"Bearer {data['token']}"}
-    data["email"], data["phone"] = body["email"], body["phone"]
-    return data
-
-
-async def make_admin(client: TestClient[Any, Any]) -> dict[str, Any]:
-    """An admin created through the same service `homer-rt create-admin` and ADMIN_* use."""
-    from homer_rt.appkeys import USERS
-
-    email, phone = unique_identity()
-    await client.app[USERS].ensure_admin(email=email, phone=phone, password=PASSWORD)
-    response = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
-    assert response.status == 200, await response.text()
-    data: dict[str, Any] = await response.json()
-    data["headers"] = {"Authorization": f"Bearer {data['token']}"}
-    return data
 
 
 async def _redis_answers() -> bool:

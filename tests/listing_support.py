@@ -1,4 +1,5 @@
-"""Helpers for listing tests: a valid create body, creating listings over HTTP, and premium users."""
+"""Helpers for listing tests: stored fields changed directly, and files to upload (real images, documents,
+multipart forms). Listings themselves come from tests/factories.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import io
 import struct
 import zipfile
 import zlib
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import FormData
@@ -14,73 +14,12 @@ from aiohttp.test_utils import TestClient
 
 from documents.base import collection_of
 from documents.property import Property
-from documents.user import User
-from homer_rt.appkeys import CLOCK
-
-
-def listing_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "title": "Sunny 2BHK near the metro",
-        "description": "Second floor, good light",
-        "property_type": "apartment",
-        "bhk_type": "2BHK",
-        "rent": 25000,
-        "security_deposit": 100000,
-        "maintenance_charges": 2500,
-        "location": {
-            "address": "12, 3rd Cross, Koramangala",
-            "city": "Bengaluru",
-            "state": "Karnataka",
-            "pincode": "560034",
-            "latitude": 12.9352,
-            "longitude": 77.6245,
-            "locality": "Koramangala",
-            "landmarks": ["Forum Mall"],
-        },
-        "details": {
-            "carpet_area": 1050,
-            "furnishing": "semi-furnished",
-            "bathrooms": 2,
-            "amenities": ["lift", "power_backup"],
-            "available_from": "2026-12-01",
-        },
-    }
-    for key, value in overrides.items():
-        if key in ("location", "details") and isinstance(value, dict):
-            body[key] = {**body[key], **value}
-        else:
-            body[key] = value
-    return body
-
-
-async def create_listing(
-    client: TestClient[Any, Any], owner: dict[str, Any], **overrides: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        "/api/properties/create", json=listing_body(**overrides), headers=owner["headers"]
-    )
-    assert response.status == 200, await response.text()
-    data: dict[str, Any] = await response.json()
-    return data["property"]
+from tests.factories import create_listing
 
 
 async def set_listing(property_id: str, **values: Any) -> None:
     """Change stored fields directly (what admin or payment flows would set)."""
     await collection_of(Property).update_one({"_id": property_id}, {"$set": values})
-
-
-async def make_premium(client: TestClient[Any, Any], user_id: str) -> None:
-    now = client.app[CLOCK].now()
-    await collection_of(User).update_one(
-        {"_id": user_id},
-        {
-            "$set": {
-                "subscription_tier": "premium",
-                "subscription_start": now,
-                "subscription_end": now + timedelta(days=90),
-            }
-        },
-    )
 
 
 def png_bytes(width: int = 2, height: int = 2) -> bytes:

@@ -11,24 +11,6 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from documents.property import BHKType, Location, Property, PropertyType
-from homer_rt.appkeys import CLOCK
-
-
-async def make_property(client: TestClient[Any, Any], *, owner_id: str, title: str = "Sunny 2BHK") -> str:
-    """A listing owned by ``owner_id`` (stored directly: these tests are about payments, not listings)."""
-    prop = Property(
-        owner_id=owner_id,
-        title=title,
-        property_type=PropertyType.APARTMENT,
-        bhk_type=BHKType.TWO_BHK,
-        rent_paise=2500000,
-        location=Location(address="12 MG Road", city="Bengaluru", locality="Indiranagar"),
-        created_at=client.app[CLOCK].now(),
-    )
-    await prop.insert()
-    return prop.id
-
 
 def sign(secret: str, message: str | bytes) -> str:
     """HMAC-SHA256 hex, as Razorpay signs checkouts ("order_id|payment_id") and webhook bodies."""

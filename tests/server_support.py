@@ -15,9 +15,11 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.conftest import TEST_JWT_SECRET
+from tests.factories import TEST_JWT_SECRET
 
 REPO = Path(__file__).resolve().parent.parent
+# The real Redis of the multi-process tests (their own db number; each test uses its own key prefix).
+REDIS_URL = os.environ.get("HOMER_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 

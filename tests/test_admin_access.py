@@ -8,7 +8,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from documents.audit_log import AdminAuditLog
-from tests.conftest import register
+from tests.factories import register
 
 ROUTES = [
     ("GET", "/api/admin/stats"),

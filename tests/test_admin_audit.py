@@ -8,15 +8,15 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from homer_rt.clock import AdjustableClock
-from tests.admin_support import assert_no_secrets, make_property
-from tests.conftest import make_admin, register
+from tests.admin_support import assert_no_secrets
+from tests.factories import make_admin, make_property, register
 
 
 async def test_audit_log_filters_and_pages(client: TestClient[Any, Any], clock: AdjustableClock) -> None:
     admin = await make_admin(client)
     other_admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     headers = admin["headers"]
 
     start = clock.now()

@@ -8,13 +8,13 @@ from aiohttp.test_utils import TestClient
 
 from documents.notification import Notification
 from documents.property import Property, PropertyStatus, VerificationTier
-from tests.admin_support import assert_no_secrets, audit_entries, make_property
-from tests.conftest import make_admin, register
+from tests.admin_support import assert_no_secrets, audit_entries
+from tests.factories import make_admin, make_property, register
 
 
 async def test_property_routes_refuse_anonymous_and_non_admins(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     base = f"/api/admin/properties/{prop.id}"
     for method, path in (
         ("GET", "/api/admin/properties"),
@@ -34,9 +34,11 @@ async def test_list_properties_filters_and_pages(client: TestClient[Any, Any]) -
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
     other = await register(client, user_type="owner")
-    pune = await make_property(owner["user_id"], city="Pune")
-    pending = await make_property(owner["user_id"], city="Mumbai", verification_tier=VerificationTier.PENDING)
-    await make_property(other["user_id"], city="pune")
+    pune = await make_property(owner_id=owner["user_id"], city="Pune")
+    pending = await make_property(
+        owner_id=owner["user_id"], city="Mumbai", verification_tier=VerificationTier.PENDING
+    )
+    await make_property(owner_id=other["user_id"], city="pune")
     headers = admin["headers"]
 
     async def ids(**params: str) -> list[str]:
@@ -59,7 +61,7 @@ async def test_list_properties_filters_and_pages(client: TestClient[Any, Any]) -
 async def test_update_property_applies_whitelist_in_rupees(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     response = await client.put(
         f"/api/admin/properties/{prop.id}",
         headers=admin["headers"],
@@ -101,7 +103,7 @@ async def test_update_property_applies_whitelist_in_rupees(client: TestClient[An
 async def test_delete_property_is_soft_and_audited(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     response = await client.delete(f"/api/admin/properties/{prop.id}", headers=admin["headers"])
     assert response.status == 200
     stored = await Property.get(prop.id)
@@ -119,7 +121,7 @@ async def test_delete_property_is_soft_and_audited(client: TestClient[Any, Any])
 async def test_force_verify_marks_verified_notifies_owner_and_audits(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"], verification_tier=VerificationTier.PENDING)
+    prop = await make_property(owner_id=owner["user_id"], verification_tier=VerificationTier.PENDING)
     response = await client.post(f"/api/admin/properties/{prop.id}/force-verify", headers=admin["headers"])
     assert response.status == 200, await response.text()
     body = await response.json()
@@ -144,7 +146,7 @@ async def test_a_listing_taken_down_by_an_admin_stays_down_until_an_admin_relist
 ) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"], city="Pune")
+    prop = await make_property(owner_id=owner["user_id"], city="Pune")
     listing_url, admin_url = f"/api/properties/{prop.id}", f"/api/admin/properties/{prop.id}"
 
     taken_down = await client.put(admin_url, headers=admin["headers"], json={"status": "inactive"})

@@ -11,8 +11,8 @@ from documents.base import collection_of
 from documents.chat import Chat, ChatReport, ReportStatus
 from documents.user import User
 from homer_rt.realtime import NOTIFICATIONS_NAMESPACE
-from tests.admin_support import LiveClient, assert_no_secrets, audit_entries, make_property
-from tests.conftest import make_admin, register
+from tests.admin_support import LiveClient, assert_no_secrets, audit_entries
+from tests.factories import make_admin, make_property, register
 
 
 async def _reported_chat(
@@ -20,7 +20,7 @@ async def _reported_chat(
 ) -> dict[str, Any]:
     owner = await register(client, user_type="owner", full_name="Reported Owner")
     renter = await register(client, full_name="Worried Renter")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     started = await client.post(
         "/api/chats/initiate",
         headers=renter["headers"],

@@ -9,13 +9,8 @@ import socketio
 from aiohttp.test_utils import TestClient
 
 from homer_rt.realtime import ADMIN_NAMESPACE
-from tests.admin_support import (
-    LiveClient,
-    make_property,
-    submit_property_verification,
-    submit_renter_verification,
-)
-from tests.conftest import make_admin, register
+from tests.admin_support import LiveClient, submit_property_verification, submit_renter_verification
+from tests.factories import make_admin, make_property, register
 
 ZERO = {
     "pending_renter_verifications": 0,
@@ -53,7 +48,7 @@ async def test_counts_are_pushed_when_a_verification_is_submitted(client: TestCl
     admin = await make_admin(client)
     renter = await register(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     live = await LiveClient(ADMIN_NAMESPACE).connect(client, admin["token"])
     try:
         assert await live.next("counts") == ZERO
@@ -80,7 +75,7 @@ async def test_counts_are_pushed_when_a_chat_is_reported(client: TestClient[Any,
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
     renter = await register(client)
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     started = await client.post(
         "/api/chats/initiate",
         headers=renter["headers"],

@@ -10,27 +10,10 @@ from aiohttp.test_utils import TestClient
 from documents.base import collection_of
 from documents.chat import ChatReport, ReportStatus
 from documents.property import Property, PropertyStatus, VerificationTier
-from documents.transaction import PaymentStatus, Transaction, TransactionType
+from documents.transaction import PaymentStatus, TransactionType
 from documents.user import User
-from tests.admin_support import assert_no_secrets, make_property, pay_subscription
-from tests.conftest import make_admin, register
-
-
-async def _transaction(
-    user_id: str, kind: TransactionType, paise: int, status: PaymentStatus, *, refunded: bool = False
-) -> None:
-    now = datetime.now(UTC)
-    await Transaction(
-        user_id=user_id,
-        transaction_type=kind,
-        amount_paise=paise,
-        order_id=f"order_{paise}_{status.value}_{now.timestamp()}",
-        payment_status=status,
-        is_mock=True,
-        created_at=now,
-        updated_at=now,
-        refunded_at=now if refunded else None,
-    ).insert()
+from tests.admin_support import assert_no_secrets, pay_subscription
+from tests.factories import make_admin, make_property, make_transaction, register
 
 
 async def test_stats_refuses_anonymous_and_non_admins(client: TestClient[Any, Any]) -> None:
@@ -62,20 +45,22 @@ async def test_stats_report_real_figures(client: TestClient[Any, Any]) -> None:
     )
 
     start = datetime.now(UTC) - timedelta(hours=1)
-    verified = await make_property(owner["user_id"], title="Verified flat", created_at=start)
+    verified = await make_property(owner_id=owner["user_id"], title="Verified flat", created_at=start)
     await collection_of(Property).update_one(
         {"_id": verified.id}, {"$set": {"is_verified": True, "verification_tier": "verified"}}
     )
     await make_property(
-        owner["user_id"],
+        owner_id=owner["user_id"],
         title="Waiting flat",
         verification_tier=VerificationTier.PENDING,
         created_at=start + timedelta(minutes=1),
     )
     inactive = await make_property(
-        both["user_id"], title="Paused flat", created_at=start + timedelta(minutes=2)
+        owner_id=both["user_id"], title="Paused flat", created_at=start + timedelta(minutes=2)
     )
-    gone = await make_property(both["user_id"], title="Removed flat", created_at=start + timedelta(minutes=3))
+    gone = await make_property(
+        owner_id=both["user_id"], title="Removed flat", created_at=start + timedelta(minutes=3)
+    )
     await collection_of(Property).update_one(
         {"_id": inactive.id}, {"$set": {"status": PropertyStatus.INACTIVE.value}}
     )
@@ -84,11 +69,22 @@ async def test_stats_report_real_figures(client: TestClient[Any, Any]) -> None:
     )
 
     sub, fee = TransactionType.RENTER_SUBSCRIPTION, TransactionType.PROPERTY_VERIFICATION
-    await _transaction(both["user_id"], sub, 19_999, PaymentStatus.SUCCESS)  # ₹199.99, exact
-    await _transaction(owner["user_id"], fee, 200_000, PaymentStatus.SUCCESS)  # ₹2000
-    await _transaction(owner["user_id"], fee, 200_000, PaymentStatus.REFUNDED, refunded=True)
-    await _transaction(both["user_id"], sub, 75_000, PaymentStatus.FAILED)
-    await _transaction(both["user_id"], sub, 75_000, PaymentStatus.PENDING)
+    for user, kind, paise, status in (
+        (both, sub, 19_999, PaymentStatus.SUCCESS),  # ₹199.99, exact
+        (owner, fee, 200_000, PaymentStatus.SUCCESS),  # ₹2000
+        (owner, fee, 200_000, PaymentStatus.REFUNDED),
+        (both, sub, 75_000, PaymentStatus.FAILED),
+        (both, sub, 75_000, PaymentStatus.PENDING),
+    ):
+        refunded_at = datetime.now(UTC) if status is PaymentStatus.REFUNDED else None
+        await make_transaction(
+            user_id=user["user_id"],
+            transaction_type=kind,
+            amount_paise=paise,
+            payment_status=status,
+            is_mock=True,
+            refunded_at=refunded_at,
+        )
 
     now = datetime.now(UTC)
     await ChatReport(chat_id="c1", reporter_id=premium["user_id"], reported_user_id=owner["user_id"],

@@ -12,7 +12,7 @@ from documents.notification import Notification
 from documents.transaction import PaymentStatus, Transaction, TransactionType
 from documents.user import User
 from tests.admin_support import assert_no_secrets, audit_entries, pay_subscription
-from tests.conftest import make_admin, register
+from tests.factories import make_admin, make_transaction, register
 
 
 async def test_transaction_routes_refuse_anonymous_and_non_admins(client: TestClient[Any, Any]) -> None:
@@ -34,15 +34,14 @@ async def test_list_transactions_filters_by_type_status_user_and_date(client: Te
     paid = await pay_subscription(client, first)
     await pay_subscription(client, second)
     old = datetime.now(UTC) - timedelta(days=10)
-    await Transaction(
+    await make_transaction(
         user_id=second["user_id"],
         transaction_type=TransactionType.PROPERTY_VERIFICATION,
         amount_paise=200_000,
         order_id="order_old_failed",
         payment_status=PaymentStatus.FAILED,
         created_at=old,
-        updated_at=old,
-    ).insert()
+    )
     headers = admin["headers"]
 
     async def listed(**params: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from documents.base import collection_of
 from documents.property import Property
 from documents.transaction import Transaction
-from tests.admin_support import audit_entries, make_property, pay_subscription, submit_property_verification
-from tests.conftest import make_admin, register
+from tests.admin_support import audit_entries, pay_subscription, submit_property_verification
+from tests.factories import make_admin, make_property, register
 
 LEAKY_MESSAGE = "connection to mongodb://homer:hunter2@db.internal lost"
 
@@ -57,7 +57,7 @@ async def test_an_admin_console_action_failing_unexpectedly_is_audited(
 ) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     fail_writes(monkeypatch, Property)
     response = await client.delete(f"/api/admin/properties/{prop.id}", headers=admin["headers"])
     monkeypatch.undo()
@@ -72,7 +72,7 @@ async def test_a_verification_decision_failing_unexpectedly_is_audited(
 ) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     await submit_property_verification(client, owner, prop.id)
     fail_writes(monkeypatch, Property)
     response = await client.post(

@@ -18,18 +18,15 @@ from documents.user import User
 from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
 from homer_rt.settings import Settings
 from tests.admin_support import (
-    PDF,
     LiveClient,
     assert_no_secrets,
     audit_entries,
-    make_property,
     pay_subscription,
     submit_renter_verification,
     upload_document,
 )
-from tests.chat_support import make_chat
-from tests.conftest import PASSWORD, make_admin, register
-from tests.listing_support import files_form, png_bytes
+from tests.factories import PASSWORD, make_admin, make_chat, make_property, register
+from tests.listing_support import PDF, files_form, png_bytes
 
 
 async def test_user_routes_refuse_anonymous_and_non_admins(client: TestClient[Any, Any]) -> None:
@@ -112,7 +109,7 @@ async def test_list_users_by_subscription_and_verification(client: TestClient[An
 async def test_get_user_shows_admin_details_without_secrets(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
     user = await register(client, user_type="owner")
-    await make_property(user["user_id"])
+    await make_property(owner_id=user["user_id"])
     response = await client.get(f"/api/admin/users/{user['user_id']}", headers=admin["headers"])
     assert response.status == 200
     body = await response.json()
@@ -288,7 +285,7 @@ async def test_delete_user_anonymises_and_unlists_but_keeps_money_and_audit(
 ) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="both", full_name="Leaving Owner")
-    listing = await make_property(owner["user_id"])
+    listing = await make_property(owner_id=owner["user_id"])
     transaction_id = await pay_subscription(client, owner)
     await submit_renter_verification(client, owner)
 

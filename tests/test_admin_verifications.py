@@ -12,11 +12,10 @@ from documents.user import User
 from tests.admin_support import (
     assert_no_secrets,
     audit_entries,
-    make_property,
     submit_property_verification,
     submit_renter_verification,
 )
-from tests.conftest import make_admin, register
+from tests.factories import make_admin, make_property, register
 
 
 async def test_verification_routes_refuse_anonymous_and_non_admins(client: TestClient[Any, Any]) -> None:
@@ -38,7 +37,7 @@ async def test_pending_lists_every_kind(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
     renter = await register(client, full_name="Pending Renter")
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     await submit_renter_verification(client, renter)
     await submit_property_verification(client, owner, prop.id)
     response = await client.get("/api/admin/verifications/pending", headers=admin["headers"])
@@ -54,7 +53,7 @@ async def test_pending_lists_every_kind(client: TestClient[Any, Any]) -> None:
 async def test_approve_property_from_a_json_body(client: TestClient[Any, Any]) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     await submit_property_verification(client, owner, prop.id)
     response = await client.post(
         "/api/admin/verifications/approve",

@@ -10,7 +10,7 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from homer_rt.realtime import ADMIN_NAMESPACE, NOTIFICATIONS_NAMESPACE
 from tests.admin_support import LiveClient, assert_no_secrets, pay_subscription, submit_property_verification
-from tests.conftest import ClientFactory, make_settings, register
+from tests.factories import ClientFactory, make_settings, register
 
 ADMIN_EMAIL = "ops@homer.example"
 ADMIN_PASSWORD = "a-long-admin-password"

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from documents.base import collection_of
 from homer_rt.clock import AdjustableClock
-from tests.conftest import PASSWORD, TEST_JWT_SECRET, register, unique_identity
+from tests.factories import PASSWORD, TEST_JWT_SECRET, register, unique_identity
 
 
 async def test_register_returns_the_spec_shape_and_a_working_token(client: TestClient[Any, Any]) -> None:

@@ -15,7 +15,7 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from homer_rt.ratelimit import address_key
 from tests.admin_support import audit_entries
-from tests.conftest import PASSWORD, make_admin, make_settings, register, unique_identity
+from tests.factories import PASSWORD, make_admin, make_settings, register, unique_identity
 
 WRONG = "wrong-password-here"
 

@@ -9,7 +9,8 @@ from aiohttp import FormData
 from aiohttp.test_utils import TestClient
 
 from homer_rt.services.chats.commands import MAX_ATTACHMENTS
-from tests.chat_support import base_url, live, make_chat
+from tests.chat_support import base_url, live
+from tests.factories import make_chat
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

@@ -16,8 +16,7 @@ from documents.chat import RECENT_MESSAGES, Chat, ChatMessage, ChatParties, mess
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS
 from homer_rt.clock import AdjustableClock
-from tests.chat_support import make_chat
-from tests.conftest import ClientFactory, make_settings
+from tests.factories import ClientFactory, make_chat, make_settings
 
 
 async def fast_client(aiohttp_client: ClientFactory, tmp_path: Path) -> TestClient[Any, Any]:

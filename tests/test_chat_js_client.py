@@ -16,8 +16,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.chat_support import WAIT, base_url, make_chat
-from tests.conftest import PASSWORD
+from tests.chat_support import WAIT, base_url
+from tests.factories import PASSWORD, make_chat
 from tests.server_support import free_port, server_process
 
 JS_DIR = Path(__file__).resolve().parent / "js"

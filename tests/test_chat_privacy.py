@@ -17,10 +17,10 @@ from documents.user import User
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS
 from homer_rt.clock import AdjustableClock
-from tests.chat_support import base_url, live, make_chat, make_property
-from tests.conftest import make_settings, register
+from tests.chat_support import base_url, live
+from tests.factories import make_chat, make_property, make_settings, register
 
-# The namespace chat ids were uuid5 of (property, renter) in before they were keyed: public in the source.
+# Chat ids were once uuid5 of (property, renter) under this namespace: anyone could work them out.
 OLD_CHAT_ID_NAMESPACE = uuid.UUID("5d0f4c1e-2b8a-4f6e-9a3d-7c1b2e9f8a64")
 
 
@@ -114,7 +114,7 @@ async def test_chat_ids_cannot_be_worked_out_and_survive_a_restart(tmp_path: Pat
     async with TestClient(TestServer(create_app(settings, clock=AdjustableClock()))) as first:
         renter, owner, prop, chat_id = await make_chat(first)
         renter_id = renter["user"]["user_id"]
-        second_prop = await make_property(first, owner_id=owner["user"]["user_id"], title="Second flat")
+        second_prop = await make_property(owner_id=owner["user"]["user_id"], title="Second flat")
     assert chat_id != old_chat_id(prop.id, renter_id)
     uuid.UUID(chat_id)  # still shaped like every other id
 
@@ -135,7 +135,7 @@ async def test_initiates_racing_past_the_lookup_make_one_chat(client: TestClient
     primary key lets one chat in and the others take it (their contacts refunded)."""
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="renter")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
     chats = client.app[CHATS]
     renter_user = await User.get(renter["user"]["user_id"])
     fresh = await Property.get(prop.id)

@@ -18,8 +18,7 @@ import redis.asyncio as aioredis
 
 from homer_rt.demo import DEMO_OWNERS, DEMO_PASSWORD, DEMO_RENTERS, demo_id
 from tests.chat_support import LiveClient, connect, eventually
-from tests.conftest import REDIS_URL
-from tests.server_support import ServerProcess, free_port, server_process
+from tests.server_support import REDIS_URL, ServerProcess, free_port, server_process
 
 DEMO_LISTINGS = 12
 

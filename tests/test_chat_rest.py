@@ -19,8 +19,7 @@ from documents.user import User
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS, CLOCK
 from homer_rt.clock import AdjustableClock
-from tests.chat_support import make_chat, make_property
-from tests.conftest import ClientFactory, make_settings, register
+from tests.factories import ClientFactory, make_chat, make_property, make_settings, register
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -97,7 +96,7 @@ async def test_text_no_store_can_hold_is_refused_before_anything_is_stored(
     input, with no chat, contact, count or notification left behind (it used to fail after the chat)."""
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="renter")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
 
     refused = await initiate(client, renter, prop.id, "hello \ud83d")
     assert refused.status == 422
@@ -124,16 +123,16 @@ async def test_an_initiate_that_failed_after_creating_the_chat_is_completed_by_t
     renter's retry stores its message and tells the owner, and costs no second contact."""
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="renter")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
     chats = client.app[CHATS]
     append = chats._append
 
     async def store_down(**_: Any) -> Any:
         raise ConnectionError("store unavailable")
 
-    chats._append = store_down  # type: ignore[method-assign]
+    chats._append = store_down
     assert (await initiate(client, renter, prop.id, "Is it available?")).status == 500
-    chats._append = append  # type: ignore[method-assign]
+    chats._append = append
     assert await Chat.find({"renter_id": renter["user"]["user_id"]}).count() == 1
 
     retried = await initiate(client, renter, prop.id, "Is it available?")
@@ -162,7 +161,7 @@ async def test_initiates_racing_without_the_process_lock_store_one_first_message
     id still give one chat, one first message, one contact and one notification."""
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="renter")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
 
     chats = client.app[CHATS]
     append = chats._append
@@ -175,8 +174,8 @@ async def test_initiates_racing_without_the_process_lock_store_one_first_message
         await asyncio.sleep(0.05)  # every initiate has found the chat without a message by now
         return await append(**kwargs)
 
-    chats._initiate_locks.hold = no_lock  # type: ignore[method-assign]
-    chats._append = append_after_the_others_looked  # type: ignore[method-assign]
+    chats._initiate_locks.hold = no_lock
+    chats._append = append_after_the_others_looked
     responses = await asyncio.gather(*(initiate(client, renter, prop.id, f"Hello {i}") for i in range(4)))
     bodies = [await r.json() for r in responses]
     assert {r.status for r in responses} == {200}
@@ -192,7 +191,7 @@ async def test_initiates_racing_without_the_process_lock_store_one_first_message
 async def test_initiate_accepts_query_parameters_as_the_spec_signature(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="both")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
     response = await client.post(
         "/api/chats/initiate",
         params={"property_id": prop.id, "initial_message": "From the query"},
@@ -207,18 +206,18 @@ async def test_initiate_accepts_query_parameters_as_the_spec_signature(client: T
 async def test_initiate_refusals(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="renter")
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
 
     only_owner = await initiate(client, owner, prop.id)
     assert only_owner.status == 403
     assert "renters" in (await only_owner.json())["detail"]
 
     both = await register(client, user_type="both")
-    mine = await make_property(client, owner_id=both["user"]["user_id"])
+    mine = await make_property(owner_id=both["user"]["user_id"])
     assert (await initiate(client, both, mine.id)).status == 400
 
     assert (await initiate(client, renter, "no-such-property")).status == 404
-    rented = await make_property(client, owner_id=owner["user"]["user_id"], status="rented")
+    rented = await make_property(owner_id=owner["user"]["user_id"], status="rented")
     hidden = await initiate(client, renter, rented.id)
     # A hidden listing answers as a missing one: whether it exists is its owner's business.
     missing_listing = await initiate(client, renter, "no-such-property")
@@ -239,9 +238,7 @@ async def test_initiate_refusals(client: TestClient[Any, Any]) -> None:
 async def test_free_contact_limit_is_atomic_under_concurrency(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     renter = await register(client, user_type="renter")
-    props = [
-        await make_property(client, owner_id=owner["user"]["user_id"], title=f"Flat {i}") for i in range(9)
-    ]
+    props = [await make_property(owner_id=owner["user"]["user_id"], title=f"Flat {i}") for i in range(9)]
     for prop in props[:4]:
         assert (await initiate(client, renter, prop.id)).status == 200
 
@@ -272,7 +269,7 @@ async def test_premium_renter_has_no_contact_limit(client: TestClient[Any, Any])
         },
     )
     for i in range(3):
-        prop = await make_property(client, owner_id=owner["user"]["user_id"], title=f"Flat {i}")
+        prop = await make_property(owner_id=owner["user"]["user_id"], title=f"Flat {i}")
         assert (await initiate(client, renter, prop.id)).status == 200
 
 
@@ -443,7 +440,7 @@ async def test_report_is_stored_for_admins(client: TestClient[Any, Any]) -> None
 async def test_one_open_report_per_reporter_and_chat(client: TestClient[Any, Any]) -> None:
     """Reporting again while the first report is open is a 409 naming it, however many are sent at once;
     once an admin resolves it, a new report can be filed. The other participant reports on their own."""
-    from tests.conftest import make_admin
+    from tests.factories import make_admin
 
     renter, owner, _, chat_id = await make_chat(client)
 

@@ -22,8 +22,8 @@ from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS
 from homer_rt.clock import AdjustableClock
 from homer_rt.errors import Forbidden
-from tests.chat_support import base_url, live, make_chat
-from tests.conftest import ClientFactory, make_settings
+from tests.chat_support import base_url, live
+from tests.factories import ClientFactory, make_chat, make_settings
 
 
 async def test_a_chat_blocked_elsewhere_refuses_a_send_from_a_process_that_knows_it(

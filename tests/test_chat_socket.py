@@ -16,8 +16,8 @@ from documents.chat import Chat, ChatMessage
 from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS, CLOCK, EMITTER, SETTINGS
 from homer_rt.clock import AdjustableClock
-from tests.chat_support import WAIT, base_url, connect, eventually, leave_while_connecting, live, make_chat
-from tests.conftest import ClientFactory, make_settings, register
+from tests.chat_support import WAIT, base_url, connect, eventually, leave_while_connecting, live
+from tests.factories import ClientFactory, make_chat, make_settings, register
 
 
 async def test_refused_without_token_or_with_a_bad_one(client: TestClient[Any, Any]) -> None:
@@ -111,6 +111,7 @@ async def test_non_participant_and_unknown_chat_get_error_acks(client: TestClien
 
 async def test_bad_payloads_and_limits_are_error_acks(client: TestClient[Any, Any]) -> None:
     renter, _, _, chat_id = await make_chat(client)
+    payload: Any
     async with live(base_url(client), renter["token"]) as renter_live:
         for payload in (
             None,
@@ -383,7 +384,7 @@ async def test_sync_by_time_keeps_a_message_stamped_in_the_same_millisecond(
     """Stamps are milliseconds: two messages can share one, and the one a client missed must still come."""
     renter, owner, _, chat_id = await make_chat(client)
     frozen = client.app[CLOCK].now()
-    client.app[CLOCK].now = lambda: frozen  # type: ignore[method-assign]
+    client.app[CLOCK].now = lambda: frozen
     url = base_url(client)
     async with live(url, renter["token"]) as renter_live, live(url, owner["token"]) as owner_live:
         held = await renter_live.ok("send_message", {"chat_id": chat_id, "message": "held"})
@@ -410,9 +411,9 @@ async def test_blocked_chat_refuses_socket_sends_from_both_sides(client: TestCli
 async def test_initiate_tells_the_owner_live(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner", full_name="Olivia Owner")
     renter = await register(client, user_type="renter", full_name="Ravi Renter")
-    from tests.chat_support import make_property
+    from tests.factories import make_property
 
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"])
     url = base_url(client)
     async with live(url, owner["token"]) as owner_live:
         response = await client.post(

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from documents.user import User
 from tests.admin_support import audit_entries
 from tests.chat_support import base_url, live
-from tests.conftest import make_admin, register
+from tests.factories import make_admin, register
 
 OUT_OF_RANGE = [
     "0001-01-01T00:00:00+05:30",  # before year 1 in UTC

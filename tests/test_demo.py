@@ -28,7 +28,7 @@ from homer_rt.demo import (
 )
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
-from tests.conftest import make_settings
+from tests.factories import make_settings
 
 
 async def seed(client: TestClient[Any, Any], properties: int = 24) -> Any:

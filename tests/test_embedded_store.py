@@ -1,6 +1,6 @@
-"""The embedded store's data file: a save and a load keep every document with its types, older files load,
-a save during writes keeps what was acknowledged before it began and lets the event loop run, and the
-mongomock internals the store layer reads are as it assumes."""
+"""The embedded store's data file: a save and a load keep every document with its types, a file in another
+layout is refused with a reason, a save during writes keeps what was acknowledged before it began and lets
+the event loop run, and the mongomock internals the store layer reads are as it assumes."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import math
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import bson
-import mongomock
 import mongomock_motor
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -33,7 +33,7 @@ from homer_rt.demo import DEMO_PASSWORD, demo_id, seed_demo
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
 from homer_rt.store import EmbeddedFileKeeper, Store, open_store
-from tests.conftest import make_settings
+from tests.factories import make_settings
 
 # Checked against these versions; the internals test names them when it fails.
 MONGOMOCK_CHECKED = "4.3.0"
@@ -163,67 +163,14 @@ async def test_unique_indexes_refuse_duplicates_after_a_load(tmp_path: Path) -> 
             )
 
 
-def old_format_file(path: Path, collections: dict[str, list[dict[str, Any]]]) -> None:
-    """A data file as the store wrote it before: all collections as canonical Extended JSON on one line."""
-    path.write_text(
-        json_util.dumps(collections, json_options=json_util.CANONICAL_JSON_OPTIONS, sort_keys=True),
-        encoding="utf-8",
-    )
-
-
-async def test_a_file_in_the_older_format_loads(tmp_path: Path) -> None:
-    # The demo data as the older store would have saved it: documents read back through the driver.
-    async with TestClient(TestServer(create_app(make_settings(tmp_path / "source")))) as source:
-        await seed_demo(
-            clock=AdjustableClock(),
-            hasher=PasswordHasher(rounds=4),
-            properties=5,
-            messages=20,
-            lifestyle=MockLifestyleProvider(),
-        )
-        database = source.app[STORE].database
-        collections = {
-            name: [doc async for doc in database[name].find({})]
-            for name in await database.list_collection_names()
-        }
-        listing = await (await source.get(f"/api/properties/{demo_id('property:3')}")).json()
-    old_format_file(tmp_path / "homer.json", collections)
-    assert (tmp_path / "homer.json").read_text().startswith('{"admin_audit_logs": []')
-
-    settings = reopen_settings(tmp_path)
-    async with TestClient(TestServer(create_app(settings, clock=AdjustableClock()))) as client:
-        login = await client.post(
-            "/api/auth/login", json={"email": "renter2@demo.homer.in", "password": DEMO_PASSWORD}
-        )
-        assert login.status == 200
-        headers = {"Authorization": f"Bearer {(await login.json())['token']}"}
-        again = await (await client.get(f"/api/properties/{demo_id('property:3')}")).json()
-        assert again == listing  # the public view: no analytics, which each GET would change
-        chat = await client.get(f"/api/chats/{demo_id('chat:0')}", headers=headers)
-        assert chat.status == 200
-        assert [m["message"] for m in (await chat.json())["messages"]][:1] == [
-            "Hi! Is this flat still available?"
-        ]
-    # The shutdown save rewrote it in the current layout, which loads too.
-    assert (tmp_path / "homer.json").read_text().startswith('{\n"chat_messages": [\n')
-    async with TestClient(TestServer(create_app(settings, clock=AdjustableClock()))) as client:
-        login = await client.post(
-            "/api/auth/login", json={"email": "renter2@demo.homer.in", "password": DEMO_PASSWORD}
-        )
-        assert login.status == 200
-
-
-async def test_a_file_reformatted_by_hand_still_loads(tmp_path: Path) -> None:
+async def test_a_file_in_another_layout_is_refused_with_a_reason(tmp_path: Path) -> None:
     async with open_store(reopen_settings(tmp_path)) as store:
         await store.database["notes"].insert_one({"_id": "n1", "at": datetime(2025, 1, 2, tzinfo=UTC)})
     text = (tmp_path / "homer.json").read_text()
-    reformatted = json_util.dumps(json_util.loads(text), indent=2)
-    (tmp_path / "homer.json").write_text(reformatted)
-    async with open_store(reopen_settings(tmp_path)) as store:
-        assert await store.database["notes"].find_one({"_id": "n1"}) == {
-            "_id": "n1",
-            "at": datetime(2025, 1, 2, tzinfo=UTC),
-        }
+    (tmp_path / "homer.json").write_text(json_util.dumps(json_util.loads(text), indent=2))
+    with pytest.raises(ValueError, match="not in the layout the store writes"):
+        async with open_store(reopen_settings(tmp_path)):
+            pass
 
 
 async def test_a_cut_short_file_is_refused_with_a_reason(tmp_path: Path) -> None:
@@ -392,7 +339,7 @@ async def test_mongomock_internals_are_as_assumed(tmp_path: Path) -> None:
     check the store layer against the new release before changing the test."""
     versions = (
         f"checked with mongomock {MONGOMOCK_CHECKED} and mongomock-motor {MONGOMOCK_MOTOR_CHECKED}; "
-        f"installed: mongomock {mongomock.__version__}"
+        f"installed: mongomock {metadata.version('mongomock')}"
     )
     store = Store.in_memory("internals")
     storage = store.embedded_storage

@@ -15,7 +15,8 @@ from aiohttp.test_utils import TestClient
 
 from homer_rt.appkeys import CHATS, REQUESTS_IN_FLIGHT
 from homer_rt.shutdown import drain
-from tests.chat_support import base_url, connect, eventually, make_chat
+from tests.chat_support import base_url, connect, eventually
+from tests.factories import make_chat
 
 
 async def test_a_draining_process_is_not_ready_and_refuses_new_socket_sessions(
@@ -87,7 +88,7 @@ async def test_the_drain_waits_for_requests_in_flight(client: TestClient[Any, An
     in_flight = client.app[REQUESTS_IN_FLIGHT]
 
     async def handler_running() -> bool:
-        return in_flight.count == 1
+        return bool(in_flight.count == 1)
 
     await eventually(handler_running)
     draining = asyncio.create_task(drain(client.app, grace_seconds=30))
@@ -115,7 +116,7 @@ async def test_what_outlasts_the_grace_period_is_cut(client: TestClient[Any, Any
     await opened.wait()
 
     async def handler_running() -> bool:
-        return client.app[REQUESTS_IN_FLIGHT].count == 1
+        return bool(client.app[REQUESTS_IN_FLIGHT].count == 1)
 
     await eventually(handler_running)
     report = await drain(client.app, grace_seconds=0.1)

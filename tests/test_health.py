@@ -19,7 +19,8 @@ from homer_rt.app import create_app
 from homer_rt.appkeys import READINESS, STORE
 from homer_rt.clock import AdjustableClock
 from homer_rt.readiness import Phase
-from tests.conftest import REDIS_URL, ClientFactory, make_settings
+from tests.factories import ClientFactory, make_settings
+from tests.server_support import REDIS_URL
 
 
 async def _ready(client: TestClient[Any, Any]) -> tuple[int, dict[str, Any]]:
@@ -128,7 +129,8 @@ async def test_a_burst_of_probes_runs_the_checks_once(
         pings += 1
         started.set()
         await release.wait()
-        return await real_ping()
+        answered: bool = await real_ping()
+        return answered
 
     monkeypatch.setattr(store, "ping", slow_ping)
     probes = [asyncio.create_task(_ready(client)) for _ in range(20)]

@@ -36,9 +36,8 @@ from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS, NOTIFICATIONS, SETTINGS
 from homer_rt.realtime import FRAME_CAP_FACTOR
 from homer_rt.settings import Settings
-from tests.chat_support import WAIT, base_url, live, make_property
-from tests.conftest import make_admin, make_settings, register
-from tests.listing_support import listing_body
+from tests.chat_support import WAIT, base_url, live
+from tests.factories import listing_body, make_admin, make_property, make_settings, register
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -188,7 +187,7 @@ async def _world(client: TestClient[Any, Any]) -> dict[str, Any]:
     renter = await register(client, user_type="renter", full_name="Ravi Renter")
     bystander = await register(client, user_type="renter", full_name="Bea Bystander")
     admin = await make_admin(client)
-    prop = await make_property(client, owner_id=owner["user"]["user_id"])
+    prop = await make_property(owner_id=owner["user"]["user_id"], rent_paise=3_500_000)
     response = await client.post(
         "/api/chats/initiate",
         json={"property_id": prop.id, "initial_message": "Is it available?"},

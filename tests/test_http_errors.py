@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import register
+from tests.factories import register
 
 
 async def test_malformed_json_is_400(client: TestClient[Any, Any]) -> None:

@@ -14,8 +14,7 @@ from aiohttp.test_utils import TestClient
 from handlers.cors import vary_on
 from homer_rt.clock import AdjustableClock
 from storage.base import attachment_disposition
-from tests.chat_support import make_chat
-from tests.conftest import PASSWORD, register
+from tests.factories import PASSWORD, make_chat, register
 from tests.listing_support import PDF, files_form, png_bytes, upload_listing_image
 
 ALLOWED_ORIGIN = "http://localhost:3000"  # make_settings' CORS_ORIGINS

@@ -5,7 +5,7 @@ every list a route returns is one bounded page."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,15 @@ from homer_rt.clock import AdjustableClock
 from homer_rt.demo import DEMO_OWNERS, seed_demo
 from homer_rt.security import PasswordHasher
 from homer_rt.services.lifestyle import MockLifestyleProvider
-from tests.admin_support import make_property
-from tests.conftest import ClientFactory, make_admin, make_settings, register
-from tests.listing_support import listing_body
+from tests.factories import (
+    ClientFactory,
+    listing_body,
+    make_admin,
+    make_property,
+    make_settings,
+    make_transaction,
+    register,
+)
 
 CREATE = "/api/properties/create"
 DEFAULT_CAP = 50
@@ -76,7 +82,7 @@ def capped_client(
 async def test_oversized_list_items_are_refused(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     huge = "x" * 900_000  # the audit's 0.9 MB amenity
-    refused = [
+    refused: list[tuple[dict[str, Any], str]] = [
         ({"details": {"amenities": ["lift", huge]}}, "details.amenities.1"),
         ({"details": {"amenities": ["a" * 101]}}, "details.amenities.0"),
         ({"details": {"amenities": ["gym"] * 51}}, "details.amenities"),
@@ -137,7 +143,7 @@ async def test_an_owner_has_at_most_50_active_listings(client: TestClient[Any, A
 async def test_concurrent_creates_at_the_cap_never_pass_it(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     await create_ok(client, owner, DEFAULT_CAP - 1)
-    responses = await asyncio.gather(create(client, owner), create(client, owner))
+    responses: Sequence[Any] = await asyncio.gather(create(client, owner), create(client, owner))
     assert sorted(r.status for r in responses) == [200, 409]
     assert await active_count(owner) == DEFAULT_CAP
 
@@ -216,10 +222,11 @@ async def test_accounts_stored_before_the_counter_are_counted(
     users = collection_of(User)
     # Listings stored directly and an account without the counter: data from before it existed.
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})
-    first = await make_property(owner_id)
-    await make_property(owner_id)
+    first = await make_property(owner_id=owner_id)
+    await make_property(owner_id=owner_id)
     await assert_limit_reached(await create(client, owner), 2)
-    assert (await users.find_one({"_id": owner_id}))["active_listings"] == 2
+    stored = await users.find_one({"_id": owner_id})
+    assert stored is not None and stored["active_listings"] == 2
 
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})
     response = await client.put(
@@ -238,16 +245,17 @@ async def test_an_admin_relisting_a_listing_of_an_older_account_counts_it_once(
     owner = await register(client, user_type="owner")
     owner_id = owner["user"]["user_id"]
     users = collection_of(User)
-    await make_property(owner_id)
-    await make_property(owner_id)
-    paused = await make_property(owner_id)
+    await make_property(owner_id=owner_id)
+    await make_property(owner_id=owner_id)
+    paused = await make_property(owner_id=owner_id)
     await collection_of(Property).update_one({"_id": paused.id}, {"$set": {"status": "inactive"}})
     await users.update_one({"_id": owner_id}, {"$unset": {"active_listings": ""}})  # stored before counters
     relisted = await client.put(
         f"/api/admin/properties/{paused.id}", json={"status": "active"}, headers=admin["headers"]
     )
     assert relisted.status == 200, await relisted.text()
-    assert (await users.find_one({"_id": owner_id}))["active_listings"] == 3
+    stored = await users.find_one({"_id": owner_id})
+    assert stored is not None and stored["active_listings"] == 3
 
 
 async def test_demo_seed_counts_its_listings(client: TestClient[Any, Any]) -> None:
@@ -264,7 +272,7 @@ async def test_demo_seed_counts_its_listings(client: TestClient[Any, Any]) -> No
     for account in DEMO_OWNERS:
         active = await Property.find({"owner_id": account.user_id, "status": "active"}).count()
         stored = await collection_of(User).find_one({"_id": account.user_id})
-        assert stored["active_listings"] == active == 5
+        assert stored is not None and stored["active_listings"] == active == 5
 
 
 # ---- bounded list responses ---------------------------------------------------------------------------
@@ -276,7 +284,7 @@ async def test_my_properties_and_shortlists_answer_bounded_pages(client: TestCli
     owner_id, renter_id = owner["user"]["user_id"], renter["user"]["user_id"]
     start = client.app[CLOCK].now()
     listings = [
-        await make_property(owner_id, title=f"Flat {n}", created_at=start + timedelta(seconds=n))
+        await make_property(owner_id=owner_id, title=f"Flat {n}", created_at=start + timedelta(seconds=n))
         for n in range(105)
     ]
     for n, listing in enumerate(listings):
@@ -319,7 +327,7 @@ async def test_the_chat_list_is_paged(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     renter = await register(client)
     for n in range(3):
-        listing = await make_property(owner["user"]["user_id"], title=f"Flat {n}")
+        listing = await make_property(owner_id=owner["user"]["user_id"], title=f"Flat {n}")
         started = await client.post(
             "/api/chats/initiate",
             json={"property_id": listing.id, "initial_message": "Is it available?"},
@@ -338,15 +346,14 @@ async def test_payment_history_is_paged(client: TestClient[Any, Any]) -> None:
     renter = await register(client)
     now = client.app[CLOCK].now()
     for n in range(3):
-        await Transaction(
+        await make_transaction(
             user_id=renter["user"]["user_id"],
             transaction_type=TransactionType.RENTER_SUBSCRIPTION,
             amount_paise=75_000,
             order_id=f"mock_order_{n}",
             payment_status=PaymentStatus.SUCCESS,
             created_at=now + timedelta(seconds=n),
-            updated_at=now + timedelta(seconds=n),
-        ).insert()
+        )
     url = "/api/payments/history"
     first = await (await client.get(url, params={"limit": 2}, headers=renter["headers"])).json()
     second = await (await client.get(url, params={"limit": 2, "page": 2}, headers=renter["headers"])).json()

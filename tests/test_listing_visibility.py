@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient
 from documents.base import collection_of
 from documents.property_view import PropertyView
 from homer_rt.clock import AdjustableClock
-from tests.conftest import make_admin, register
-from tests.listing_support import create_listing, files_form, make_premium, png_bytes, set_listing
+from tests.factories import create_listing, make_admin, make_premium, register
+from tests.listing_support import files_form, png_bytes, set_listing
 
 
 async def owner_analytics(client: TestClient[Any, Any], owner: dict[str, Any], property_id: str) -> Any:
@@ -35,6 +35,7 @@ async def test_public_views_carry_no_analytics(client: TestClient[Any, Any]) -> 
     await set_listing(pid, is_verified=True)
     await make_premium(client, renter["user"]["user_id"])
 
+    headers: dict[str, str]
     for headers in ({}, renter["headers"], admin["headers"]):
         detail = await (await client.get(f"/api/properties/{pid}", headers=headers)).json()
         assert detail["property_id"] == pid and "analytics" not in detail
@@ -124,6 +125,7 @@ async def test_off_market_and_taken_down_listings_are_404_but_to_owner_and_admin
     )
     assert takedown.status == 200
 
+    headers: dict[str, str]
     for pid in (inactive, rented, held):
         url = f"/api/properties/{pid}"
         for headers in ({}, renter["headers"], other_owner["headers"]):

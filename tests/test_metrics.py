@@ -21,8 +21,8 @@ from homer_rt.app import create_app
 from homer_rt.appkeys import METRICS
 from homer_rt.clock import AdjustableClock
 from homer_rt.metrics import Metrics
-from tests.chat_support import base_url, eventually, live, make_chat
-from tests.conftest import PASSWORD, ClientFactory, make_settings, register
+from tests.chat_support import base_url, eventually, live
+from tests.factories import PASSWORD, ClientFactory, make_chat, make_settings, register
 
 TOKEN = "scrape-token-0123456789"
 SCRAPE = {"Authorization": f"Bearer {TOKEN}"}

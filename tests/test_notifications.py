@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from homer_rt.appkeys import CLOCK, NOTIFICATIONS
 from homer_rt.clock import AdjustableClock
 from tests.chat_support import base_url, live
-from tests.conftest import register
+from tests.factories import register
 
 
 async def notify(client: TestClient[Any, Any], user: dict[str, Any], n: int) -> list[str]:

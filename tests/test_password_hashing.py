@@ -13,7 +13,7 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from homer_rt.errors import ServiceUnavailable
 from homer_rt.security import PasswordHasher
-from tests.conftest import PASSWORD, make_settings, register
+from tests.factories import PASSWORD, make_settings, register
 
 
 async def test_hashes_run_off_the_loop_on_a_lowest_priority_thread() -> None:

@@ -21,9 +21,16 @@ from homer_rt.clock import AdjustableClock, as_utc
 from homer_rt.errors import BadRequest, Conflict
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.payment_gateway import MockGateway
-from tests.conftest import ClientFactory, make_admin, make_settings, register
+from tests.factories import (
+    ClientFactory,
+    make_admin,
+    make_property,
+    make_settings,
+    make_transaction,
+    register,
+)
 from tests.listing_support import set_listing
-from tests.payment_helpers import make_property, orders_meet, pay_mock
+from tests.payment_helpers import orders_meet, pay_mock
 
 
 async def test_renter_pays_in_mock_mode_and_becomes_premium(
@@ -139,7 +146,7 @@ async def test_verify_refuses_unknown_and_other_users_orders(client: TestClient[
 
 async def test_property_verification_fee_marks_the_property_paid(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     created = await client.post(
         "/api/payments/create-order",
         json={"type": "property_verification", "metadata": {"property_id": property_id}},
@@ -176,7 +183,7 @@ async def test_concurrent_fee_orders_for_one_listing_are_one_order(
     client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner = await register(client, user_type="owner")
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     orders_meet(monkeypatch, MockGateway, parties=3)
     responses = await asyncio.gather(
         *(
@@ -193,7 +200,7 @@ async def test_concurrent_fee_orders_for_one_listing_are_one_order(
 
 async def test_an_open_fee_order_is_handed_out_again_until_paid(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     first = await client.post(
         "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
     )
@@ -218,7 +225,7 @@ async def test_an_open_fee_order_is_handed_out_again_until_paid(client: TestClie
     )
     assert paid.status == 409 and (await paid.json())["error"]["code"] == "already_paid"
     # Other listings and subscriptions are separate purchases.
-    other_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    other_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     other = await client.post(
         "/api/payments/create-order", json=_fee_order(other_id), headers=owner["headers"]
     )
@@ -236,9 +243,9 @@ async def test_an_open_fee_order_is_handed_out_again_until_paid(client: TestClie
 
 async def test_verified_or_pending_listings_are_not_charged(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
-    verified_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    verified_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     await set_listing(verified_id, is_verified=True, verification_tier=VerificationTier.VERIFIED.value)
-    pending_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    pending_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     await set_listing(pending_id, verification_tier=VerificationTier.PENDING.value)
     for property_id, code in [(verified_id, "already_verified"), (pending_id, "already_pending")]:
         response = await client.post(
@@ -254,19 +261,17 @@ async def test_an_open_order_of_the_other_payment_mode_is_replaced(
     """An order made while the server took real payments cannot be paid in mock mode (or back): a new
     create-order gets a payable order instead of the stale one forever."""
     owner = await register(client, user_type="owner")
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
-    stale = Transaction(
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
+    stale = await make_transaction(
         user_id=owner["user"]["user_id"],
         transaction_type=TransactionType.PROPERTY_VERIFICATION,
         amount_paise=200_000,
         order_id="order_from_real_mode",
         is_mock=False,
         created_at=clock.now(),
-        updated_at=clock.now(),
         metadata={"property_id": property_id},
         purchase_key=f"property_verification:{property_id}",
     )
-    await stale.insert()
     response = await client.post(
         "/api/payments/create-order", json=_fee_order(property_id), headers=owner["headers"]
     )
@@ -284,7 +289,7 @@ async def test_an_open_order_of_the_other_payment_mode_is_replaced(
 async def test_verification_fee_only_for_your_own_property(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     other = await register(client, user_type="owner")
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     foreign = await client.post(
         "/api/payments/create-order",
         json={"type": "property_verification", "metadata": {"property_id": property_id}},
@@ -397,7 +402,7 @@ async def test_refund_of_a_renewal_keeps_the_earlier_period(
 async def test_concurrent_refunds_refund_once(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     admin = await make_admin(client)
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     paid = await pay_mock(
         client, owner["headers"], type="property_verification", metadata={"property_id": property_id}
     )

@@ -21,9 +21,9 @@ from homer_rt.clock import AdjustableClock
 from homer_rt.errors import UpstreamError
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.payment_gateway import RazorpayGateway
-from tests.conftest import ClientFactory, make_admin, make_settings, register
+from tests.factories import ClientFactory, make_admin, make_property, make_settings, register
 from tests.fakes.razorpay_server import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, FakeRazorpay
-from tests.payment_helpers import make_property, orders_meet, sign
+from tests.payment_helpers import orders_meet, sign
 
 RealClient = Callable[..., Any]
 
@@ -244,7 +244,7 @@ async def test_concurrent_fee_orders_make_one_payable_razorpay_order(
     real_client: TestClient[Any, Any], fake: FakeRazorpay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     owner = await register(real_client, user_type="owner")
-    property_id = await make_property(real_client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     body = {"type": "property_verification", "metadata": {"property_id": property_id}}
     orders_meet(monkeypatch, RazorpayGateway, parties=2)
     responses = await asyncio.gather(

@@ -16,7 +16,7 @@ from documents.notification import Notification
 from documents.user import User
 from homer_rt.appkeys import CLOCK, PAYMENTS, SCHEDULER
 from homer_rt.clock import AdjustableClock, as_utc
-from tests.conftest import register
+from tests.factories import register
 from tests.payment_helpers import pay_mock
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from homer_rt.clock import AdjustableClock
 from homer_rt.presence import Presence, RedisPresence
-from tests.conftest import REDIS_URL
+from tests.server_support import REDIS_URL
 
 TTL = 30.0
 # Two registries on one Redis stand for two server processes; the clock scores their connections.

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from documents.base import collection_of
 from documents.user import User
 from homer_rt.clock import AdjustableClock
-from tests.conftest import register
-from tests.listing_support import create_listing, listing_body, make_premium, set_listing
+from tests.factories import create_listing, listing_body, make_premium, register
+from tests.listing_support import set_listing
 
 
 async def test_owner_creates_a_listing_in_the_spec_shape(client: TestClient[Any, Any]) -> None:
@@ -53,7 +53,7 @@ async def test_renters_and_anonymous_cannot_create(client: TestClient[Any, Any])
 
 async def test_create_validation(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"rent": 0}, "rent"),
         ({"rent": -5}, "rent"),
         ({"bhk_type": "7BHK"}, "bhk_type"),

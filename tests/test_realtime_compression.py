@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestServer
 
 from homer_rt.app import create_app
 from homer_rt.appkeys import SOCKET_SERVER
-from tests.conftest import make_settings
+from tests.factories import make_settings
 
 OFFER = "permessage-deflate; client_max_window_bits"
 RSV1 = 0x40

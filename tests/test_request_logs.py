@@ -21,8 +21,8 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from homer_rt.logs import REDACTED, configure_logging, redact_secrets
 from homer_rt.services.chats import ChatService
-from tests.chat_support import WAIT, base_url, connect, live, make_chat
-from tests.conftest import PASSWORD, TEST_JWT_SECRET, ClientFactory, make_settings
+from tests.chat_support import WAIT, base_url, connect, live
+from tests.factories import PASSWORD, TEST_JWT_SECRET, ClientFactory, make_chat, make_settings
 
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -28,8 +28,7 @@ import aiohttp
 import socketio
 
 from tests.chat_support import WAIT, eventually
-from tests.conftest import PASSWORD
-from tests.listing_support import listing_body
+from tests.factories import PASSWORD, listing_body
 from tests.server_support import free_port, server_process
 
 PAIRS = 4

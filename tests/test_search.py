@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import register
-from tests.listing_support import create_listing, set_listing
+from tests.factories import create_listing, register
+from tests.listing_support import set_listing
 
 # (title, city, locality, bhk, type, rent, furnishing, verified)
 LISTINGS = [
@@ -32,7 +32,7 @@ async def seeded(client: TestClient[Any, Any]) -> dict[str, str]:
     from homer_rt.appkeys import CLOCK
 
     for title, city, locality, bhk, kind, rent, furnishing, verified in LISTINGS:
-        client.app[CLOCK].advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+        client.app[CLOCK].advance(timedelta(minutes=1))
         listing = await create_listing(
             client,
             owner,

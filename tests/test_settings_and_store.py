@@ -17,13 +17,13 @@ from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
 from homer_rt.security import TokenCodec
 from homer_rt.settings import Settings, weak_secret_reason
-from tests.conftest import PASSWORD, TEST_JWT_SECRET, make_admin, make_settings, register
+from tests.factories import PASSWORD, TEST_JWT_SECRET, make_admin, make_settings, register
 
 # Random-looking: what `openssl rand -base64 30` gives. (TEST_JWT_SECRET says "secret": fine for tests only.)
 PRODUCTION_JWT_SECRET = "q7Vt0xPz3LmA9sKd2RfW8nYb5HcJ4eGu1ZiTo6Qv"
 # The default every install had before: published in the source, so anyone could sign an admin's token.
 OLD_PUBLIC_JWT_SECRET = "your-jwt-secret-here-change-in-production"
-PRODUCTION = {"_env_file": None, "app_env": "production", "mongodb_url": "mongodb://db:27017"}
+PRODUCTION: dict[str, Any] = {"_env_file": None, "app_env": "production", "mongodb_url": "mongodb://db:27017"}
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_production_refuses_a_missing_or_weak_secret_and_missing_mongodb(clean_e
         with pytest.raises(ValidationError, match=f"JWT_SECRET is too weak: it.*{reason}"):
             Settings(**PRODUCTION, jwt_secret=secret)
     with pytest.raises(ValidationError, match="MONGODB_URL"):
-        Settings(_env_file=None, app_env="production", jwt_secret=PRODUCTION_JWT_SECRET)  # type: ignore[call-arg]
+        Settings(_env_file=None, app_env="production", jwt_secret=PRODUCTION_JWT_SECRET)
     ok = Settings(**PRODUCTION, jwt_secret=PRODUCTION_JWT_SECRET)
     assert not ok.uses_embedded_store
     assert ok.jwt_secret == PRODUCTION_JWT_SECRET and not ok.jwt_secret_generated
@@ -73,8 +73,8 @@ def test_production_refuses_null_or_wildcard_cors_origins(clean_environment: Non
 def test_default_settings_listen_on_loopback_with_a_secret_of_their_own(
     clean_environment: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    first = Settings(_env_file=None)  # type: ignore[call-arg]
-    second = Settings(_env_file=None)  # type: ignore[call-arg]
+    first = Settings(_env_file=None)
+    second = Settings(_env_file=None)
     assert first.host == "127.0.0.1"
     assert first.app_env == "development"
     assert first.jwt_secret_generated and second.jwt_secret_generated
@@ -100,7 +100,7 @@ async def test_a_token_forged_with_the_old_public_secret_is_refused(
     clean_environment: None, tmp_path: Path, aiohttp_client: Any
 ) -> None:
     clock = AdjustableClock()
-    settings = Settings(_env_file=None, upload_dir=tmp_path / "uploads", bcrypt_rounds=4)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, upload_dir=tmp_path / "uploads", bcrypt_rounds=4)
     client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, clock=clock))
     admin = await make_admin(client)
     assert (await client.get("/api/admin/stats", headers=admin["headers"])).status == 200
@@ -124,7 +124,7 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "9100")
     monkeypatch.setenv("CORS_ORIGINS", "https://homer.in, https://admin.homer.in")
     monkeypatch.setenv("S3_BUCKET", "homer-files")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.port == 9100
     assert settings.cors_origins == ["https://homer.in", "https://admin.homer.in"]
     assert settings.bucket == "homer-files"

@@ -7,8 +7,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from tests.conftest import register
-from tests.listing_support import create_listing
+from tests.factories import create_listing, register
 
 
 async def shortlisted_count(client: TestClient[Any, Any], owner: dict[str, Any], property_id: str) -> int:

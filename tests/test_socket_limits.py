@@ -15,7 +15,7 @@ from homer_rt.app import create_app
 from homer_rt.appkeys import CHATS
 from homer_rt.clock import AdjustableClock
 from tests.chat_support import WAIT, LiveClient, base_url, connect, eventually, leave_while_connecting
-from tests.conftest import ClientFactory, make_settings, register
+from tests.factories import ClientFactory, make_settings, register
 
 
 async def capped_client(

@@ -24,8 +24,7 @@ from homer_rt.clock import AdjustableClock
 from homer_rt.realtime import ADMIN_NAMESPACE, CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE
 from homer_rt.security import TokenCodec
 from tests.admin_support import LiveClient
-from tests.chat_support import make_chat
-from tests.conftest import PASSWORD, ClientFactory, make_admin, make_settings, register
+from tests.factories import PASSWORD, ClientFactory, make_admin, make_chat, make_settings, register
 
 WAIT = 5.0
 

@@ -25,8 +25,8 @@ from homer_rt.appkeys import UPLOADS
 from homer_rt.settings import Settings
 from storage.base import RedirectTarget, StoredObjectMissing
 from storage.s3 import PART_SIZE, S3Storage
-from tests.conftest import make_settings, register
-from tests.listing_support import JPEG, PDF, create_listing, files_form, png_bytes
+from tests.factories import create_listing, make_settings, register
+from tests.listing_support import JPEG, PDF, files_form, png_bytes
 from tests.server_support import stop_process
 
 
@@ -222,7 +222,7 @@ async def test_private_files_are_checked_before_any_redirect(s3_client: TestClie
         owner_segment=user_id,
         uploader_id=user_id,
         part=Part(),
-        kind="document",  # type: ignore[arg-type]
+        kind="document",
         referenced=True,
     )
     assert (await client.get(stored.url, allow_redirects=False)).status == 401

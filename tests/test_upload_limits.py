@@ -19,9 +19,8 @@ from homer_rt.appkeys import CLOCK, SCHEDULER, UPLOADS
 from homer_rt.clock import AdjustableClock
 from homer_rt.scheduler import Scheduler
 from homer_rt.settings import Settings
-from tests.chat_support import make_chat
-from tests.conftest import make_settings, register
-from tests.listing_support import JPEG, create_listing, files_form
+from tests.factories import create_listing, make_chat, make_settings, register
+from tests.listing_support import JPEG, files_form
 
 QUOTA = 2_621_440  # 2.5 MiB: quota is reserved a MiB ahead while a file streams in, or exactly near the end
 HOURLY_UPLOADS = 50
@@ -64,7 +63,8 @@ async def attach(client: TestClient[Any, Any], who: dict[str, Any], chat_id: str
 
 
 async def used(client: TestClient[Any, Any], user: dict[str, Any]) -> int:
-    return await client.app[UPLOADS].quota.used(user["user"]["user_id"])
+    used_bytes: int = await client.app[UPLOADS].quota.used(user["user"]["user_id"])
+    return used_bytes
 
 
 def stored_files(root: Path) -> list[Path]:

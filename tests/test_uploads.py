@@ -19,13 +19,12 @@ from homer_rt.errors import PayloadTooLarge, UnsupportedMediaType
 from homer_rt.services.properties import MAX_IMAGES_PER_LISTING
 from homer_rt.services.uploads import READ_CHUNK_BYTES
 from homer_rt.settings import Settings
-from tests.conftest import make_admin, make_settings, register
+from tests.factories import create_listing, make_admin, make_settings, register
 from tests.listing_support import (
     DOC,
     JPEG,
     PDF,
     WEBP,
-    create_listing,
     docx_bytes,
     files_form,
     plain_zip_bytes,
@@ -212,7 +211,7 @@ async def test_the_cap_stops_reading_instead_of_buffering(
             owner_segment="p1",
             uploader_id="u1",
             part=part,
-            kind="image",  # type: ignore[arg-type]
+            kind="image",
             referenced=True,
         )
     assert part.read <= CAP + READ_CHUNK_BYTES
@@ -224,7 +223,7 @@ async def test_the_cap_stops_reading_instead_of_buffering(
         owner_segment="p1",
         uploader_id="u1",
         part=exact,
-        kind="image",  # type: ignore[arg-type]
+        kind="image",
         referenced=True,
     )
     assert stored.size == CAP
@@ -272,7 +271,7 @@ async def test_document_types(
             owner_segment="u1",
             uploader_id="u1",
             part=part,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             referenced=True,
         )
         assert stored.url.startswith("/uploads/verification/u1/") and stored.size == len(data)
@@ -283,7 +282,7 @@ async def test_document_types(
                 owner_segment="u1",
                 uploader_id="u1",
                 part=part,
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 referenced=True,
             )
         assert await StoredFile.find_all().count() == 0
@@ -296,7 +295,7 @@ async def test_client_file_names_never_become_paths(client: TestClient[Any, Any]
         owner_segment="u1",
         uploader_id="u1",
         part=part,
-        kind="document",  # type: ignore[arg-type]
+        kind="document",
         referenced=True,
     )
     assert stored.file_name == "evil.pdf"
@@ -313,7 +312,7 @@ async def test_verification_files_are_private(client: TestClient[Any, Any]) -> N
         area="verification",
         owner_segment=user_id,
         uploader_id=user_id,
-        part=FakePart(PDF, filename="aadhaar.pdf"),  # type: ignore[arg-type]
+        part=FakePart(PDF, filename="aadhaar.pdf"),
         kind="document",
         referenced=True,
     )
@@ -334,7 +333,7 @@ async def test_verification_files_are_private(client: TestClient[Any, Any]) -> N
         owner_segment="p1",
         uploader_id=user_id,
         part=FakePart(JPEG),
-        kind="image",  # type: ignore[arg-type]
+        kind="image",
         referenced=True,
     )
     response = await client.get(public.url, headers={"Authorization": "Bearer not-a-token"})
@@ -358,7 +357,7 @@ async def test_registered_areas_and_unknown_ones(client: TestClient[Any, Any]) -
         owner_segment="club",
         uploader_id="u1",
         part=FakePart(JPEG),
-        kind="image",  # type: ignore[arg-type]
+        kind="image",
         referenced=True,
     )
     assert (await client.get(stored.url)).status == 401

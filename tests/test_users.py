@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from tests.admin_support import upload_document
-from tests.conftest import register
+from tests.factories import register
 from tests.listing_support import files_form, png_bytes
 
 

@@ -16,8 +16,8 @@ from homer_rt.appkeys import VERIFICATION
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.verification import parse_verification_id
 from tests.chat_support import base_url, live
-from tests.conftest import make_admin, register
-from tests.payment_helpers import make_property, pay_mock
+from tests.factories import make_admin, make_property, register
+from tests.payment_helpers import pay_mock
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 EMPLOYMENT = {
@@ -244,7 +244,7 @@ async def test_owner_pays_submits_property_and_admin_approves(client: TestClient
     owner = await register(client, user_type="owner", full_name="Omar Owner")
     admin = await make_admin(client)
     owner_id = owner["user"]["user_id"]
-    property_id = await make_property(client, owner_id=owner_id, title="Verified Villa")
+    property_id = (await make_property(owner_id=owner_id, title="Verified Villa")).id
     url = (await upload(client, owner, "ownership_proof"))["data"]["file_url"]
     body = {"property_id": property_id, "documents": {"ownership_proof": {"file_url": url}}}
 
@@ -297,7 +297,7 @@ async def test_owner_pays_submits_property_and_admin_approves(client: TestClient
 async def test_property_submission_only_for_your_own_property(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     other = await register(client, user_type="owner")
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     url = (await upload(client, other, "ownership_proof"))["data"]["file_url"]
     response = await client.post(
         "/api/verification/property/submit",
@@ -316,7 +316,7 @@ async def test_rejected_property_can_be_resubmitted_without_paying_again(
 ) -> None:
     owner = await register(client, user_type="owner")
     admin = await make_admin(client)
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     await pay_mock(
         client, owner["headers"], type="property_verification", metadata={"property_id": property_id}
     )
@@ -428,7 +428,7 @@ async def test_concurrent_decisions_decide_once(client: TestClient[Any, Any]) ->
 async def test_owner_gets_payment_and_decision_notifications_live(client: TestClient[Any, Any]) -> None:
     owner = await register(client, user_type="owner")
     admin = await make_admin(client)
-    property_id = await make_property(client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     async with live(base_url(client), owner["token"], namespace="/notifications") as conn:
         await pay_mock(
             client, owner["headers"], type="property_verification", metadata={"property_id": property_id}

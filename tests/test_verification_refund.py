@@ -14,8 +14,8 @@ from documents.notification import Notification
 from documents.transaction import Transaction
 from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
-from tests.admin_support import audit_entries, make_property, submit_property_verification, upload_document
-from tests.conftest import ClientFactory, make_admin, make_settings, register
+from tests.admin_support import audit_entries, submit_property_verification, upload_document
+from tests.factories import ClientFactory, make_admin, make_property, make_settings, register
 from tests.fakes.razorpay_server import WEBHOOK_SECRET
 from tests.payment_helpers import sign, webhook_body
 
@@ -31,7 +31,7 @@ async def _verified_listing(
     client: TestClient[Any, Any], owner: dict[str, Any], admin: dict[str, Any], title: str = "Sunny 2BHK"
 ) -> tuple[str, str]:
     """A listing whose fee the owner paid and an admin approved; (property_id, fee transaction id)."""
-    prop = await make_property(owner["user_id"], title=title)
+    prop = await make_property(owner_id=owner["user_id"], title=title)
     transaction_id = await submit_property_verification(client, owner, prop.id)
     approved = await client.post(
         "/api/admin/verifications/approve",
@@ -196,7 +196,7 @@ async def test_a_refund_while_waiting_for_review_takes_the_listing_out_of_the_qu
 ) -> None:
     admin = await make_admin(client)
     owner = await register(client, user_type="owner")
-    prop = await make_property(owner["user_id"])
+    prop = await make_property(owner_id=owner["user_id"])
     transaction_id = await submit_property_verification(client, owner, prop.id)
     assert (await _listing(client, owner, prop.id))["status"] == "pending"
 

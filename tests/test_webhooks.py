@@ -14,9 +14,9 @@ from documents.transaction import Transaction
 from documents.user import User
 from homer_rt.app import create_app
 from homer_rt.clock import AdjustableClock
-from tests.conftest import ClientFactory, make_settings, register
+from tests.factories import ClientFactory, make_property, make_settings, register
 from tests.fakes.razorpay_server import WEBHOOK_SECRET
-from tests.payment_helpers import make_property, sign, webhook_body
+from tests.payment_helpers import sign, webhook_body
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ async def test_capture_without_the_orders_amount_and_currency_is_not_applied(
     renter = await register(hook_client)
     order = await _pending_order(hook_client, renter["headers"])
     entity = {"id": "pay_hook1", "order_id": order["order_id"], "status": "captured"}
-    for fields in [
+    unpaid: list[dict[str, Any]] = [
         {},
         {"amount": 75000},
         {"currency": "INR"},
@@ -141,7 +141,8 @@ async def test_capture_without_the_orders_amount_and_currency_is_not_applied(
         {"amount": 75000.0, "currency": "INR"},
         {"amount": True, "currency": "INR"},
         {"amount": 750, "currency": "INR"},  # rupees, not paise
-    ]:
+    ]
+    for fields in unpaid:
         body = webhook_body("payment.captured", payment={**entity, **fields})
         response = await _post(hook_client, body, sign(WEBHOOK_SECRET, body))
         assert response.status == 200, fields
@@ -215,7 +216,7 @@ async def test_a_fee_order_whose_attempt_failed_is_handed_out_again(
     """A failed attempt does not close a Razorpay order (a later attempt may still pay it), so the listing's
     order stays the one to pay: a second order beside it could be paid as well."""
     owner = await register(hook_client, user_type="owner")
-    property_id = await make_property(hook_client, owner_id=owner["user"]["user_id"])
+    property_id = (await make_property(owner_id=owner["user"]["user_id"])).id
     body = {"type": "property_verification", "metadata": {"property_id": property_id}}
     order = await (
         await hook_client.post("/api/payments/create-order", json=body, headers=owner["headers"])

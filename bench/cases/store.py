@@ -1,12 +1,12 @@
-"""Embedded store benchmark: start, stop, search and event-loop stalls during saves, at two sizes.
+"""Embedded store: start, stop, search and event-loop stalls during saves, at two sizes.
 
-    .venv/bin/python bench/store_bench.py           # 5,000 vs 50,000 listings, a few minutes
-    .venv/bin/python bench/store_bench.py --quick   # 500 vs 5,000 listings, about a minute
+    python -m bench store           # 5,000 vs 50,000 listings, a few minutes
+    python -m bench store --quick   # 500 vs 5,000 listings, about a minute
 
 Each size is seeded once (``homer-rt seed-demo --properties N --messages 4N`` into a data file: 5,000 listings
 come with 20,000 chat messages, 50,000 with 200,000). Every run copies that file and starts a fresh
 ``python -m homer_rt serve`` on it (EMBEDDED_DATA_FILE: the embedded store) pinned to one core; this process
-pins itself to the other. Only 127.0.0.1 traffic; every wait is bounded.
+pins itself to the other.
 
 Measured per run:
   start   seconds from spawning the server to its first HTTP answer (loading the file included)
@@ -23,39 +23,43 @@ Measured per run:
 
 Rows give min/median/max over the runs at each size and the ratio of the medians, large / small: about 10
 where a figure grows in proportion to the data. "before" is the issue's figure for the store layer before
-this benchmark. Targets are reported, not asserted: the exit status is non-zero only when the harness fails.
+this benchmark.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import dataclasses
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chat_bench import SERVER_CORE, UNLIMITED, HarnessError, free_port, log, machine, pin, run_on_loadgen_core
-from sio_client import SioClient
-
+from bench.harness import (
+    HarnessError,
+    ServerProcess,
+    at_most,
+    free_port,
+    homer_environment,
+    homer_serve_argv,
+    log,
+    machine,
+    percentile,
+)
+from bench.load import SioClient
+from bench.report import Report, ScaleRow, scale_table
 from homer_rt.demo import DEMO_PASSWORD, DEMO_RENTERS, demo_id, demo_owner
-
-ROOT = Path(__file__).resolve().parent.parent
 
 SEARCH = (
     "/api/properties/search?city=bengaluru&bhk_type=2BHK&max_price=40000&sort_by=price_low&page=1&limit=20"
@@ -77,16 +81,17 @@ SAVE_LINE = re.compile(r"saved the embedded store .* the longest ([0-9.]+) ms \(
 
 @dataclass
 class Plan:
-    sizes: tuple[int, int]  # listings, small then large; messages are 4 per listing
-    runs: int
-    searches: int
-    chat_seconds: float
+    sizes: tuple[int, int]  # listings, small then large; messages are MESSAGES_PER_LISTING per listing
+    runs: int  # runs at each size
+    searches: int  # search requests in a row per run
+    chat_seconds: float  # how long the demo users chat (and saves are watched) per run
     chat_rate: float  # messages per second, both directions together
-    save_interval: float
+    save_interval: float  # EMBEDDED_SAVE_INTERVAL_SECONDS of the measured server
 
 
-FULL = Plan((5_000, 50_000), runs=3, searches=15, chat_seconds=20.0, chat_rate=20.0, save_interval=2.0)
-QUICK = Plan((500, 5_000), runs=2, searches=8, chat_seconds=8.0, chat_rate=20.0, save_interval=1.0)
+MESSAGES_PER_LISTING = 4
+FULL = Plan(sizes=(5_000, 50_000), runs=3, searches=15, chat_seconds=20.0, chat_rate=20.0, save_interval=2.0)
+QUICK = Plan(sizes=(500, 5_000), runs=2, searches=8, chat_seconds=8.0, chat_rate=20.0, save_interval=1.0)
 
 
 @dataclass
@@ -109,32 +114,15 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
 
 
-def percentile(values: list[float], share: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
-
-
 # --------------------------------------------------------------------------------------------- server
 
 
 def server_env(data_file: Path, workdir: Path, save_interval: float) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"MONGODB_URL", "REDIS_URL"}}
-    env.update(
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        APP_ENV="development",
-        BCRYPT_ROUNDS="4",
-        UPLOAD_DIR=str(workdir / "uploads"),
+    return homer_environment(
+        workdir,
         EMBEDDED_DATA_FILE=str(data_file),
         EMBEDDED_SAVE_INTERVAL_SECONDS=str(save_interval),
-        # The benchmark measures the store, not the abuse limits: every client here is 127.0.0.1.
-        CHAT_SEND_RATE_PER_10S=UNLIMITED,
-        LOGIN_ATTEMPTS_PER_ACCOUNT_AND_ADDRESS=UNLIMITED,
-        LOGIN_ATTEMPTS_PER_ACCOUNT=UNLIMITED,
-        LOGIN_ATTEMPTS_PER_ADDRESS=UNLIMITED,
     )
-    return env
 
 
 def seed(data_file: Path, workdir: Path, listings: int) -> float:
@@ -148,7 +136,7 @@ def seed(data_file: Path, workdir: Path, listings: int) -> float:
             "--properties",
             str(listings),
             "--messages",
-            str(4 * listings),
+            str(MESSAGES_PER_LISTING * listings),
         ],
         cwd=workdir,
         env=server_env(data_file, workdir, 3600),
@@ -162,77 +150,16 @@ def seed(data_file: Path, workdir: Path, listings: int) -> float:
     return time.perf_counter() - started
 
 
-class Server:
-    def __init__(self, data_file: Path, workdir: Path, save_interval: float) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"serve-{self.port}.log"
-        self._log = self.log_path.open("wb")
-        self.spawned = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SERVE_WITH_SAVE_LOG,
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            cwd=workdir,  # so a developer's .env never configures the measured server
-            env=server_env(data_file, workdir, save_interval),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=lambda: pin(SERVER_CORE),
-        )
-
-    def tail(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")[-2000:]
-
-    async def wait_ready(self, http: aiohttp.ClientSession, within: float = 300.0) -> float:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise HarnessError(f"server exited with {self.proc.returncode}: {self.tail()}")
-            with contextlib.suppress(aiohttp.ClientError, OSError):
-                async with http.get(f"{self.base}/") as response:
-                    if response.status == 200:
-                        return time.perf_counter() - self.spawned
-            await asyncio.sleep(0.02)
-        raise HarnessError(f"server did not answer within {within:.0f}s: {self.tail()}")
-
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    async def terminate(self, within: float = 300.0) -> float:
-        """SIGTERM; seconds until the process exited (killed after ``within``)."""
-        started = time.perf_counter()
-        self.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + within
-        while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-        took = time.perf_counter() - started
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-            raise HarnessError(f"server did not exit within {within:.0f}s of SIGTERM")
-        self._log.close()
-        return took
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
+def start_server(data_file: Path, workdir: Path, save_interval: float) -> ServerProcess:
+    """``homer-rt serve`` on ``data_file``, its store's debug lines on (each save's longest step)."""
+    port = free_port()
+    return ServerProcess(
+        homer_serve_argv(port, launcher=("-c", SERVE_WITH_SAVE_LOG)),
+        port=port,
+        workdir=workdir,
+        env=server_env(data_file, workdir, save_interval),
+        log_name=f"serve-{port}.log",
+    )
 
 
 # --------------------------------------------------------------------------------------------- measures
@@ -285,7 +212,7 @@ class SaveWatcher:
 
 
 async def chat_during_saves(
-    http: aiohttp.ClientSession, server: Server, data_file: Path, plan: Plan
+    http: aiohttp.ClientSession, server: ServerProcess, data_file: Path, plan: Plan
 ) -> tuple[list[float], list[tuple[float, float]], list[tuple[float, float]], int, SaveWatcher]:
     """Chat at a fixed rate and probe GET / for ``plan.chat_seconds``; returns the save windows' lengths,
     (sent at, latency) of delivered messages, (sent at, latency) of probes, lost messages, the watcher."""
@@ -377,11 +304,11 @@ async def send_rest(http: aiohttp.ClientSession, base: str, token: str, text: st
 async def one_run(http: aiohttp.ClientSession, seeded: Path, workdir: Path, plan: Plan) -> RunResult:
     data_file = workdir / "homer-data.json"
     await asyncio.to_thread(shutil.copyfile, seeded, data_file)
-    server = Server(data_file, workdir, plan.save_interval)
+    server = start_server(data_file, workdir, plan.save_interval)
     try:
-        start_s = await server.wait_ready(http)
+        start_s = await server.wait_answering(http)
         start_cpu = server.cpu_seconds()
-        rss = server.rss_mb()
+        rss = server.rss_kb() / 1024
         searches = await search_latencies(http, server.base, plan.searches)
         saves, delivered, probes, lost, watcher = await chat_during_saves(http, server, data_file, plan)
         during = [lat for at, lat in delivered if watcher.during(at, at + lat)]
@@ -427,113 +354,65 @@ async def one_run(http: aiohttp.ClientSession, seeded: Path, workdir: Path, plan
 
 # --------------------------------------------------------------------------------------------- report
 
-
-@dataclass
-class Row:
-    metric: str
-    pick: Callable[[RunResult], float]
-    before: str
-    target: str
-    meets: Callable[[float], bool] | None = None
-    unit_format: str = "{:.2f}"
-
-
+Row = ScaleRow[RunResult]
 ROWS = [
-    Row("start s", lambda r: r.start_s, "2.1 / 40", "<= 10 s at 50,000", lambda v: v <= 10, "{:.2f}"),
-    Row("start server CPU s", lambda r: r.start_cpu_s, "-", "reported", None, "{:.2f}"),
-    Row("RSS after start MB", lambda r: r.rss_mb, "- / 650", "reported", None, "{:.0f}"),
-    Row("search p50 ms", lambda r: r.search_p50_ms, "70-110 / 600-1200", "reported", None, "{:.0f}"),
-    Row("search p95 ms", lambda r: r.search_p95_ms, "-", "reported", None, "{:.0f}"),
-    Row("save s (wall, median)", lambda r: statistics.median(r.saves or [float("nan")]), "-", "reported"),
+    Row("start s", lambda r: r.start_s, before="2.1 / 40", target="<= 10 s at 50,000", meets=at_most(10)),
+    Row("start server CPU s", lambda r: r.start_cpu_s),
+    Row("RSS after start MB", lambda r: r.rss_mb, before="- / 650", fmt="{:.0f}"),
+    Row("search p50 ms", lambda r: r.search_p50_ms, before="70-110 / 600-1200", fmt="{:.0f}"),
+    Row("search p95 ms", lambda r: r.search_p95_ms, fmt="{:.0f}"),
+    Row("save s (wall, median)", lambda r: statistics.median(r.saves or [float("nan")])),
     Row(
         "longest save step ms (server, wall)",
         lambda r: r.longest_step_ms,
-        "-",
-        "<= 100 ms",
-        lambda v: v <= 100,
-        "{:.1f}",
+        target="<= 100 ms",
+        meets=at_most(100),
+        fmt="{:.1f}",
     ),
-    Row(
-        "longest save step ms (server, CPU)", lambda r: r.longest_step_cpu_ms, "-", "reported", None, "{:.1f}"
-    ),
-    Row("slowest GET / during a save ms", lambda r: r.stall_during_save_ms, "-", "reported", None, "{:.1f}"),
-    Row("slowest GET / outside saves ms", lambda r: r.stall_outside_save_ms, "-", "reported", None, "{:.1f}"),
+    Row("longest save step ms (server, CPU)", lambda r: r.longest_step_cpu_ms, fmt="{:.1f}"),
+    Row("slowest GET / during a save ms", lambda r: r.stall_during_save_ms, fmt="{:.1f}"),
+    Row("slowest GET / outside saves ms", lambda r: r.stall_outside_save_ms, fmt="{:.1f}"),
     Row(
         "chat p99 during saves ms",
         lambda r: r.chat_p99_during_save_ms,
-        "-",
-        "<= 100 ms",
-        lambda v: v <= 100,
-        "{:.1f}",
+        target="<= 100 ms",
+        meets=at_most(100),
+        fmt="{:.1f}",
     ),
-    Row("chat p99 outside saves ms", lambda r: r.chat_p99_outside_save_ms, "-", "reported", None, "{:.1f}"),
+    Row("chat p99 outside saves ms", lambda r: r.chat_p99_outside_save_ms, fmt="{:.1f}"),
     Row(
         "stop s (SIGTERM after a write)",
         lambda r: r.stop_s,
-        "2.7 / ~120",
-        "<= 5 s at 50,000",
-        lambda v: v <= 5,
-        "{:.2f}",
+        before="2.7 / ~120",
+        target="<= 5 s at 50,000",
+        meets=at_most(5),
     ),
 ]
 
 
-def spread(values: list[float], fmt: str) -> str:
-    return " / ".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
-
-
-def print_table(plan: Plan, results: dict[int, list[RunResult]]) -> None:
-    small, large = plan.sizes
-    header = (
-        "metric",
-        f"{small:,} min/med/max",
-        f"{large:,} min/med/max",
-        "ratio",
-        "before (5,000 / 50,000)",
-        "target",
-        "met",
-    )
-    lines = []
-    for row in ROWS:
-        a = [row.pick(r) for r in results[small]]
-        b = [row.pick(r) for r in results[large]]
-        med_a, med_b = statistics.median(a), statistics.median(b)
-        ratio = f"{med_b / med_a:.1f}" if med_a else "-"
-        met = "-" if row.meets is None else "yes" if row.meets(max(b)) else "NO"
-        lines.append(
-            (
-                row.metric,
-                spread(a, row.unit_format),
-                spread(b, row.unit_format),
-                ratio,
-                row.before,
-                row.target,
-                met,
-            )
-        )
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=True)]
-    print()
-    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("-+-".join("-" * w for w in widths))
-    for line in lines:
-        print(" | ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)))
-    print()
-    print("'met' judges the worst run at the large size.")
+def run_notes(plan: Plan, results: dict[int, list[RunResult]]) -> list[str]:
+    notes = []
     for size in plan.sizes:
         for i, r in enumerate(results[size]):
             integrity = f"chat lost {r.chat_lost}, shutdown saved the last write: {r.stop_saved_last_write}"
-            print(f"  {size:,} run {i + 1}: {'; '.join(r.notes)}; {integrity}")
+            notes.append(f"  {size:,} run {i + 1}: {'; '.join(r.notes)}; {integrity}")
+    return notes
 
 
 # --------------------------------------------------------------------------------------------- main
 
 
-async def bench(args: argparse.Namespace) -> int:
-    plan = QUICK if args.quick else FULL
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="500 vs 5,000 listings, 2 runs")
+    parser.add_argument("--runs", type=int, default=0, help="runs per size (default 3, quick 2)")
+
+
+async def run(args: argparse.Namespace, report: Report) -> int:
+    plan = dataclasses.replace(QUICK if args.quick else FULL)
     if args.runs:
         plan.runs = args.runs
-    print(f"machine: {machine()}")
-    print(f"plan: {plan}")
+    report.preface(f"machine: {machine()}")
+    report.preface(f"plan: {plan}")
     results: dict[int, list[RunResult]] = {}
     timeout = aiohttp.ClientTimeout(total=300)
     with tempfile.TemporaryDirectory(prefix="homer-store-bench-") as scratch:
@@ -544,7 +423,8 @@ async def bench(args: argparse.Namespace) -> int:
                 took = await asyncio.to_thread(seed, seeded, workdir, listings)
                 size_mb = seeded.stat().st_size / 1e6
                 log(
-                    f"seeded {listings:,} listings, {4 * listings:,} messages: {took:.1f} s, {size_mb:.0f} MB"
+                    f"seeded {listings:,} listings, {MESSAGES_PER_LISTING * listings:,} messages: "
+                    f"{took:.1f} s, {size_mb:.0f} MB"
                 )
                 results[listings] = []
                 for run in range(plan.runs):
@@ -562,19 +442,11 @@ async def bench(args: argparse.Namespace) -> int:
                         f"(outside {result.chat_p99_outside_save_ms:.1f}), "
                         f"stop {result.stop_s:.2f} s; {'; '.join(result.notes)}"
                     )
-    print_table(plan, results)
-    return 0
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(
-        description="Embedded store: start, stop, search, saves (see the module doc)"
+    small, large = plan.sizes
+    table = scale_table(
+        ROWS, results[small], results[large], sizes=plan.sizes, before="before (5,000 / 50,000)"
     )
-    parser.add_argument("--quick", action="store_true", help="500 vs 5,000 listings, 2 runs")
-    parser.add_argument("--runs", type=int, default=0, help="runs per size (default 3, quick 2)")
-    args = parser.parse_args()
-    return run_on_loadgen_core(bench(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    report.publish(
+        "\n".join([table, "'met' judges the worst run at the large size.", *run_notes(plan, results)])
+    )
+    return 0
