@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from pymongo.errors import DuplicateKeyError
 
-from documents.base import collection_of
 from documents.revoked_token import RevokedToken
 from documents.user import User, UserType
 from homer_rt.clock import Clock
@@ -155,7 +154,7 @@ class AuthService:
             raise Forbidden("User account is inactive", code="account_inactive")
         self._login_throttle.succeeded(account=account, address=client_address)
         now = self._clock.now()
-        await collection_of(User).update_one({"_id": user.id}, {"$set": {"last_login": now}})
+        await User.record_login(user_id=user.id, at=now)
         user.last_login = now
         return Session(user=user, token=self._issue(user))
 
@@ -232,12 +231,9 @@ class AuthService:
             raise BadRequest("Current password is incorrect", code="wrong_password")
         new_hash = await self._hasher.hash(new_password)
         # One atomic update: the new hash and a new token version, so every earlier token stops working.
-        updated = await collection_of(User).find_one_and_update(
-            {"_id": user.id},
-            {"$set": {"password_hash": new_hash}, "$inc": {"token_version": 1}},
-            return_document=True,
-        )
-        fresh = User.model_validate(updated)
+        fresh = await User.replace_password(user_id=user.id, password_hash=new_hash)
+        if fresh is None:  # deleted while the hash was computed
+            raise Unauthorized("Session is no longer valid; log in again", code="session_revoked")
         # Every earlier token stops working, so do the sockets opened with them (this device's too: it
         # reconnects with the new token).
         await self.end_live_sessions(user_id=user.id)
@@ -245,7 +241,7 @@ class AuthService:
 
     async def revoke_all_sessions(self, *, user_id: str, reason: str) -> None:
         """Every token the user holds stops working, and their live sockets close with ``reason``."""
-        await collection_of(User).update_one({"_id": user_id}, {"$inc": {"token_version": 1}})
+        await User.revoke_tokens(user_id=user_id)
         await self.end_live_sessions(user_id=user_id, reason=reason)
 
     async def end_live_sessions(self, *, user_id: str, reason: str = "session_revoked") -> None:
