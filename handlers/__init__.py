@@ -15,6 +15,7 @@ from handlers import (
     health,
     metrics,
     notifications,
+    openapi,
     payments,
     properties,
     shortlists,
@@ -35,9 +36,11 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     shortlists.routes,
     files.routes,
     verification.routes,
+    openapi.routes,
 ]
 
 
 def setup_routes(app: web.Application) -> None:
     for table in ROUTE_TABLES:
         app.router.add_routes(table)
+    openapi.setup_openapi(app)

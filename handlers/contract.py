@@ -39,9 +39,9 @@ class Upload:
 
 
 # The statuses a declaration implies, so no handler lists them by hand: a token may be missing, invalid or
-# revoked (401) and its account inactive (403); a JSON body may be malformed or nested too deeply (400) and
-# any body or query may fail its model (422); an upload may be malformed (400), too large or over the quota
-# (413), of a type not allowed (415), over the hourly count (429), or the storage may fail (502).
+# revoked (401) and its account inactive (403); a JSON body may be malformed or nested too deeply (400) or
+# too large (413), and any body or query may fail its model (422); an upload may be malformed (400), too large
+# or over the quota (413), of a type not allowed (415), over the hourly count (429), or storage may fail (502).
 _ACCESS_ERRORS: dict[Access, tuple[int, ...]] = {
     Access.PUBLIC: (),
     Access.OPTIONAL: (401, 403),
@@ -77,6 +77,8 @@ class Operation:
         implied = set(_ACCESS_ERRORS[self.access]) | set(self.errors)
         if self.body is not None or self.query is not None:
             implied |= {400, 422}
+        if self.body is not None:
+            implied.add(413)  # past REQUEST_BODY_MAX_BYTES
         if self.upload is not None:
             implied |= set(_UPLOAD_ERRORS)
             if self.upload.text_fields is not None:
