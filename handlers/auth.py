@@ -5,11 +5,20 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field, model_validator
 
-from documents.user import UserType
-from handlers.common import authenticate, client_address, current_user, json_response, now, parse_body
+from documents.user import PrivateUserView, UserType
+from handlers.common import (
+    MessageResponse,
+    authenticate,
+    client_address,
+    current_user,
+    json_response,
+    now,
+    parse_body,
+)
+from handlers.contract import Access, operation
 from homer_rt.appkeys import AUTH
 from homer_rt.logs import bind_user
-from homer_rt.services.auth import Session
+from homer_rt.services.auth import Session, SessionResponse
 
 routes = web.RouteTableDef()
 
@@ -43,17 +52,20 @@ class ChangePasswordBody(BaseModel):
 
 def session_response(request: web.Request, session: Session) -> web.Response:
     bind_user(session.user.id)  # the caller is known from here on: the access log line names them
-    return json_response(
-        {
-            "user_id": session.user.id,
-            "token": session.token,
-            "user_type": session.user.user_type.value,
-            "user": session.user.private_view(now(request)),
-        }
-    )
+    return json_response(session.response(now(request)))
 
 
 @routes.post("/api/auth/register")
+@operation(
+    summary="Create an account and sign in",
+    tags="auth",
+    access=Access.PUBLIC,
+    body=RegisterBody,
+    response=SessionResponse,
+    # 409: the email or phone is registered; 429: registrations from this address or overall; 503: the
+    # password hasher's queue is full.
+    errors=(409, 429, 503),
+)
 async def register(request: web.Request) -> web.Response:
     body = await parse_body(request, RegisterBody)
     session = await request.app[AUTH].register(
@@ -68,6 +80,15 @@ async def register(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/auth/login")
+@operation(
+    summary="Sign in with email or phone and password",
+    tags="auth",
+    access=Access.PUBLIC,
+    body=LoginBody,
+    response=SessionResponse,
+    # 401: wrong credentials; 403: the account is inactive; 429: too many failed attempts; 503: hasher busy.
+    errors=(401, 403, 429, 503),
+)
 async def login(request: web.Request) -> web.Response:
     body = await parse_body(request, LoginBody)
     session = await request.app[AUTH].login(
@@ -79,6 +100,12 @@ async def login(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/auth/logout")
+@operation(
+    summary="End this token's session (its live sockets close too)",
+    tags="auth",
+    access=Access.USER,
+    response=MessageResponse,
+)
 async def logout(request: web.Request) -> web.Response:
     auth = await authenticate(request)
     await request.app[AUTH].logout(claims=auth.claims)
@@ -86,12 +113,21 @@ async def logout(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/auth/me")
+@operation(summary="The signed-in user", tags="auth", access=Access.USER, response=PrivateUserView)
 async def me(request: web.Request) -> web.Response:
     user = await current_user(request)
     return json_response(user.private_view(now(request)))
 
 
 @routes.post("/api/auth/change-password")
+@operation(
+    summary="Change the password: every earlier token stops working, a new one is answered",
+    tags="auth",
+    access=Access.USER,
+    body=ChangePasswordBody,
+    response=SessionResponse,
+    errors=(429, 503),  # failed attempts count as sign-in failures; the hasher may be busy
+)
 async def change_password(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, ChangePasswordBody)

@@ -41,7 +41,7 @@ class Upload:
 # The statuses a declaration implies, so no handler lists them by hand: a token may be missing, invalid or
 # revoked (401) and its account inactive (403); a JSON body may be malformed or nested too deeply (400) or
 # too large (413), and any body or query may fail its model (422); an upload may be malformed (400), too large
-# or over the quota (413), of a type not allowed (415), over the hourly count (429), or storage may fail (502).
+# or over the quota (413), of a type not allowed (415), over the hourly count (429), or storage fail (502).
 _ACCESS_ERRORS: dict[Access, tuple[int, ...]] = {
     Access.PUBLIC: (),
     Access.OPTIONAL: (401, 403),

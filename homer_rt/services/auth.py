@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
+from typing_extensions import TypedDict
 
 from documents.revoked_token import RevokedToken
-from documents.user import User, UserType
+from documents.user import PrivateUserView, User, UserType
 from homer_rt.clock import Clock
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, RateLimited, Unauthorized
 from homer_rt.identity import looks_like_email, normalize_email, normalize_phone
@@ -32,12 +34,29 @@ _LOGIN_OUTCOMES = {
 _LIVE_SESSIONS_PRUNE_FROM = 1_024
 
 
+class SessionResponse(TypedDict):
+    """What register, login and change-password answer (the spec's shape)."""
+
+    user_id: str
+    token: str
+    user_type: UserType
+    user: PrivateUserView
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """A successful register or login: the user and the token the frontend keeps."""
 
     user: User
     token: str
+
+    def response(self, now: datetime) -> SessionResponse:
+        return {
+            "user_id": self.user.id,
+            "token": self.token,
+            "user_type": self.user.user_type,
+            "user": self.user.private_view(now),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,15 @@ class NotificationPage(TypedDict):
     unread_count: int
 
 
+class UnreadCountResponse(TypedDict):
+    unread_count: int
+
+
+class ReadAllResponse(TypedDict):
+    updated: int  # how many were unread
+    unread_count: int
+
+
 class NotificationService:
     def __init__(self, *, clock: Clock, emitter: RealtimeEmitter) -> None:
         self._clock = clock
