@@ -24,9 +24,19 @@ routes = web.RouteTableDef()
 
 
 class RegisterBody(BaseModel):
-    email: str = Field(max_length=254)
-    phone: str = Field(max_length=32)
-    password: str = Field(max_length=1024)
+    # The schema shows the forms to send; the service's checks (homer_rt.identity, security) are the rules,
+    # and they answer 400 as before: json_schema_extra documents, it does not validate.
+    email: str = Field(max_length=254, json_schema_extra={"format": "email"})
+    phone: str = Field(
+        max_length=32,
+        description="E.164; a 10-digit Indian mobile number gets +91",
+        json_schema_extra={"pattern": r"^\+[1-9][0-9]{7,14}$", "examples": ["+919876543210"]},
+    )
+    password: str = Field(
+        max_length=1024,
+        description="8 to 72 bytes, not a common password",
+        json_schema_extra={"minLength": 8},
+    )
     user_type: UserType = UserType.RENTER
     full_name: str | None = Field(default=None, max_length=200)
 

@@ -356,6 +356,9 @@ def _operation_object(
         found["requestBody"] = _multipart(declared, schemas, keys)
     found["responses"] = _responses(declared, schemas, keys)
     found["security"] = _security(declared.access)
+    # Which caller the route serves (public, optional, user, admin, operator): security alone cannot tell
+    # a user's route from an admin's. Test drivers (.ci/schemathesis_hooks.py) pick their token by it.
+    found["x-access"] = declared.access.value
     return found
 
 
