@@ -7,7 +7,8 @@ ADMIN_EMAIL/ADMIN_PHONE/ADMIN_PASSWORD) on a free loopback port, waits until it 
 schemathesis with .ci/schemathesis_hooks.py, which signs each request in as the operation's caller. Checks:
 no server errors, only documented statuses, response bodies and content types as documented. Bounded:
 SCHEMATHESIS_MAX_EXAMPLES per operation (default 25) and SCHEMATHESIS_MAX_TIME seconds in all (default 240).
-Exits with schemathesis' status; the server's log is printed when it fails.
+Exits with schemathesis' status; the server's log is printed when it fails. The last line counts the
+operations tested: ``schemathesis: N passed, N failed``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,9 +80,11 @@ def main(extra: list[str]) -> int:
             "LOGIN_ATTEMPTS_PER_ADDRESS": "1000000",
             "REGISTRATIONS_PER_ADDRESS_PER_HOUR": "1000000",
             "REGISTRATIONS_PER_MINUTE": "1000000",
+            "UPLOADS_PER_USER_PER_HOUR": "1000000",
             "LOG_LEVEL": "WARNING",
         }
         log_path = Path(work) / "server.log"
+        junit_path = Path(work) / "junit.xml"
         with log_path.open("wb") as log:
             server = subprocess.Popen(
                 [str(BIN / "homer-rt"), "serve", "--demo", "--properties", "20", "--port", str(port)],
@@ -116,6 +120,10 @@ def main(extra: list[str]) -> int:
                 "--seed",
                 os.environ.get("SCHEMATHESIS_SEED", "16"),
                 "--no-color",
+                "--report",
+                "junit",
+                "--report-junit-path",
+                str(junit_path),
                 *extra,
             ]
             print("$", " ".join(command), flush=True)
@@ -130,7 +138,21 @@ def main(extra: list[str]) -> int:
         if status != 0:
             print("--- server log (last 200 lines) ---")
             print("\n".join(log_path.read_text(errors="replace").splitlines()[-200:]))
+        print_counts(junit_path, status)
         return status
+
+
+def print_counts(junit_path: Path, status: int) -> None:
+    """One operation is one test case of schemathesis' JUnit report."""
+    if not junit_path.exists():
+        print(f"schemathesis: 0 passed, {1 if status else 0} failed")
+        return
+    suites = ElementTree.parse(junit_path).getroot()
+    tests, failures, errors, skipped = (
+        int(suites.get(name, "0")) for name in ("tests", "failures", "errors", "skipped")
+    )
+    failed = failures + errors
+    print(f"schemathesis: {tests - failed - skipped} passed, {failed} failed, {skipped} skipped")
 
 
 if __name__ == "__main__":
