@@ -11,6 +11,7 @@ from handlers import (
     admin,
     auth,
     chats,
+    docs,
     files,
     health,
     metrics,
@@ -37,6 +38,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     files.routes,
     verification.routes,
     openapi.routes,
+    docs.routes,
 ]
 
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from handlers.contract import Access, operation
-from handlers.openapi import DOCS_CSP, OPENAPI, build_document, documented_routes, undeclared_routes
+from handlers.docs import DOCS_CSP
+from handlers.openapi import OPENAPI, build_document, documented_routes, undeclared_routes
 from homer_rt.realtime import SOCKETIO_PATH
 
 PASSWORD = "correct-horse-battery"
