@@ -127,7 +127,8 @@ def main(extra: list[str]) -> int:
                 *extra,
             ]
             print("$", " ".join(command), flush=True)
-            status = subprocess.run(command, cwd=ROOT, env=run_env, check=False).returncode
+            # In the scratch folder: schemathesis keeps its caches (.schemathesis, .hypothesis) where it runs.
+            status = subprocess.run(command, cwd=work, env=run_env, check=False).returncode
         finally:
             server.send_signal(signal.SIGTERM)
             try:
