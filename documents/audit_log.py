@@ -9,6 +9,7 @@ from typing import Any
 from beanie import Document
 from pydantic import Field
 from pymongo import IndexModel
+from typing_extensions import TypedDict
 
 from documents.base import new_id
 from homer_rt.clock import iso
@@ -18,6 +19,22 @@ class AuditStatus(StrEnum):
     SUCCESS = "success"
     FAILED = "failed"
     PARTIAL = "partial"
+
+
+class AuditLogView(TypedDict):
+    log_id: str
+    admin_id: str
+    action_type: str
+    entity_type: str
+    entity_id: str | None
+    action_details: dict[str, Any]  # free-form: what each action records
+    old_value: dict[str, Any] | None
+    new_value: dict[str, Any] | None
+    ip_address: str | None
+    user_agent: str | None
+    timestamp: str | None
+    status: AuditStatus
+    error_message: str | None
 
 
 class AdminAuditLog(Document):
@@ -44,7 +61,7 @@ class AdminAuditLog(Document):
             IndexModel([("admin_id", 1), ("timestamp", -1)]),
         ]
 
-    def api_view(self) -> dict[str, Any]:
+    def api_view(self) -> AuditLogView:
         return {
             "log_id": self.id,
             "admin_id": self.admin_id,
@@ -57,6 +74,6 @@ class AdminAuditLog(Document):
             "ip_address": self.ip_address,
             "user_agent": self.user_agent,
             "timestamp": iso(self.timestamp),
-            "status": self.status.value,
+            "status": self.status,
             "error_message": self.error_message,
         }

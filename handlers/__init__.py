@@ -11,10 +11,12 @@ from handlers import (
     admin,
     auth,
     chats,
+    docs,
     files,
     health,
     metrics,
     notifications,
+    openapi,
     payments,
     properties,
     shortlists,
@@ -35,9 +37,12 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     shortlists.routes,
     files.routes,
     verification.routes,
+    openapi.routes,
+    docs.routes,
 ]
 
 
 def setup_routes(app: web.Application) -> None:
     for table in ROUTE_TABLES:
         app.router.add_routes(table)
+    openapi.setup_openapi(app)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
+from typing_extensions import TypedDict
 
 from documents.user import User
 from homer_rt import jsoncodec
@@ -22,6 +23,12 @@ from homer_rt.services.auth import Authenticated
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _AUTHENTICATED = web.RequestKey("authenticated", Authenticated)
+
+
+class MessageResponse(TypedDict):
+    """The spec's answer to an action with nothing else to say: ``{"message": "Logged out successfully"}``."""
+
+    message: str
 
 
 def bearer_token(request: web.Request) -> str | None:

@@ -8,7 +8,7 @@ response types are the typed views the services return (TypedDicts or pydantic m
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ class Access(StrEnum):
     OPTIONAL = "optional"  # a token, when sent, must be valid (401 otherwise) and changes the answer
     USER = "user"  # a valid bearer token
     ADMIN = "admin"  # a valid bearer token of an admin (403 for others)
+    OPERATOR = "operator"  # the operator's static token (METRICS_TOKEN), never a user's JWT
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,20 @@ class Upload:
 
     file_fields: tuple[str, ...]
     text_fields: type[BaseModel] | None = None
+
+
+# The statuses a declaration implies, so no handler lists them by hand: a token may be missing, invalid or
+# revoked (401) and its account inactive (403); a JSON body may be malformed or nested too deeply (400) or
+# too large (413), and any body or query may fail its model (422); an upload may be malformed (400), too large
+# or over the quota (413), of a type not allowed (415), over the hourly count (429), or storage fail (502).
+_ACCESS_ERRORS: dict[Access, tuple[int, ...]] = {
+    Access.PUBLIC: (),
+    Access.OPTIONAL: (401, 403),
+    Access.USER: (401, 403),
+    Access.ADMIN: (401, 403),
+    Access.OPERATOR: (401,),
+}
+_UPLOAD_ERRORS = (400, 413, 415, 429, 502)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +68,22 @@ class Operation:
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"
     description: str | None = None
+    #: other answers that are not the error envelope, with their body's type (None: no body), e.g. the
+    #: health check's 503 carrying the same report as its 200, or a redirect
+    responses: tuple[tuple[int, Any], ...] = ()
+
+    def error_statuses(self) -> tuple[int, ...]:
+        """Every status answered with the error envelope: those implied by the declaration and ``errors``."""
+        implied = set(_ACCESS_ERRORS[self.access]) | set(self.errors)
+        if self.body is not None or self.query is not None:
+            implied |= {400, 422}
+        if self.body is not None:
+            implied.add(413)  # past REQUEST_BODY_MAX_BYTES
+        if self.upload is not None:
+            implied |= set(_UPLOAD_ERRORS)
+            if self.upload.text_fields is not None:
+                implied.add(422)
+        return tuple(sorted(implied - {status for status, _ in self.responses}))
 
 
 _OPERATION_ATTRIBUTE = "__homer_operation__"
@@ -72,6 +103,7 @@ def operation(
     errors: tuple[int, ...] = (),
     media_type: str = "application/json",
     description: str | None = None,
+    responses: Mapping[int, Any] | None = None,
 ) -> Callable[[HandlerT], HandlerT]:
     """Declare a handler's contract. Place it directly under ``@routes.<method>(path)``."""
     declared = Operation(
@@ -87,6 +119,7 @@ def operation(
         errors=errors,
         media_type=media_type,
         description=description,
+        responses=tuple(sorted((responses or {}).items())),
     )
 
     def declare(handler: HandlerT) -> HandlerT:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from handlers.common import bearer_token
+from handlers.contract import Access, operation
 from handlers.errors import error_middleware
 from homer_rt.appkeys import METRICS, SETTINGS
 from homer_rt.errors import NotFound, Unauthorized
@@ -30,6 +31,15 @@ _ON_METRICS_PORT = web.AppKey("on_metrics_port", bool)
 
 
 @routes.get(METRICS_PATH)
+@operation(
+    summary="Prometheus metrics of this process",
+    description="Served to the METRICS_TOKEN only (or on METRICS_PORT); 404 where neither is configured.",
+    tags="operations",
+    access=Access.OPERATOR,
+    response=None,
+    media_type="text/plain",
+    errors=(404,),
+)
 async def metrics(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     token = settings.metrics_token

@@ -5,8 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from handlers.common import current_user, json_response, parse_query
+from documents.notification import NotificationView
+from handlers.common import MessageResponse, current_user, json_response, parse_query
+from handlers.contract import Access, operation
 from homer_rt.appkeys import NOTIFICATIONS
+from homer_rt.services.notifications import NotificationPage, ReadAllResponse, UnreadCountResponse
 
 routes = web.RouteTableDef()
 
@@ -19,6 +22,13 @@ class ListQuery(BaseModel):
 
 
 @routes.get("/api/notifications")
+@operation(
+    summary="Your notifications, newest first",
+    tags="notifications",
+    access=Access.USER,
+    query=ListQuery,
+    response=NotificationPage,
+)
 async def list_notifications(request: web.Request) -> web.Response:
     user = await current_user(request)
     query = parse_query(request, ListQuery)
@@ -30,22 +40,46 @@ async def list_notifications(request: web.Request) -> web.Response:
 
 # Registered before the /{notification_id} routes so "unread-count" is never taken for an id.
 @routes.get("/api/notifications/unread-count")
+@operation(
+    summary="How many of your notifications are unread",
+    tags="notifications",
+    access=Access.USER,
+    response=UnreadCountResponse,
+)
 async def unread_count(request: web.Request) -> web.Response:
     user = await current_user(request)
-    return json_response({"unread_count": await request.app[NOTIFICATIONS].unread_count(user_id=user.id)})
+    answer: UnreadCountResponse = {
+        "unread_count": await request.app[NOTIFICATIONS].unread_count(user_id=user.id)
+    }
+    return json_response(answer)
 
 
 @routes.post("/api/notifications/read-all")
+@operation(
+    summary="Mark all your notifications read",
+    tags="notifications",
+    access=Access.USER,
+    response=ReadAllResponse,
+)
 async def read_all(request: web.Request) -> web.Response:
     user = await current_user(request)
     notifications = request.app[NOTIFICATIONS]
     updated = await notifications.mark_all_read(user_id=user.id)
-    return json_response(
-        {"updated": updated, "unread_count": await notifications.unread_count(user_id=user.id)}
-    )
+    answer: ReadAllResponse = {
+        "updated": updated,
+        "unread_count": await notifications.unread_count(user_id=user.id),
+    }
+    return json_response(answer)
 
 
 @routes.patch("/api/notifications/{notification_id}/read")
+@operation(
+    summary="Mark one of your notifications read",
+    tags="notifications",
+    access=Access.USER,
+    response=NotificationView,
+    errors=(404,),
+)
 async def mark_read(request: web.Request) -> web.Response:
     user = await current_user(request)
     notification = await request.app[NOTIFICATIONS].mark_read(
@@ -55,6 +89,13 @@ async def mark_read(request: web.Request) -> web.Response:
 
 
 @routes.delete("/api/notifications/{notification_id}")
+@operation(
+    summary="Delete one of your notifications",
+    tags="notifications",
+    access=Access.USER,
+    response=MessageResponse,
+    errors=(404,),
+)
 async def delete(request: web.Request) -> web.Response:
     user = await current_user(request)
     await request.app[NOTIFICATIONS].delete(

@@ -9,7 +9,9 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from documents.user import PrivateUserView, PublicUserView
 from handlers.common import current_user, json_response, now, parse_body
+from handlers.contract import Access, Upload, operation
 from handlers.files import form_parts
 from homer_rt.appkeys import UPLOADS, USERS
 from homer_rt.errors import BadRequest
@@ -43,12 +45,20 @@ class ProfileUpdateBody(BaseModel):
 
 
 @routes.get("/api/users/me")
+@operation(summary="Your own profile", tags="users", access=Access.USER, response=PrivateUserView)
 async def get_me(request: web.Request) -> web.Response:
     user = await current_user(request)
     return json_response(user.private_view(now(request)))
 
 
 @routes.put("/api/users/me")
+@operation(
+    summary="Change your profile (only the fields listed; others are ignored)",
+    tags="users",
+    access=Access.USER,
+    body=ProfileUpdateBody,
+    response=PrivateUserView,
+)
 async def update_me(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, ProfileUpdateBody)
@@ -59,6 +69,13 @@ async def update_me(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/users/me/photo")
+@operation(
+    summary="Upload your profile photo (it replaces the previous one)",
+    tags="users",
+    access=Access.USER,
+    upload=Upload(file_fields=("photo",)),
+    response=PrivateUserView,
+)
 async def upload_photo(request: web.Request) -> web.Response:
     user = await current_user(request)
     async with aclosing(form_parts(request, fields=("photo",))) as parts:
@@ -90,6 +107,13 @@ async def _discard_previous_photo(
 
 
 @routes.get("/api/users/{user_id}")
+@operation(
+    summary="A user's public profile",
+    tags="users",
+    access=Access.PUBLIC,
+    response=PublicUserView,
+    errors=(404,),
+)
 async def public_profile(request: web.Request) -> web.Response:
     user = await request.app[USERS].get(request.match_info["user_id"])
     return json_response(user.public_view())

@@ -13,7 +13,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Literal, NotRequired
+
+from typing_extensions import TypedDict
 
 from homer_rt.clock import Clock
 
@@ -32,12 +34,23 @@ class Phase(StrEnum):
     DRAINING = "draining"
 
 
+class CheckView(TypedDict):
+    ok: bool
+    detail: NotRequired[str]  # why a dependency is down
+
+
+class ReadinessView(TypedDict):
+    status: Literal["ready", "not_ready"]
+    phase: Phase
+    checks: dict[str, CheckView]
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     ok: bool
     detail: str | None = None
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> CheckView:
         return {"ok": self.ok} if self.detail is None else {"ok": self.ok, "detail": self.detail}
 
 
@@ -50,10 +63,10 @@ class ReadinessReport:
     def ready(self) -> bool:
         return self.phase is Phase.SERVING and all(result.ok for result in self.checks.values())
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> ReadinessView:
         return {
             "status": "ready" if self.ready else "not_ready",
-            "phase": self.phase.value,
+            "phase": self.phase,
             "checks": {name: result.view() for name, result in self.checks.items()},
         }
 

@@ -308,13 +308,15 @@ class AdminService:
         query: dict[str, Any] = {"$and": clauses} if clauses else {}
         total = await User.find(query).count()
         users = await User.find(query).sort("-created_at").skip((page - 1) * limit).limit(limit).to_list()
-        return _paginated("users", [u.admin_view(now) for u in users], total=total, page=page, limit=limit)
+        return _paginated(
+            "users", [dict(u.admin_view(now)) for u in users], total=total, page=page, limit=limit
+        )
 
     async def get_user(self, *, user_id: str) -> dict[str, Any]:
         user = await User.get(user_id)
         if user is None:
             raise NotFound("User not found", code="user_not_found")
-        view = user.admin_view(self._clock.now())
+        view: dict[str, Any] = dict(user.admin_view(self._clock.now()))
         listings = collection_of(Property)
         view["listings"] = {
             "total": await listings.count_documents({"owner_id": user_id}),
@@ -825,4 +827,4 @@ class AdminService:
         logs = (
             await AdminAuditLog.find(query).sort("-timestamp").skip((page - 1) * limit).limit(limit).to_list()
         )
-        return _paginated("logs", [entry.api_view() for entry in logs], total=total, page=page, limit=limit)
+        return _paginated("logs", [dict(e.api_view()) for e in logs], total=total, page=page, limit=limit)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
+from typing_extensions import TypedDict
 
-from documents.base import collection_of
 from documents.revoked_token import RevokedToken
-from documents.user import User, UserType
+from documents.user import PrivateUserView, User, UserType
 from homer_rt.clock import Clock
 from homer_rt.errors import BadRequest, Conflict, DomainError, Forbidden, RateLimited, Unauthorized
 from homer_rt.identity import looks_like_email, normalize_email, normalize_phone
@@ -33,12 +34,29 @@ _LOGIN_OUTCOMES = {
 _LIVE_SESSIONS_PRUNE_FROM = 1_024
 
 
+class SessionResponse(TypedDict):
+    """What register, login and change-password answer (the spec's shape)."""
+
+    user_id: str
+    token: str
+    user_type: UserType
+    user: PrivateUserView
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     """A successful register or login: the user and the token the frontend keeps."""
 
     user: User
     token: str
+
+    def response(self, now: datetime) -> SessionResponse:
+        return {
+            "user_id": self.user.id,
+            "token": self.token,
+            "user_type": self.user.user_type,
+            "user": self.user.private_view(now),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +173,7 @@ class AuthService:
             raise Forbidden("User account is inactive", code="account_inactive")
         self._login_throttle.succeeded(account=account, address=client_address)
         now = self._clock.now()
-        await collection_of(User).update_one({"_id": user.id}, {"$set": {"last_login": now}})
+        await User.record_login(user_id=user.id, at=now)
         user.last_login = now
         return Session(user=user, token=self._issue(user))
 
@@ -232,12 +250,9 @@ class AuthService:
             raise BadRequest("Current password is incorrect", code="wrong_password")
         new_hash = await self._hasher.hash(new_password)
         # One atomic update: the new hash and a new token version, so every earlier token stops working.
-        updated = await collection_of(User).find_one_and_update(
-            {"_id": user.id},
-            {"$set": {"password_hash": new_hash}, "$inc": {"token_version": 1}},
-            return_document=True,
-        )
-        fresh = User.model_validate(updated)
+        fresh = await User.replace_password(user_id=user.id, password_hash=new_hash)
+        if fresh is None:  # deleted while the hash was computed
+            raise Unauthorized("Session is no longer valid; log in again", code="session_revoked")
         # Every earlier token stops working, so do the sockets opened with them (this device's too: it
         # reconnects with the new token).
         await self.end_live_sessions(user_id=user.id)
@@ -245,7 +260,7 @@ class AuthService:
 
     async def revoke_all_sessions(self, *, user_id: str, reason: str) -> None:
         """Every token the user holds stops working, and their live sockets close with ``reason``."""
-        await collection_of(User).update_one({"_id": user_id}, {"$inc": {"token_version": 1}})
+        await User.revoke_tokens(user_id=user_id)
         await self.end_live_sessions(user_id=user_id, reason=reason)
 
     async def end_live_sessions(self, *, user_id: str, reason: str = "session_revoked") -> None:

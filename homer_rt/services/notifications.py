@@ -5,12 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from beanie import SortDirection
+from typing_extensions import TypedDict
 
-from documents.base import collection_of
-from documents.notification import Notification
+from documents.notification import Notification, NotificationView
 from homer_rt.clock import Clock
 from homer_rt.errors import Forbidden, NotFound
 from homer_rt.realtime import NOTIFICATIONS_NAMESPACE, RealtimeEmitter
+
+
+class NotificationPage(TypedDict):
+    notifications: list[NotificationView]
+    total: int
+    page: int
+    limit: int
+    pages: int
+    unread_count: int
+
+
+class UnreadCountResponse(TypedDict):
+    unread_count: int
+
+
+class ReadAllResponse(TypedDict):
+    updated: int  # how many were unread
+    unread_count: int
 
 
 class NotificationService:
@@ -45,7 +63,7 @@ class NotificationService:
             user_id, "unread_notifications", {"count": count}, namespace=NOTIFICATIONS_NAMESPACE
         )
 
-    async def list_for(self, *, user_id: str, page: int, limit: int, unread_only: bool) -> dict[str, Any]:
+    async def list_for(self, *, user_id: str, page: int, limit: int, unread_only: bool) -> NotificationPage:
         query: dict[str, Any] = {"user_id": user_id}
         if unread_only:
             query["is_read"] = False
@@ -77,22 +95,18 @@ class NotificationService:
     async def mark_read(self, *, user_id: str, notification_id: str) -> Notification:
         notification = await self._own(user_id=user_id, notification_id=notification_id)
         if not notification.is_read:
-            await collection_of(Notification).update_one(
-                {"_id": notification.id, "user_id": user_id}, {"$set": {"is_read": True}}
-            )
+            await Notification.mark_read_by(notification_id=notification.id, user_id=user_id)
             notification.is_read = True
             await self.push_unread_count(user_id=user_id)
         return notification
 
     async def mark_all_read(self, *, user_id: str) -> int:
-        result = await collection_of(Notification).update_many(
-            {"user_id": user_id, "is_read": False}, {"$set": {"is_read": True}}
-        )
+        updated = await Notification.mark_all_read_by(user_id=user_id)
         await self.push_unread_count(user_id=user_id)
-        return int(result.modified_count)
+        return updated
 
     async def delete(self, *, user_id: str, notification_id: str) -> None:
         notification = await self._own(user_id=user_id, notification_id=notification_id)
-        await collection_of(Notification).delete_one({"_id": notification.id, "user_id": user_id})
+        await Notification.delete_owned(notification_id=notification.id, user_id=user_id)
         if not notification.is_read:
             await self.push_unread_count(user_id=user_id)

@@ -6,10 +6,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from documents.base import collection_of
-from documents.user import User
+from documents.user import PROFILE_FIELDS, User
 from homer_rt.clock import Clock
 from homer_rt.errors import Conflict, Forbidden, NotFound
 from homer_rt.identity import normalize_email, normalize_phone
@@ -17,11 +14,6 @@ from homer_rt.security import PasswordHasher
 from homer_rt.services.uploads import PROFILES_AREA, UploadService
 
 log = logging.getLogger(__name__)
-
-# The only fields a user may change on their own profile (PUT /api/users/me).
-PROFILE_FIELDS = frozenset(
-    {"full_name", "gender", "date_of_birth", "renter_preferences", "profile_visibility", "profile_photo_url"}
-)
 
 
 class UserService:
@@ -48,12 +40,9 @@ class UserService:
             return await self.get(user_id)
         if values.get("profile_photo_url") is not None:
             await self._check_own_photo(user_id=user_id, url=values["profile_photo_url"])
-        raw = await collection_of(User).find_one_and_update(
-            {"_id": user_id}, {"$set": values}, return_document=ReturnDocument.AFTER
-        )
-        if raw is None:
+        updated = await User.set_profile(user_id=user_id, values=values)
+        if updated is None:
             raise NotFound("User not found", code="user_not_found")
-        updated: User = User.model_validate(raw)
         return updated
 
     async def set_profile_photo(self, *, user_id: str, url: str) -> User:
@@ -82,21 +71,12 @@ class UserService:
         if existing is not None:
             if existing.phone != phone and await User.find_one({"phone": phone, "_id": {"$ne": existing.id}}):
                 raise Conflict(f"Phone {phone} belongs to another account")
-            raw = await collection_of(User).find_one_and_update(
-                {"_id": existing.id},
-                {
-                    "$set": {
-                        "is_admin": True,
-                        "is_active": True,
-                        "password_hash": password_hash,
-                        "phone": phone,
-                    },
-                    "$inc": {"token_version": 1},
-                },
-                return_document=ReturnDocument.AFTER,
+            promoted = await User.promote_to_admin(
+                user_id=existing.id, password_hash=password_hash, phone=phone
             )
+            if promoted is None:
+                raise NotFound("User not found", code="user_not_found")
             log.info("promoted %s to admin", email)
-            promoted: User = User.model_validate(raw)
             return promoted
         if await User.find_one({"phone": phone}):
             raise Conflict(f"Phone {phone} belongs to another account")
