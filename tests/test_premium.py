@@ -24,7 +24,7 @@ async def _view(client: TestClient[Any, Any], user_id: str) -> dict[str, Any]:
     """The user as /api/users/me shows them at the clock's now."""
     stored = await User.get(user_id)
     assert stored is not None
-    return stored.private_view(client.app[CLOCK].now())
+    return dict(stored.private_view(client.app[CLOCK].now()))
 
 
 async def _subscribe(client: TestClient[Any, Any], user_id: str) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired
+from typing import Literal, NotRequired
 
 from typing_extensions import TypedDict
 
 from documents.chat import ChatStatusName, ChatView, MessageView
+from documents.user import PublicUserView
 
 # ---- REST answers and acks ------------------------------------------------------------------------
 
@@ -27,7 +28,7 @@ class ChatSummaryView(ChatView):
     property: ChatPropertyView | None
     property_title: str | None
     property_image: str | None
-    other_participant: dict[str, Any] | None  # User.public_view()
+    other_participant: PublicUserView | None
 
 
 class PresenceView(TypedDict):
