@@ -78,7 +78,7 @@ class RejectVerificationBody(ApproveVerificationBody):
 @routes.get("/api/admin/stats")
 async def stats(request: web.Request) -> web.Response:
     await require_admin(request)
-    return json_response(await request.app[ADMIN].stats())
+    return json_response(await request.app[ADMIN].dashboard.stats())
 
 
 # ---- users ---------------------------------------------------------------------------------------------
@@ -88,20 +88,20 @@ async def stats(request: web.Request) -> web.Response:
 async def list_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, UserListQuery)
-    return json_response(await request.app[ADMIN].list_users(**query.model_dump()))
+    return json_response(await request.app[ADMIN].users.list_users(**query.model_dump()))
 
 
 @routes.get("/api/admin/users/{user_id}")
 async def get_user(request: web.Request) -> web.Response:
     await require_admin(request)
-    return json_response(await request.app[ADMIN].get_user(user_id=request.match_info["user_id"]))
+    return json_response(await request.app[ADMIN].users.get_user(user_id=request.match_info["user_id"]))
 
 
 @routes.put("/api/admin/users/{user_id}")
 async def update_user(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     body = await json_body(request)
-    result = await request.app[ADMIN].update_user(
+    result = await request.app[ADMIN].users.update_user(
         actor=admin_actor(request, admin), user_id=request.match_info["user_id"], body=body
     )
     return json_response(result)
@@ -110,7 +110,7 @@ async def update_user(request: web.Request) -> web.Response:
 @routes.delete("/api/admin/users/{user_id}")
 async def delete_user(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    result = await request.app[ADMIN].delete_user(
+    result = await request.app[ADMIN].users.delete_user(
         actor=admin_actor(request, admin), user_id=request.match_info["user_id"]
     )
     return json_response(result)
@@ -123,14 +123,14 @@ async def delete_user(request: web.Request) -> web.Response:
 async def list_properties(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, PropertyListQuery)
-    return json_response(await request.app[ADMIN].list_properties(**query.model_dump()))
+    return json_response(await request.app[ADMIN].listings.list_properties(**query.model_dump()))
 
 
 @routes.put("/api/admin/properties/{property_id}")
 async def update_property(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     body = await json_body(request)
-    result = await request.app[ADMIN].update_property(
+    result = await request.app[ADMIN].listings.update_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"], body=body
     )
     return json_response(result)
@@ -139,7 +139,7 @@ async def update_property(request: web.Request) -> web.Response:
 @routes.delete("/api/admin/properties/{property_id}")
 async def delete_property(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    result = await request.app[ADMIN].delete_property(
+    result = await request.app[ADMIN].listings.delete_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
     )
     return json_response(result)
@@ -148,7 +148,7 @@ async def delete_property(request: web.Request) -> web.Response:
 @routes.post("/api/admin/properties/{property_id}/force-verify")
 async def force_verify_property(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    result = await request.app[ADMIN].force_verify_property(
+    result = await request.app[ADMIN].listings.force_verify_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
     )
     return json_response(result)
@@ -208,7 +208,7 @@ async def reject_verification(request: web.Request) -> web.Response:
 async def list_transactions(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, TransactionListQuery)
-    return json_response(await request.app[ADMIN].list_transactions(**query.model_dump()))
+    return json_response(await request.app[ADMIN].transactions.list_transactions(**query.model_dump()))
 
 
 @routes.post("/api/admin/transactions/{transaction_id}/refund")
@@ -227,14 +227,14 @@ async def refund_transaction(request: web.Request) -> web.Response:
 async def list_reports(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, ReportListQuery)
-    return json_response(await request.app[ADMIN].list_reports(**query.model_dump()))
+    return json_response(await request.app[ADMIN].reports.list_reports(**query.model_dump()))
 
 
 @routes.post("/api/admin/reports/{report_id}/resolve")
 async def resolve_report(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     body = await parse_body(request, ResolveReportBody)
-    result = await request.app[ADMIN].resolve_report(
+    result = await request.app[ADMIN].reports.resolve_report(
         actor=admin_actor(request, admin),
         report_id=request.match_info["report_id"],
         action=body.action,
@@ -250,4 +250,4 @@ async def resolve_report(request: web.Request) -> web.Response:
 async def audit_logs(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, AuditLogQuery)
-    return json_response(await request.app[ADMIN].audit_logs(**query.model_dump()))
+    return json_response(await request.app[ADMIN].audit_trail.audit_logs(**query.model_dump()))
