@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from documents.audit_log import AdminAuditLog
-from homer_rt.services.admin.queries import date_range, paginated
+from homer_rt.services.admin.borrowed_views import audit_log_view
+from homer_rt.services.admin.queries import audit_log_filter, find_page, page_fields
+from homer_rt.services.admin.views import AuditLogPage
 
 
 class AdminAuditTrail:
@@ -22,20 +23,18 @@ class AdminAuditTrail:
         date_to: datetime | None,
         page: int,
         limit: int,
-    ) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        for name, value in (
-            ("action_type", action_type),
-            ("entity_type", entity_type),
-            ("admin_id", admin_id),
-            ("entity_id", entity_id),
-            ("status", status),
-        ):
-            if value:
-                query[name] = value
-        query.update(date_range("timestamp", date_from, date_to))
-        total = await AdminAuditLog.find(query).count()
-        logs = (
-            await AdminAuditLog.find(query).sort("-timestamp").skip((page - 1) * limit).limit(limit).to_list()
+    ) -> AuditLogPage:
+        query = audit_log_filter(
+            action_type=action_type,
+            entity_type=entity_type,
+            admin_id=admin_id,
+            entity_id=entity_id,
+            status=status,
+            date_from=date_from,
+            date_to=date_to,
         )
-        return paginated("logs", [entry.api_view() for entry in logs], total=total, page=page, limit=limit)
+        total, logs = await find_page(AdminAuditLog, query, sort="-timestamp", page=page, limit=limit)
+        return {
+            "logs": [audit_log_view(entry) for entry in logs],
+            **page_fields(total=total, page=page, limit=limit),
+        }

@@ -3,7 +3,6 @@ verification granted without the owner's request."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -13,8 +12,15 @@ from documents.property import Property, PropertyStatus, VerificationTier
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import Conflict, NotFound
 from homer_rt.money import rupees_to_paise
+from homer_rt.services.admin.borrowed_views import property_owner_view
 from homer_rt.services.admin.changes import PROPERTY_EDITABLE, PropertyChanges, whitelisted
-from homer_rt.services.admin.queries import paginated
+from homer_rt.services.admin.queries import find_page, listing_filter, page_fields
+from homer_rt.services.admin.views import (
+    PropertyAdminView,
+    PropertyChangedResponse,
+    PropertyDeletedResponse,
+    PropertyPage,
+)
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog, Outcome
 from homer_rt.services.listing_quota import follow_status_change
@@ -28,9 +34,9 @@ _MONEY_FIELDS = {
 }
 
 
-def property_admin_view(prop: Property) -> dict[str, Any]:
+def property_admin_view(prop: Property) -> PropertyAdminView:
     return {
-        **prop.api_view(),
+        **property_owner_view(prop),
         "verification_documents": prop.verification_documents,
         "verification_fee_paid": prop.verification_fee_paid,
         "payment_id": prop.payment_id,
@@ -58,31 +64,22 @@ class AdminListings:
         city: str | None,
         page: int,
         limit: int,
-    ) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        if status and status != "all":
-            query["status"] = status
-        if verification_status == "verified":
-            query["is_verified"] = True
-        elif verification_status == "unverified":
-            query["is_verified"] = False
-        elif verification_status == "pending":
-            query["is_verified"] = False
-            query["verification_tier"] = VerificationTier.PENDING.value
-        if owner_id:
-            query["owner_id"] = owner_id
-        if city and city.strip():
-            query["location.city"] = {"$regex": f"^{re.escape(city.strip())}$", "$options": "i"}
-        total = await Property.find(query).count()
-        found = await Property.find(query).sort("-created_at").skip((page - 1) * limit).limit(limit).to_list()
-        return paginated(
-            "properties", [property_admin_view(p) for p in found], total=total, page=page, limit=limit
+    ) -> PropertyPage:
+        query = listing_filter(
+            status=status, verification_status=verification_status, owner_id=owner_id, city=city
         )
+        total, found = await find_page(Property, query, sort="-created_at", page=page, limit=limit)
+        return {
+            "properties": [property_admin_view(p) for p in found],
+            **page_fields(total=total, page=page, limit=limit),
+        }
 
-    async def update_property(self, *, actor: AdminActor, property_id: str, body: Any) -> dict[str, Any]:
+    async def update_property(
+        self, *, actor: AdminActor, property_id: str, body: Any
+    ) -> PropertyChangedResponse:
         fields = sorted(body) if isinstance(body, dict) else []
 
-        async def work() -> Outcome[dict[str, Any]]:
+        async def work() -> Outcome[PropertyChangedResponse]:
             changes = whitelisted(PropertyChanges, body, PROPERTY_EDITABLE, "property")
             values: dict[str, Any] = {"updated_at": self._clock.now()}
             for name, value in changes.items():
@@ -126,8 +123,8 @@ class AdminListings:
             work=work,
         )
 
-    async def delete_property(self, *, actor: AdminActor, property_id: str) -> dict[str, Any]:
-        async def work() -> Outcome[dict[str, Any]]:
+    async def delete_property(self, *, actor: AdminActor, property_id: str) -> PropertyDeletedResponse:
+        async def work() -> Outcome[PropertyDeletedResponse]:
             before_raw = await collection_of(Property).find_one_and_update(
                 {"_id": property_id, "status": {"$ne": PropertyStatus.DELETED.value}},
                 {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": self._clock.now()}},
@@ -160,8 +157,8 @@ class AdminListings:
             work=work,
         )
 
-    async def force_verify_property(self, *, actor: AdminActor, property_id: str) -> dict[str, Any]:
-        async def work() -> Outcome[dict[str, Any]]:
+    async def force_verify_property(self, *, actor: AdminActor, property_id: str) -> PropertyChangedResponse:
+        async def work() -> Outcome[PropertyChangedResponse]:
             now = self._clock.now()
             before_raw = await collection_of(Property).find_one_and_update(
                 {

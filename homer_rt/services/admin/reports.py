@@ -13,8 +13,10 @@ from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.user import User
 from homer_rt.clock import Clock
 from homer_rt.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from homer_rt.services.admin.queries import paginated
+from homer_rt.services.admin.borrowed_views import chat_report_view
+from homer_rt.services.admin.queries import find_page, page_fields
 from homer_rt.services.admin.users import AdminUsers
+from homer_rt.services.admin.views import ReportPage, ReportResolvedResponse
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog, Outcome
 from homer_rt.services.chats import ChatService
@@ -36,51 +38,30 @@ class AdminReports:
         self._chats = chats
         self._users = users
 
-    async def list_reports(self, *, status: str | None, page: int, limit: int) -> dict[str, Any]:
+    async def list_reports(self, *, status: str | None, page: int, limit: int) -> ReportPage:
         """Open reports first (oldest waiting longest at the top), then resolved ones, newest first."""
-        users = collection_of(User)
         if status and status != "all":
-            query: dict[str, Any] = {"status": status}
             order = "+created_at" if status == ReportStatus.OPEN.value else "-resolved_at"
-            total = await ChatReport.find(query).count()
-            found = await ChatReport.find(query).sort(order).skip((page - 1) * limit).limit(limit).to_list()
+            total, found = await find_page(ChatReport, {"status": status}, sort=order, page=page, limit=limit)
         else:
-            open_query = {"status": ReportStatus.OPEN.value}
-            resolved_query = {"status": ReportStatus.RESOLVED.value}
-            open_total = await ChatReport.find(open_query).count()
-            total = open_total + await ChatReport.find(resolved_query).count()
-            start = (page - 1) * limit
-            found = (
-                await ChatReport.find(open_query).sort("+created_at").skip(start).limit(limit).to_list()
-                if start < open_total
-                else []
-            )
-            if len(found) < limit:
-                found += (
-                    await ChatReport.find(resolved_query)
-                    .sort("-resolved_at")
-                    .skip(max(0, start - open_total))
-                    .limit(limit - len(found))
-                    .to_list()
-                )
-        names: dict[str, str | None] = {}
-        ids = {r.reporter_id for r in found} | {r.reported_user_id for r in found}
-        async for row in users.find({"_id": {"$in": sorted(ids)}}, {"full_name": 1}):
-            names[str(row["_id"])] = row.get("full_name")
-        items = [
-            {
-                **report.api_view(),
-                "reporter_name": names.get(report.reporter_id),
-                "reported_user_name": names.get(report.reported_user_id),
-            }
-            for report in found
-        ]
-        return paginated("reports", items, total=total, page=page, limit=limit)
+            total, found = await _queue_page(page=page, limit=limit)
+        names = await _names_of({r.reporter_id for r in found} | {r.reported_user_id for r in found})
+        return {
+            "reports": [
+                {
+                    **chat_report_view(report),
+                    "reporter_name": names.get(report.reporter_id),
+                    "reported_user_name": names.get(report.reported_user_id),
+                }
+                for report in found
+            ],
+            **page_fields(total=total, page=page, limit=limit),
+        }
 
     async def resolve_report(
         self, *, actor: AdminActor, report_id: str, action: str, note: str | None
-    ) -> dict[str, Any]:
-        async def work() -> Outcome[dict[str, Any]]:
+    ) -> ReportResolvedResponse:
+        async def work() -> Outcome[ReportResolvedResponse]:
             try:
                 chosen = ReportAction(action)
             except ValueError as exc:
@@ -144,7 +125,7 @@ class AdminReports:
                 raise
             await self._feed.publish_counts()
             return Outcome(
-                result={"message": "Report resolved", "report": report.api_view()},
+                result={"message": "Report resolved", "report": chat_report_view(report)},
                 old_value={"status": ReportStatus.OPEN.value},
                 new_value={"status": ReportStatus.RESOLVED.value, "resolution": chosen.value},
                 details=details,
@@ -158,3 +139,33 @@ class AdminReports:
             details={"action": action},
             work=work,
         )
+
+
+async def _queue_page(*, page: int, limit: int) -> tuple[int, list[ChatReport]]:
+    """A page of the whole queue: the open reports in order, then the resolved ones."""
+    open_query = {"status": ReportStatus.OPEN.value}
+    resolved_query = {"status": ReportStatus.RESOLVED.value}
+    open_total = await ChatReport.find(open_query).count()
+    total = open_total + await ChatReport.find(resolved_query).count()
+    start = (page - 1) * limit
+    found = (
+        await ChatReport.find(open_query).sort("+created_at").skip(start).limit(limit).to_list()
+        if start < open_total
+        else []
+    )
+    if len(found) < limit:
+        found += (
+            await ChatReport.find(resolved_query)
+            .sort("-resolved_at")
+            .skip(max(0, start - open_total))
+            .limit(limit - len(found))
+            .to_list()
+        )
+    return total, found
+
+
+async def _names_of(user_ids: set[str]) -> dict[str, str | None]:
+    names: dict[str, str | None] = {}
+    async for row in collection_of(User).find({"_id": {"$in": sorted(user_ids)}}, {"full_name": 1}):
+        names[str(row["_id"])] = row.get("full_name")
+    return names

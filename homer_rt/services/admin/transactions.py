@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from documents.transaction import Transaction
-from homer_rt.services.admin.queries import date_range, paginated
+from homer_rt.services.admin.queries import find_page, page_fields, transaction_filter
+from homer_rt.services.admin.views import TransactionPage
 
 
 class AdminTransactions:
@@ -20,17 +20,16 @@ class AdminTransactions:
         date_to: datetime | None,
         page: int,
         limit: int,
-    ) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        if transaction_type and transaction_type != "all":
-            query["transaction_type"] = transaction_type
-        if payment_status and payment_status != "all":
-            query["payment_status"] = payment_status
-        if user_id:
-            query["user_id"] = user_id
-        query.update(date_range("created_at", date_from, date_to))
-        total = await Transaction.find(query).count()
-        found = (
-            await Transaction.find(query).sort("-created_at").skip((page - 1) * limit).limit(limit).to_list()
+    ) -> TransactionPage:
+        query = transaction_filter(
+            transaction_type=transaction_type,
+            payment_status=payment_status,
+            user_id=user_id,
+            date_from=date_from,
+            date_to=date_to,
         )
-        return paginated("transactions", [t.api_view() for t in found], total=total, page=page, limit=limit)
+        total, found = await find_page(Transaction, query, sort="-created_at", page=page, limit=limit)
+        return {
+            "transactions": [t.api_view() for t in found],
+            **page_fields(total=total, page=page, limit=limit),
+        }

@@ -13,8 +13,10 @@ from documents.transaction import Transaction
 from documents.user import SubscriptionTier, User, VerificationStatus
 from homer_rt.clock import Clock, as_utc
 from homer_rt.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from homer_rt.services.admin.borrowed_views import admin_user_view
 from homer_rt.services.admin.changes import USER_EDITABLE, UserChanges, whitelisted
-from homer_rt.services.admin.queries import contains, paginated
+from homer_rt.services.admin.queries import find_page, page_fields, user_filter
+from homer_rt.services.admin.views import UserDeletedResponse, UserDetailView, UserPage, UserUpdatedResponse
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog, Outcome
 from homer_rt.services.auth import AuthService
@@ -24,6 +26,7 @@ from homer_rt.services.uploads import PROFILES_AREA, VERIFICATION_AREA, UploadSe
 # satisfied, and the address is not deliverable: .invalid is reserved).
 DELETED_EMAIL_DOMAIN = "deleted.invalid"
 UNUSABLE_PASSWORD_HASH = "!deleted"
+RECENT_TRANSACTIONS = 20
 
 
 class AdminUsers:
@@ -45,58 +48,48 @@ class AdminUsers:
         search: str | None,
         page: int,
         limit: int,
-    ) -> dict[str, Any]:
+    ) -> UserPage:
         now = self._clock.now()
-        clauses: list[dict[str, Any]] = []
-        if user_type and user_type != "all":
-            clauses.append({"user_type": user_type})
-        premium = {"subscription_tier": SubscriptionTier.PREMIUM.value, "subscription_end": {"$gt": now}}
-        if subscription_tier == SubscriptionTier.PREMIUM.value:
-            clauses.append(premium)
-        elif subscription_tier == SubscriptionTier.FREE.value:
-            clauses.append({"$nor": [premium]})
-        if verification_status and verification_status != "all":
-            if verification_status == "verified":
-                clauses.append({"$or": [{"is_verified_renter": True}, {"is_verified_owner": True}]})
-            elif verification_status == "unverified":
-                clauses.append({"is_verified_renter": False, "is_verified_owner": False})
-            else:
-                clauses.append(
-                    {
-                        "$or": [
-                            {"renter_verification_status": verification_status},
-                            {"owner_verification_status": verification_status},
-                        ]
-                    }
-                )
-        if search and search.strip():
-            text = contains(search.strip())
-            clauses.append({"$or": [{"full_name": text}, {"email": text}, {"phone": text}]})
-        query: dict[str, Any] = {"$and": clauses} if clauses else {}
-        total = await User.find(query).count()
-        users = await User.find(query).sort("-created_at").skip((page - 1) * limit).limit(limit).to_list()
-        return paginated("users", [u.admin_view(now) for u in users], total=total, page=page, limit=limit)
+        query = user_filter(
+            now=now,
+            user_type=user_type,
+            subscription_tier=subscription_tier,
+            verification_status=verification_status,
+            search=search,
+        )
+        total, users = await find_page(User, query, sort="-created_at", page=page, limit=limit)
+        return {
+            "users": [admin_user_view(u, now) for u in users],
+            **page_fields(total=total, page=page, limit=limit),
+        }
 
-    async def get_user(self, *, user_id: str) -> dict[str, Any]:
+    async def get_user(self, *, user_id: str) -> UserDetailView:
         user = await User.get(user_id)
         if user is None:
             raise NotFound("User not found", code="user_not_found")
-        view = user.admin_view(self._clock.now())
+        view = admin_user_view(user, self._clock.now())
         listings = collection_of(Property)
-        view["listings"] = {
-            "total": await listings.count_documents({"owner_id": user_id}),
-            "active": await listings.count_documents(
-                {"owner_id": user_id, "status": PropertyStatus.ACTIVE.value}
-            ),
+        transactions = (
+            await Transaction.find({"user_id": user_id})
+            .sort("-created_at")
+            .limit(RECENT_TRANSACTIONS)
+            .to_list()
+        )
+        return {
+            **view,
+            "listings": {
+                "total": await listings.count_documents({"owner_id": user_id}),
+                "active": await listings.count_documents(
+                    {"owner_id": user_id, "status": PropertyStatus.ACTIVE.value}
+                ),
+            },
+            "recent_transactions": [t.api_view() for t in transactions],
         }
-        transactions = await Transaction.find({"user_id": user_id}).sort("-created_at").limit(20).to_list()
-        view["recent_transactions"] = [t.api_view() for t in transactions]
-        return view
 
-    async def update_user(self, *, actor: AdminActor, user_id: str, body: Any) -> dict[str, Any]:
+    async def update_user(self, *, actor: AdminActor, user_id: str, body: Any) -> UserUpdatedResponse:
         fields = sorted(body) if isinstance(body, dict) else []
 
-        async def work() -> Outcome[dict[str, Any]]:
+        async def work() -> Outcome[UserUpdatedResponse]:
             changes = whitelisted(UserChanges, body, USER_EDITABLE, "user")
             now = self._clock.now()
             if user_id == actor.admin_id and (
@@ -132,7 +125,7 @@ class AdminUsers:
                 raise NotFound("User not found", code="user_not_found")
             changed = sorted(values)
             return Outcome(
-                result={"message": "User updated successfully", "user": after.admin_view(now)},
+                result={"message": "User updated successfully", "user": admin_user_view(after, now)},
                 old_value=before.model_dump(mode="json", include=set(changed)),
                 new_value=after.model_dump(mode="json", include=set(changed)),
             )
@@ -160,8 +153,8 @@ class AdminUsers:
             raise NotFound("User not found", code="user_not_found")
         await self._cut_off(user_id)
 
-    async def delete_user(self, *, actor: AdminActor, user_id: str) -> dict[str, Any]:
-        async def work() -> Outcome[dict[str, Any]]:
+    async def delete_user(self, *, actor: AdminActor, user_id: str) -> UserDeletedResponse:
+        async def work() -> Outcome[UserDeletedResponse]:
             target = await User.get(user_id)
             if target is None:
                 raise NotFound("User not found", code="user_not_found")

@@ -1,0 +1,209 @@
+"""Typed views the admin console shows but does not own, standing in until their owners' types are merged.
+
+In issue 16 each document's view gets its TypedDict beside the document (documents/user.py, audit_log.py,
+chat.py, property.py) and the verification service types its own answers, each written by the helper who
+owns those files, in the same wave as this package. Until those land on main, the names below describe the
+same JSON (copied from those branches where they exist, from the documents' ``*_view`` methods otherwise),
+and each function is the document's view method typed. Merging replaces this module: every name here
+becomes an import of the owner's type, and every function a call of the owner's typed method.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from typing_extensions import TypedDict
+
+from documents.audit_log import AdminAuditLog, AuditStatus
+from documents.chat import ChatReport
+from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
+from documents.user import SubscriptionTier, User, UserType, VerificationStatus
+
+# ---- documents/user.py: AdminUserView ------------------------------------------------------------------
+
+
+class PrivateUserView(TypedDict):
+    """What a user sees of themselves (the spec's auth and profile responses)."""
+
+    user_id: str
+    email: str
+    phone: str
+    user_type: UserType
+    full_name: str | None
+    profile_photo_url: str | None
+    date_of_birth: str | None
+    gender: str | None
+    is_active: bool
+    is_admin: bool
+    subscription_tier: SubscriptionTier  # the effective tier: premium lapses at subscription_end
+    subscription_start: str | None
+    subscription_end: str | None
+    contacts_used: int
+    is_verified_renter: bool
+    renter_verification_status: VerificationStatus
+    is_verified_owner: bool
+    owner_verification_status: VerificationStatus
+    renter_preferences: dict[str, Any] | None
+    employment_info: dict[str, Any] | None
+    profile_visibility: bool
+    created_at: str | None
+    last_login: str | None
+
+
+class AdminUserView(PrivateUserView):
+    """What an admin reviews: the private view, the stored tier and the verification records."""
+
+    stored_subscription_tier: SubscriptionTier
+    renter_verification_documents: dict[str, Any] | None
+    renter_verification_submitted_at: str | None
+    renter_verification_reviewed_at: str | None
+    renter_verification_rejection_reason: str | None
+    owner_verification_documents: dict[str, Any] | None
+    owner_verification_submitted_at: str | None
+    owner_verification_reviewed_at: str | None
+    owner_verification_rejection_reason: str | None
+
+
+def admin_user_view(user: User, now: datetime) -> AdminUserView:
+    return cast(AdminUserView, user.admin_view(now))
+
+
+# ---- documents/audit_log.py: AuditLogView --------------------------------------------------------------
+
+
+class AuditLogView(TypedDict):
+    log_id: str
+    admin_id: str
+    action_type: str
+    entity_type: str
+    entity_id: str | None
+    action_details: dict[str, Any]  # free-form: what each action records
+    old_value: dict[str, Any] | None
+    new_value: dict[str, Any] | None
+    ip_address: str | None
+    user_agent: str | None
+    timestamp: str | None
+    status: AuditStatus
+    error_message: str | None
+
+
+def audit_log_view(entry: AdminAuditLog) -> AuditLogView:
+    return cast(AuditLogView, entry.api_view())
+
+
+# ---- documents/chat.py: ChatReportView -----------------------------------------------------------------
+
+
+class ReportResolutionView(TypedDict):
+    action: str
+    note: str | None
+
+
+class ChatReportView(TypedDict):
+    report_id: str
+    chat_id: str
+    reporter_id: str
+    reported_user_id: str
+    reason: str
+    status: Literal["open", "resolved"]
+    created_at: str
+    resolved_at: str | None
+    resolved_by: str | None
+    resolution: ReportResolutionView | None
+
+
+def chat_report_view(report: ChatReport) -> ChatReportView:
+    return cast(ChatReportView, report.api_view())
+
+
+# ---- documents/property.py: the owner's view of a listing (Property.api_view) ---------------------------
+
+
+class PropertyOwnerView(TypedDict):
+    """The spec's convert_property_to_dict shape with the owner-only analytics; rupees as numbers."""
+
+    property_id: str
+    owner_id: str
+    title: str
+    description: str | None
+    property_type: PropertyType
+    bhk_type: BHKType
+    rent: int | float
+    security_deposit: int | float | None
+    maintenance_charges: int | float
+    # The embedded models' dumps (Location, PropertyDetails, LifestyleData, Analytics), typed with them.
+    location: dict[str, Any]
+    details: dict[str, Any]
+    images: list[str]
+    video_url: str | None
+    virtual_tour_url: str | None
+    is_verified: bool
+    verification_tier: VerificationTier
+    verification_date: str | None
+    lifestyle_data: dict[str, Any] | None
+    status: PropertyStatus
+    held_by_admin: bool
+    created_at: str
+    updated_at: str | None
+    analytics: dict[str, Any]
+
+
+def property_owner_view(prop: Property) -> PropertyOwnerView:
+    return cast(PropertyOwnerView, prop.api_view())
+
+
+# ---- homer_rt/services/verification.py: the review queue and decisions ----------------------------------
+
+
+class PendingRenterVerification(TypedDict):
+    verification_id: str
+    verification_type: Literal["renter"]
+    user_id: str
+    user_name: str | None
+    user_email: str
+    documents: dict[str, Any] | None
+    employment_details: dict[str, Any] | None
+    submitted_at: str | None
+    status: Literal["pending"]
+
+
+class PendingOwnerVerification(TypedDict):
+    verification_id: str
+    verification_type: Literal["owner"]
+    user_id: str
+    user_name: str | None
+    user_email: str
+    documents: dict[str, Any] | None
+    submitted_at: str | None
+    status: Literal["pending"]
+
+
+class PendingPropertyVerification(TypedDict):
+    verification_id: str
+    verification_type: Literal["property"]
+    property_id: str
+    property_title: str
+    owner_id: str
+    owner_name: str | None
+    owner_email: str | None
+    documents: dict[str, Any] | None
+    payment_status: Literal["success", "pending"]
+    submitted_at: str | None
+    status: Literal["pending"]
+
+
+PendingVerification = PendingRenterVerification | PendingOwnerVerification | PendingPropertyVerification
+
+
+def pending_verifications(items: list[dict[str, Any]]) -> list[PendingVerification]:
+    return cast(list[PendingVerification], items)
+
+
+class VerificationDecisionResponse(TypedDict):
+    success: Literal[True]
+    message: str
+    verification_id: str
+    verification_type: Literal["renter", "owner", "property"]
+    status: Literal["verified", "rejected"]
+    reason: str | None
