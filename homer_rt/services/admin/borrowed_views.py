@@ -196,7 +196,7 @@ class PendingPropertyVerification(TypedDict):
 PendingVerification = PendingRenterVerification | PendingOwnerVerification | PendingPropertyVerification
 
 
-def pending_verifications(items: list[dict[str, Any]]) -> list[PendingVerification]:
+def pending_verification_views(items: list[dict[str, Any]]) -> list[PendingVerification]:
     return cast(list[PendingVerification], items)
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.config import JsonDict
 
 from documents.property import BHKType, PropertyStatus, PropertyType
 from documents.user import SubscriptionTier, UserType
@@ -40,8 +41,20 @@ PROPERTY_EDITABLE = frozenset(
 )
 
 
+def _only_fields_sent(schema: JsonDict) -> None:
+    """The schema of a change: every field optional, at least one sent, and no defaults. The models' defaults
+    only make each field optional; the changes are read with ``exclude_unset``, so a default never applies
+    (and some, like an empty title, would not even be valid)."""
+    properties = schema.get("properties")
+    if isinstance(properties, dict):
+        for field_schema in properties.values():
+            if isinstance(field_schema, dict):
+                field_schema.pop("default", None)
+    schema["minProperties"] = 1
+
+
 class UserChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_only_fields_sent)
 
     full_name: str = Field(default="", min_length=1, max_length=200)
     user_type: UserType = UserType.RENTER
@@ -53,7 +66,7 @@ class UserChanges(BaseModel):
 
 
 class PropertyChanges(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_only_fields_sent)
 
     title: str = Field(default="", min_length=3, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
