@@ -1,7 +1,7 @@
 """Typed views the admin console shows but does not own, standing in until their owners' types are merged.
 
 In issue 16 each document's view gets its TypedDict beside the document (documents/user.py, audit_log.py,
-chat.py, property.py) and the verification service types its own answers, each written by the helper who
+property.py) and the verification service types its own answers, each written by the helper who
 owns those files, in the same wave as this package. Until those land on main, the names below describe the
 same JSON (copied from those branches where they exist, from the documents' ``*_view`` methods otherwise),
 and each function is the document's view method typed. Merging replaces this module: every name here
@@ -16,7 +16,6 @@ from typing import Any, Literal, cast
 from typing_extensions import TypedDict
 
 from documents.audit_log import AdminAuditLog, AuditStatus
-from documents.chat import ChatReport
 from documents.property import BHKType, Property, PropertyStatus, PropertyType, VerificationTier
 from documents.user import SubscriptionTier, User, UserType, VerificationStatus
 
@@ -90,31 +89,6 @@ class AuditLogView(TypedDict):
 
 def audit_log_view(entry: AdminAuditLog) -> AuditLogView:
     return cast(AuditLogView, entry.api_view())
-
-
-# ---- documents/chat.py: ChatReportView -----------------------------------------------------------------
-
-
-class ReportResolutionView(TypedDict):
-    action: str
-    note: str | None
-
-
-class ChatReportView(TypedDict):
-    report_id: str
-    chat_id: str
-    reporter_id: str
-    reported_user_id: str
-    reason: str
-    status: Literal["open", "resolved"]
-    created_at: str
-    resolved_at: str | None
-    resolved_by: str | None
-    resolution: ReportResolutionView | None
-
-
-def chat_report_view(report: ChatReport) -> ChatReportView:
-    return cast(ChatReportView, report.api_view())
 
 
 # ---- documents/property.py: the owner's view of a listing (Property.api_view) ---------------------------

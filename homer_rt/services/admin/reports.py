@@ -13,7 +13,6 @@ from documents.chat import ChatReport, ReportResolution, ReportStatus
 from documents.user import User
 from homer_rt.clock import Clock
 from homer_rt.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from homer_rt.services.admin.borrowed_views import chat_report_view
 from homer_rt.services.admin.queries import find_page, page_fields
 from homer_rt.services.admin.users import AdminUsers
 from homer_rt.services.admin.views import ReportPage, ReportResolvedResponse
@@ -49,7 +48,7 @@ class AdminReports:
         return {
             "reports": [
                 {
-                    **chat_report_view(report),
+                    **report.api_view(),
                     "reporter_name": names.get(report.reporter_id),
                     "reported_user_name": names.get(report.reported_user_id),
                 }
@@ -125,7 +124,7 @@ class AdminReports:
                 raise
             await self._feed.publish_counts()
             return Outcome(
-                result={"message": "Report resolved", "report": chat_report_view(report)},
+                result={"message": "Report resolved", "report": report.api_view()},
                 old_value={"status": ReportStatus.OPEN.value},
                 new_value={"status": ReportStatus.RESOLVED.value, "resolution": chosen.value},
                 details=details,

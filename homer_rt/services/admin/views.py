@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from typing_extensions import TypedDict
 
+from documents.chat import ChatReportView
 from documents.property import PropertyStatus
 from documents.transaction import TransactionView
 from documents.user import UserType
 from homer_rt.services.admin.borrowed_views import (
     AdminUserView,
     AuditLogView,
-    ChatReportView,
     PendingOwnerVerification,
     PendingPropertyVerification,
     PendingRenterVerification,
