@@ -15,13 +15,8 @@ from typing_extensions import is_typeddict
 
 import handlers.admin as admin_routes
 from handlers.contract import Access, declared_operation
-from tests.admin_support import (
-    make_property,
-    pay_subscription,
-    submit_property_verification,
-    submit_renter_verification,
-)
-from tests.conftest import make_admin, register
+from tests.admin_support import pay_subscription, submit_property_verification, submit_renter_verification
+from tests.factories import make_admin, make_property, register
 
 
 def shape_errors(value: Any, expected: Any, path: str = "$") -> list[str]:
@@ -88,9 +83,9 @@ async def test_every_admin_route_answers_its_declared_type(client: TestClient[An
     auth = {"headers": admin["headers"]}
     owner = await register(client, user_type="owner", full_name="Listing Owner")
     renter = await register(client, full_name="Paying Renter")
-    kept = await make_property(owner["user_id"], title="A flat the admin verifies")
-    changed = await make_property(owner["user_id"], title="A flat the admin changes")
-    pending = await make_property(owner["user_id"], title="A flat waiting for review")
+    kept = await make_property(owner_id=owner["user_id"], title="A flat the admin verifies")
+    changed = await make_property(owner_id=owner["user_id"], title="A flat the admin changes")
+    pending = await make_property(owner_id=owner["user_id"], title="A flat waiting for review")
     await submit_property_verification(client, owner, pending.id)
     await submit_renter_verification(client, renter)
     paid = await pay_subscription(client, renter)
