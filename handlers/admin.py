@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -16,10 +16,35 @@ from handlers.common import (
     parse_query,
     require_admin,
 )
+from handlers.contract import Access, operation
 from handlers.paging import AdminListPage, ListPage
 from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
 from homer_rt.clock import UtcDateTime
-from homer_rt.services.admin_feed import pending_verification_counts
+from homer_rt.services.admin import PropertyChanges, UserChanges
+from homer_rt.services.admin.borrowed_views import (
+    PendingOwnerVerification,
+    PendingPropertyVerification,
+    PendingRenterVerification,
+    VerificationDecisionResponse,
+    pending_verification_views,
+)
+from homer_rt.services.admin.views import (
+    AuditLogPage,
+    PendingVerificationsResponse,
+    PropertyChangedResponse,
+    PropertyDeletedResponse,
+    PropertyPage,
+    RefundResponse,
+    ReportPage,
+    ReportResolvedResponse,
+    StatsResponse,
+    TransactionPage,
+    UserDeletedResponse,
+    UserDetailView,
+    UserPage,
+    UserUpdatedResponse,
+)
+from homer_rt.services.admin_feed import pending_verification_counts, total_pending
 
 routes = web.RouteTableDef()
 
@@ -76,41 +101,70 @@ class RejectVerificationBody(ApproveVerificationBody):
 
 
 @routes.get("/api/admin/stats")
+@operation(summary="Dashboard figures", tags="admin", access=Access.ADMIN, response=StatsResponse)
 async def stats(request: web.Request) -> web.Response:
     await require_admin(request)
-    return json_response(await request.app[ADMIN].stats())
+    return json_response(await request.app[ADMIN].dashboard.stats())
 
 
 # ---- users ---------------------------------------------------------------------------------------------
 
 
 @routes.get("/api/admin/users")
+@operation(
+    summary="Users, filtered", tags="admin", access=Access.ADMIN, query=UserListQuery, response=UserPage
+)
 async def list_users(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, UserListQuery)
-    return json_response(await request.app[ADMIN].list_users(**query.model_dump()))
+    return json_response(await request.app[ADMIN].users.list_users(**query.model_dump()))
 
 
 @routes.get("/api/admin/users/{user_id}")
+@operation(
+    summary="One user in full, with their listings' counts and latest transactions",
+    tags="admin",
+    access=Access.ADMIN,
+    response=UserDetailView,
+    errors=(404,),
+)
 async def get_user(request: web.Request) -> web.Response:
     await require_admin(request)
-    return json_response(await request.app[ADMIN].get_user(user_id=request.match_info["user_id"]))
+    return json_response(await request.app[ADMIN].users.get_user(user_id=request.match_info["user_id"]))
 
 
 @routes.put("/api/admin/users/{user_id}")
+@operation(
+    summary="Change a user's account (only the fields listed)",
+    tags="admin",
+    access=Access.ADMIN,
+    body=UserChanges,
+    response=UserUpdatedResponse,
+    # 400: no fields; 404: no such user; 409: an admin deactivating or demoting themselves; 422: a field
+    # outside the list, or premium without a subscription_end in the future
+    errors=(400, 404, 409, 422),
+)
 async def update_user(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    body = await json_body(request)
-    result = await request.app[ADMIN].update_user(
+    body = await json_body(request)  # validated by the service against UserChanges, naming refused fields
+    result = await request.app[ADMIN].users.update_user(
         actor=admin_actor(request, admin), user_id=request.match_info["user_id"], body=body
     )
     return json_response(result)
 
 
 @routes.delete("/api/admin/users/{user_id}")
+@operation(
+    summary="Delete a user: the account is anonymised, their listings deleted, their documents removed",
+    tags="admin",
+    access=Access.ADMIN,
+    response=UserDeletedResponse,
+    # 403: an admin account; 404: no such user; 409: yourself, already deleted, or changed meanwhile
+    errors=(403, 404, 409),
+)
 async def delete_user(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    result = await request.app[ADMIN].delete_user(
+    result = await request.app[ADMIN].users.delete_user(
         actor=admin_actor(request, admin), user_id=request.match_info["user_id"]
     )
     return json_response(result)
@@ -120,35 +174,66 @@ async def delete_user(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/admin/properties")
+@operation(
+    summary="Listings, filtered, with their verification files",
+    tags="admin",
+    access=Access.ADMIN,
+    query=PropertyListQuery,
+    response=PropertyPage,
+)
 async def list_properties(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, PropertyListQuery)
-    return json_response(await request.app[ADMIN].list_properties(**query.model_dump()))
+    return json_response(await request.app[ADMIN].listings.list_properties(**query.model_dump()))
 
 
 @routes.put("/api/admin/properties/{property_id}")
+@operation(
+    summary="Change a listing (only the fields listed); a status other than active holds it off search",
+    tags="admin",
+    access=Access.ADMIN,
+    body=PropertyChanges,
+    response=PropertyChangedResponse,
+    # 400: no fields, or an amount with more than two decimals; 404: no such listing; 422: a field outside
+    # the list, or a value out of bounds
+    errors=(400, 404, 422),
+)
 async def update_property(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    body = await json_body(request)
-    result = await request.app[ADMIN].update_property(
+    body = await json_body(request)  # validated by the service against PropertyChanges, naming refused fields
+    result = await request.app[ADMIN].listings.update_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"], body=body
     )
     return json_response(result)
 
 
 @routes.delete("/api/admin/properties/{property_id}")
+@operation(
+    summary="Delete a listing",
+    tags="admin",
+    access=Access.ADMIN,
+    response=PropertyDeletedResponse,
+    errors=(404, 409),  # 409: already deleted
+)
 async def delete_property(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    result = await request.app[ADMIN].delete_property(
+    result = await request.app[ADMIN].listings.delete_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
     )
     return json_response(result)
 
 
 @routes.post("/api/admin/properties/{property_id}/force-verify")
+@operation(
+    summary="Verify a listing without the owner's request",
+    tags="admin",
+    access=Access.ADMIN,
+    response=PropertyChangedResponse,
+    errors=(404, 409),  # 409: deleted, or already verified
+)
 async def force_verify_property(request: web.Request) -> web.Response:
     admin = await require_admin(request)
-    result = await request.app[ADMIN].force_verify_property(
+    result = await request.app[ADMIN].listings.force_verify_property(
         actor=admin_actor(request, admin), property_id=request.match_info["property_id"]
     )
     return json_response(result)
@@ -160,25 +245,50 @@ async def force_verify_property(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/admin/verifications/pending")
+@operation(
+    summary="Verification requests waiting for a decision, by kind",
+    tags="admin",
+    access=Access.ADMIN,
+    query=ListPage,
+    response=PendingVerificationsResponse,
+    description="One page of each kind, oldest first; `total_pending` counts the whole queue.",
+)
 async def pending_verifications(request: web.Request) -> web.Response:
     await require_admin(request)
     page = parse_query(request, ListPage)
-    items = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
-    grouped: dict[str, list[dict[str, Any]]] = {"renter": [], "owner": [], "property": []}
-    for item in items:
-        grouped.setdefault(str(item["verification_type"]), []).append(item)
-    return json_response(
-        {
-            "pending_renter_verifications": grouped["renter"],
-            "pending_owner_verifications": grouped["owner"],
-            "pending_property_verifications": grouped["property"],
-            # The whole queue, not only this page of it.
-            "total_pending": sum((await pending_verification_counts()).values()),
-        }
+    items = pending_verification_views(
+        await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
     )
+    renters: list[PendingRenterVerification] = []
+    owners: list[PendingOwnerVerification] = []
+    properties: list[PendingPropertyVerification] = []
+    for item in items:
+        if item["verification_type"] == "renter":
+            renters.append(item)
+        elif item["verification_type"] == "owner":
+            owners.append(item)
+        else:
+            properties.append(item)
+    answer: PendingVerificationsResponse = {
+        "pending_renter_verifications": renters,
+        "pending_owner_verifications": owners,
+        "pending_property_verifications": properties,
+        # The whole queue, not only this page of it.
+        "total_pending": total_pending(await pending_verification_counts()),
+    }
+    return json_response(answer)
 
 
 @routes.post("/api/admin/verifications/approve")
+@operation(
+    summary="Approve a verification request",
+    tags="admin",
+    access=Access.ADMIN,
+    body=ApproveVerificationBody,
+    body_in_query=True,
+    response=VerificationDecisionResponse,
+    errors=(404, 409),  # 404: no such user or listing; 409: the request is not pending
+)
 async def approve_verification(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     body = await parse_body_or_query(request, ApproveVerificationBody)
@@ -189,6 +299,16 @@ async def approve_verification(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/admin/verifications/reject")
+@operation(
+    summary="Reject a verification request, with the reason the user will read",
+    tags="admin",
+    access=Access.ADMIN,
+    body=RejectVerificationBody,
+    body_in_query=True,
+    response=VerificationDecisionResponse,
+    # 400: a reason of blanks only; 404: no such user or listing; 409: the request is not pending
+    errors=(400, 404, 409),
+)
 async def reject_verification(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     body = await parse_body_or_query(request, RejectVerificationBody)
@@ -205,36 +325,71 @@ async def reject_verification(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/admin/transactions")
+@operation(
+    summary="Transactions, filtered",
+    tags="admin",
+    access=Access.ADMIN,
+    query=TransactionListQuery,
+    response=TransactionPage,
+)
 async def list_transactions(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, TransactionListQuery)
-    return json_response(await request.app[ADMIN].list_transactions(**query.model_dump()))
+    return json_response(await request.app[ADMIN].transactions.list_transactions(**query.model_dump()))
 
 
 @routes.post("/api/admin/transactions/{transaction_id}/refund")
+@operation(
+    summary="Refund a successful payment in full",
+    tags="admin",
+    access=Access.ADMIN,
+    response=RefundResponse,
+    # 400: not a successful payment, or made in the other payment mode; 404: no such transaction; 409: already
+    # refunded, being refunded or still being processed; 502/504: Razorpay failed or did not answer; 503:
+    # payments are not configured on this server
+    errors=(400, 404, 409, 502, 503, 504),
+)
 async def refund_transaction(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     refunded = await request.app[PAYMENTS].refund(
         transaction_id=request.match_info["transaction_id"], actor=admin_actor(request, admin)
     )
-    return json_response({"message": "Refund processed successfully", "transaction": refunded.api_view()})
+    answer: RefundResponse = {"message": "Refund processed successfully", "transaction": refunded.api_view()}
+    return json_response(answer)
 
 
 # ---- chat reports --------------------------------------------------------------------------------------
 
 
 @routes.get("/api/admin/reports")
+@operation(
+    summary="Chat reports: open ones first (oldest at the top), then resolved ones",
+    tags="admin",
+    access=Access.ADMIN,
+    query=ReportListQuery,
+    response=ReportPage,
+)
 async def list_reports(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, ReportListQuery)
-    return json_response(await request.app[ADMIN].list_reports(**query.model_dump()))
+    return json_response(await request.app[ADMIN].reports.list_reports(**query.model_dump()))
 
 
 @routes.post("/api/admin/reports/{report_id}/resolve")
+@operation(
+    summary="Resolve a chat report: dismiss it, block the chat, or deactivate the reported user",
+    tags="admin",
+    access=Access.ADMIN,
+    body=ResolveReportBody,
+    response=ReportResolvedResponse,
+    # 403: the reported user is an admin; 404: no such report (or its chat or user is gone); 409: already
+    # resolved, or the reported user is yourself; 422: an action other than the three
+    errors=(403, 404, 409, 422),
+)
 async def resolve_report(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     body = await parse_body(request, ResolveReportBody)
-    result = await request.app[ADMIN].resolve_report(
+    result = await request.app[ADMIN].reports.resolve_report(
         actor=admin_actor(request, admin),
         report_id=request.match_info["report_id"],
         action=body.action,
@@ -247,7 +402,14 @@ async def resolve_report(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/admin/audit-logs")
+@operation(
+    summary="The audit trail: every admin action, successful or failed, newest first",
+    tags="admin",
+    access=Access.ADMIN,
+    query=AuditLogQuery,
+    response=AuditLogPage,
+)
 async def audit_logs(request: web.Request) -> web.Response:
     await require_admin(request)
     query = parse_query(request, AuditLogQuery)
-    return json_response(await request.app[ADMIN].audit_logs(**query.model_dump()))
+    return json_response(await request.app[ADMIN].audit_trail.audit_logs(**query.model_dump()))

@@ -12,7 +12,7 @@ from handlers.sockets.base import AuthenticatedNamespace, acked
 from homer_rt.errors import Forbidden
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.realtime import ADMINS_ROOM
-from homer_rt.services.admin_feed import AdminFeed
+from homer_rt.services.admin_feed import AdminCountsView, AdminFeed
 from homer_rt.services.auth import AuthService
 
 Spawner = Callable[[Coroutine[Any, Any, None], str], object]
@@ -50,5 +50,5 @@ class AdminNamespace(AuthenticatedNamespace):
         await self._feed.send_counts(sid=sid)
 
     @acked
-    async def on_get_counts(self, sid: str, data: Any = None) -> dict[str, Any]:
+    async def on_get_counts(self, sid: str, data: Any = None) -> AdminCountsView:
         return await self._feed.counts()

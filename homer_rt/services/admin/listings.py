@@ -1,0 +1,218 @@
+"""Listings as an admin sees them: the list with the verification file, changes, deletion and a
+verification granted without the owner's request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ReturnDocument
+
+from documents.base import collection_of
+from documents.property import Property, PropertyStatus, VerificationTier
+from homer_rt.clock import Clock, iso
+from homer_rt.errors import Conflict, NotFound
+from homer_rt.money import rupees_to_paise
+from homer_rt.services.admin.borrowed_views import property_owner_view
+from homer_rt.services.admin.changes import PROPERTY_EDITABLE, PropertyChanges, whitelisted
+from homer_rt.services.admin.queries import find_page, listing_filter, page_fields
+from homer_rt.services.admin.views import (
+    PropertyAdminView,
+    PropertyChangedResponse,
+    PropertyDeletedResponse,
+    PropertyPage,
+)
+from homer_rt.services.admin_feed import AdminFeed
+from homer_rt.services.audit import AdminActor, AuditLog, Outcome
+from homer_rt.services.listing_quota import follow_status_change
+from homer_rt.services.notifications import NotificationService
+
+# Rupee fields in the API and the paise fields they are stored in.
+_MONEY_FIELDS = {
+    "rent": "rent_paise",
+    "security_deposit": "security_deposit_paise",
+    "maintenance_charges": "maintenance_charges_paise",
+}
+
+
+def property_admin_view(prop: Property) -> PropertyAdminView:
+    return {
+        **property_owner_view(prop),
+        "verification_documents": prop.verification_documents,
+        "verification_fee_paid": prop.verification_fee_paid,
+        "payment_id": prop.payment_id,
+        "verification_submitted_at": iso(prop.verification_submitted_at),
+        "verification_reviewed_at": iso(prop.verification_reviewed_at),
+        "verification_rejection_reason": prop.verification_rejection_reason,
+    }
+
+
+class AdminListings:
+    def __init__(
+        self, *, clock: Clock, audit: AuditLog, notifications: NotificationService, feed: AdminFeed
+    ) -> None:
+        self._clock = clock
+        self._audit = audit
+        self._notifications = notifications
+        self._feed = feed
+
+    async def list_properties(
+        self,
+        *,
+        status: str | None,
+        verification_status: str | None,
+        owner_id: str | None,
+        city: str | None,
+        page: int,
+        limit: int,
+    ) -> PropertyPage:
+        query = listing_filter(
+            status=status, verification_status=verification_status, owner_id=owner_id, city=city
+        )
+        total, found = await find_page(Property, query, sort="-created_at", page=page, limit=limit)
+        return {
+            "properties": [property_admin_view(p) for p in found],
+            **page_fields(total=total, page=page, limit=limit),
+        }
+
+    async def update_property(
+        self, *, actor: AdminActor, property_id: str, body: Any
+    ) -> PropertyChangedResponse:
+        fields = sorted(body) if isinstance(body, dict) else []
+
+        async def work() -> Outcome[PropertyChangedResponse]:
+            changes = whitelisted(PropertyChanges, body, PROPERTY_EDITABLE, "property")
+            values: dict[str, Any] = {"updated_at": self._clock.now()}
+            for name, value in changes.items():
+                if name in _MONEY_FIELDS:
+                    values[_MONEY_FIELDS[name]] = (
+                        None if value is None else rupees_to_paise(value, field=name)
+                    )
+                else:
+                    values[name] = value.value if hasattr(value, "value") else value
+            if "status" in values:
+                values["held_by_admin"] = values["status"] != PropertyStatus.ACTIVE.value
+            before_raw = await collection_of(Property).find_one_and_update(
+                {"_id": property_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
+            )
+            if before_raw is None:
+                raise NotFound("Property not found", code="property_not_found")
+            if "status" in values:
+                await follow_status_change(
+                    owner_id=str(before_raw["owner_id"]),
+                    property_id=property_id,
+                    was_active=before_raw.get("status") == PropertyStatus.ACTIVE.value,
+                    now_active=values["status"] == PropertyStatus.ACTIVE.value,
+                )
+            after = await Property.get(property_id)
+            if after is None:
+                raise NotFound("Property not found", code="property_not_found")
+            before_view = Property.model_validate(before_raw).api_view()
+            after_view = after.api_view()
+            return Outcome(
+                result={"message": "Property updated successfully", "property": property_admin_view(after)},
+                old_value={name: before_view.get(name) for name in changes},
+                new_value={name: after_view.get(name) for name in changes},
+            )
+
+        return await self._audit.audited(
+            actor=actor,
+            action_type="property_update",
+            entity_type="property",
+            entity_id=property_id,
+            details={"fields_updated": fields},
+            work=work,
+        )
+
+    async def delete_property(self, *, actor: AdminActor, property_id: str) -> PropertyDeletedResponse:
+        async def work() -> Outcome[PropertyDeletedResponse]:
+            before_raw = await collection_of(Property).find_one_and_update(
+                {"_id": property_id, "status": {"$ne": PropertyStatus.DELETED.value}},
+                {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": self._clock.now()}},
+                return_document=ReturnDocument.BEFORE,
+            )
+            if before_raw is None:
+                if await Property.get(property_id) is None:
+                    raise NotFound("Property not found", code="property_not_found")
+                raise Conflict("Property already deleted", code="property_already_deleted")
+            before = Property.model_validate(before_raw)
+            await follow_status_change(
+                owner_id=before.owner_id,
+                property_id=property_id,
+                was_active=before.status == PropertyStatus.ACTIVE,
+                now_active=False,
+            )
+            return Outcome(
+                result={"message": "Property deleted successfully", "property_id": property_id},
+                old_value={"status": before.status.value},
+                new_value={"status": PropertyStatus.DELETED.value},
+                details={"property_title": before.title, "owner_id": before.owner_id},
+            )
+
+        return await self._audit.audited(
+            actor=actor,
+            action_type="property_delete",
+            entity_type="property",
+            entity_id=property_id,
+            details={},
+            work=work,
+        )
+
+    async def force_verify_property(self, *, actor: AdminActor, property_id: str) -> PropertyChangedResponse:
+        async def work() -> Outcome[PropertyChangedResponse]:
+            now = self._clock.now()
+            before_raw = await collection_of(Property).find_one_and_update(
+                {
+                    "_id": property_id,
+                    "is_verified": False,
+                    "status": {"$ne": PropertyStatus.DELETED.value},
+                },
+                {
+                    "$set": {
+                        "is_verified": True,
+                        "verification_tier": VerificationTier.VERIFIED.value,
+                        "verification_date": now,
+                        "verification_reviewed_at": now,
+                        "verification_rejection_reason": None,
+                        "updated_at": now,
+                    }
+                },
+                return_document=ReturnDocument.BEFORE,
+            )
+            if before_raw is None:
+                existing = await Property.get(property_id)
+                if existing is None:
+                    raise NotFound("Property not found", code="property_not_found")
+                if existing.status == PropertyStatus.DELETED:
+                    raise Conflict("Property is deleted", code="property_deleted")
+                raise Conflict("Property is already verified", code="property_already_verified")
+            before = Property.model_validate(before_raw)
+            after = await Property.get(property_id)
+            if after is None:
+                raise NotFound("Property not found", code="property_not_found")
+            await self._notifications.notify(
+                user_id=after.owner_id,
+                type="verification_approved",
+                title="Property verified",
+                message=f'Your property "{after.title}" is now verified.',
+                action_url=f"/property/{property_id}",
+            )
+            if before.verification_tier == VerificationTier.PENDING:
+                await self._feed.publish_counts()
+            return Outcome(
+                result={"message": "Property force verified", "property": property_admin_view(after)},
+                old_value={
+                    "is_verified": before.is_verified,
+                    "verification_tier": before.verification_tier.value,
+                },
+                new_value={"is_verified": True, "verification_tier": VerificationTier.VERIFIED.value},
+                details={"previous_status": before.is_verified, "new_status": True},
+            )
+
+        return await self._audit.audited(
+            actor=actor,
+            action_type="property_force_verify",
+            entity_type="property",
+            entity_id=property_id,
+            details={},
+            work=work,
+        )
