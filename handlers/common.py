@@ -15,7 +15,7 @@ from typing_extensions import TypedDict
 from documents.user import User
 from homer_rt import jsoncodec
 from homer_rt.appkeys import AUTH, CLOCK
-from homer_rt.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
+from homer_rt.errors import BadRequest, FieldError, Forbidden, Unauthorized, ValidationFailed
 from homer_rt.logs import bind_user
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.auth import Authenticated
@@ -89,17 +89,6 @@ def admin_actor(request: web.Request, admin: User) -> AdminActor:
     )
 
 
-def _field_errors(error: ValidationError) -> list[dict[str, Any]]:
-    return [
-        {
-            "field": ".".join(str(part) for part in item["loc"]) or "body",
-            "message": item["msg"],
-            "type": item["type"],
-        }
-        for item in error.errors(include_url=False, include_context=False, include_input=False)
-    ]
-
-
 _INT64_MAX = 2**63 - 1
 
 
@@ -115,12 +104,12 @@ def _is_unicode_text(text: str) -> bool:
     return True
 
 
-def unstorable_values(value: Any, path: str = "") -> list[dict[str, Any]]:
+def unstorable_values(value: Any, path: str = "") -> list[FieldError]:
     """What MongoDB cannot store or query, as field errors: integers beyond 64 bits, NaN and infinities
     (which pydantic lets through by default), text with a lone surrogate, and object keys starting with
     ``$`` or holding NUL (an operator injection, or a key BSON cannot encode). mongomock accepts most of
     them, the real server fails."""
-    problems: list[dict[str, Any]] = []
+    problems: list[FieldError] = []
     if isinstance(value, bool):
         return problems
     if isinstance(value, str):
@@ -151,17 +140,14 @@ def check_storable(model: BaseModel) -> None:
     """Refuse (422) a validated model holding a value the store would fail on instead of validation."""
     fields = unstorable_values(model.model_dump())
     if fields:
-        names = ", ".join(sorted({f["field"] for f in fields}))
-        raise ValidationFailed(f"Invalid or missing fields: {names}", fields=fields)
+        raise ValidationFailed.of(fields)
 
 
 def validate(model: type[ModelT], data: Any) -> ModelT:
     try:
         result = model.model_validate(data)
     except ValidationError as error:
-        fields = _field_errors(error)
-        names = ", ".join(sorted({f["field"] for f in fields}))
-        raise ValidationFailed(f"Invalid or missing fields: {names}", fields=fields) from error
+        raise ValidationFailed.from_pydantic(error) from error
     check_storable(result)
     return result
 

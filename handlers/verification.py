@@ -22,7 +22,7 @@ from handlers.common import (
 from handlers.files import form_parts
 from handlers.paging import ListPage
 from homer_rt.appkeys import VERIFICATION
-from homer_rt.errors import BadRequest, ValidationFailed
+from homer_rt.errors import BadRequest, FieldError, ValidationFailed
 from homer_rt.services.verification import parse_verification_id
 
 routes = web.RouteTableDef()
@@ -113,15 +113,13 @@ async def upload_document(request: web.Request) -> web.Response:
                     document_type = (await part.text())[:100].strip()
                 else:
                     await part.release()
-        missing = [
+        missing: list[FieldError] = [
             {"field": name, "message": "Field required", "type": "missing"}
             for name, present in (("document", stored is not None), ("document_type", bool(document_type)))
             if not present
         ]
         if missing:
-            raise ValidationFailed(
-                "Invalid or missing fields: " + ", ".join(f["field"] for f in missing), fields=missing
-            )
+            raise ValidationFailed.of(missing)
         if document_type is None or not _DOCUMENT_TYPE.fullmatch(document_type):
             raise BadRequest("document_type must be a short name like id_proof", code="invalid_document_type")
     except BaseException:

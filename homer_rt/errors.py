@@ -6,7 +6,12 @@ and the Socket.IO namespaces return the same error in the ack. Services never ra
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from typing_extensions import TypedDict
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class DomainError(Exception):
@@ -30,14 +35,43 @@ class BadRequest(DomainError):
     code = "bad_request"
 
 
+class FieldError(TypedDict):
+    """One invalid or missing field of a 422: where (dotted path), what is wrong, and a stable type."""
+
+    field: str
+    message: str
+    type: str
+
+
 class ValidationFailed(DomainError):
     """A body or parameter of the wrong type, or a missing field. ``fields`` names each one."""
 
     status = 422
     code = "validation_failed"
 
-    def __init__(self, detail: str, *, fields: list[dict[str, Any]]) -> None:
+    def __init__(self, detail: str, *, fields: list[FieldError]) -> None:
         super().__init__(detail, extra={"fields": fields})
+
+    @classmethod
+    def of(cls, fields: list[FieldError]) -> ValidationFailed:
+        """The 422 naming ``fields`` in its detail."""
+        return cls(
+            "Invalid or missing fields: " + ", ".join(sorted({f["field"] for f in fields})), fields=fields
+        )
+
+    @classmethod
+    def from_pydantic(cls, error: ValidationError, *, root: str = "body") -> ValidationFailed:
+        """A pydantic error as a 422; ``root`` names the whole input (body, payload) for errors about it."""
+        return cls.of(
+            [
+                {
+                    "field": ".".join(str(part) for part in item["loc"]) or root,
+                    "message": item["msg"],
+                    "type": item["type"],
+                }
+                for item in error.errors(include_url=False, include_context=False, include_input=False)
+            ]
+        )
 
 
 class Unauthorized(DomainError):

@@ -65,13 +65,7 @@ def parse_payload(model: type[ModelT], data: Any) -> ModelT:
         check_storable(result)
         return result
     except ValidationError as error:
-        fields = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "payload", "message": e["msg"]}
-            for e in error.errors(include_url=False, include_context=False, include_input=False)
-        ]
-        raise ValidationFailed(
-            "Invalid or missing fields: " + ", ".join(sorted({f["field"] for f in fields})), fields=fields
-        ) from error
+        raise ValidationFailed.from_pydantic(error, root="payload") from error
 
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Awaitable[Any]])

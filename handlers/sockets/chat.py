@@ -131,5 +131,5 @@ class ChatNamespace(AuthenticatedNamespace):
             return await self._chats.sync_since(user_id=user_id, since=payload.since)
         raise ValidationFailed(
             "sync needs {chats: {chat_id: last_seq}} or {since: timestamp}",
-            fields=[{"field": "chats", "message": "or since"}],
+            fields=[{"field": "chats", "message": "or since", "type": "missing"}],
         )

@@ -99,10 +99,5 @@ def whitelisted(model: type[BaseModel], body: Any, allowed: frozenset[str], what
     try:
         parsed = model.model_validate(body)
     except ValidationError as error:
-        fields = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"], "type": e["type"]}
-            for e in error.errors(include_url=False, include_context=False, include_input=False)
-        ]
-        names = ", ".join(sorted({f["field"] for f in fields}))
-        raise ValidationFailed(f"Invalid or missing fields: {names}", fields=fields) from error
+        raise ValidationFailed.from_pydantic(error) from error
     return parsed.model_dump(exclude_unset=True)

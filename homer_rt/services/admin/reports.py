@@ -66,7 +66,7 @@ class AdminReports:
             except ValueError as exc:
                 raise ValidationFailed(
                     "action must be dismiss, block_chat or deactivate_user",
-                    fields=[{"field": "action", "message": "unknown action"}],
+                    fields=[{"field": "action", "message": "unknown action", "type": "enum"}],
                 ) from exc
             now = self._clock.now()
             # MongoDB keeps milliseconds; the stored value must equal this one for the release below.

@@ -105,7 +105,13 @@ class AdminUsers:
                 if end is None or end <= now:
                     raise ValidationFailed(
                         "Granting premium needs a subscription_end in the future",
-                        fields=[{"field": "subscription_end", "message": "must be in the future"}],
+                        fields=[
+                            {
+                                "field": "subscription_end",
+                                "message": "must be in the future",
+                                "type": "not_in_future",
+                            }
+                        ],
                     )
                 values["subscription_start"] = now
             before_raw = await collection_of(User).find_one_and_update(

@@ -17,12 +17,14 @@ def check_text(message: str, *, attachments: list[str], max_chars: int, field: s
     if len(message) > max_chars:
         raise ValidationFailed(
             f"Message is longer than {max_chars} characters",
-            fields=[{"field": field, "message": f"at most {max_chars} characters"}],
+            fields=[
+                {"field": field, "message": f"at most {max_chars} characters", "type": "string_too_long"}
+            ],
         )
     if not message.strip() and not attachments:
         raise ValidationFailed(
             "Message is empty",
-            fields=[{"field": field, "message": "a message or an attachment is needed"}],
+            fields=[{"field": field, "message": "a message or an attachment is needed", "type": "missing"}],
         )
     return message
 
@@ -32,7 +34,7 @@ def check_attachment_count(attachments: list[str]) -> None:
     if len(attachments) > MAX_ATTACHMENTS:
         raise ValidationFailed(
             f"At most {MAX_ATTACHMENTS} attachments per message",
-            fields=[{"field": "attachments", "message": f"at most {MAX_ATTACHMENTS}"}],
+            fields=[{"field": "attachments", "message": f"at most {MAX_ATTACHMENTS}", "type": "too_long"}],
         )
 
 
@@ -40,7 +42,13 @@ def check_client_msg_id(client_msg_id: str | None) -> None:
     if client_msg_id == FIRST_MESSAGE_CLIENT_ID:
         raise ValidationFailed(
             f"client_msg_id {FIRST_MESSAGE_CLIENT_ID!r} is reserved",
-            fields=[{"field": "client_msg_id", "message": "reserved for the chat's first message"}],
+            fields=[
+                {
+                    "field": "client_msg_id",
+                    "message": "reserved for the chat's first message",
+                    "type": "reserved",
+                }
+            ],
         )
 
 
