@@ -2,7 +2,7 @@
 
 Kept apart from the user document so storage accounting never races profile or session updates. Bytes are
 reserved with a conditional ``$inc`` while a file streams in and released when it is removed, so the sum
-of concurrent uploads cannot pass the quota (homer_rt/services/uploads.py, StorageQuota).
+of concurrent uploads cannot pass the quota (homer_rt/services/uploads/quota.py, StorageQuota).
 """
 
 from __future__ import annotations
