@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from homer_rt.errors import BadRequest
 
@@ -23,6 +24,12 @@ def rupees_to_paise(value: int | float | str | Decimal, *, field: str = "amount"
     return int(paise)
 
 
+@overload
+def paise_to_rupees(paise: int) -> int | float: ...
+@overload
+def paise_to_rupees(paise: None) -> None: ...
+@overload
+def paise_to_rupees(paise: int | None) -> int | float | None: ...
 def paise_to_rupees(paise: int | None) -> int | float | None:
     """Whole rupees stay integers in JSON (750, not 750.0); fractions become exact two-place decimals."""
     if paise is None:
