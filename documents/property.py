@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from beanie import Document
 from pydantic import BaseModel, Field
 from pymongo import IndexModel
+from typing_extensions import TypedDict
 
 from documents.base import new_id
 from homer_rt.clock import iso
@@ -46,6 +47,119 @@ class VerificationTier(StrEnum):
     VERIFIED = "verified"
 
 
+PropertyTypeName = Literal["apartment", "villa", "independent_house", "pg"]
+BHKTypeName = Literal["1BHK", "2BHK", "3BHK", "4BHK+"]
+PropertyStatusName = Literal["active", "inactive", "rented", "deleted"]
+VerificationTierName = Literal["free", "pending", "verified"]
+
+
+# ---- typed views: the JSON the API shows (the embedded models' JSON dumps, rupees as numbers) ----------
+
+
+class LocationView(TypedDict):
+    address: str
+    city: str
+    state: str | None
+    pincode: str | None
+    latitude: float | None
+    longitude: float | None
+    locality: str | None
+    landmarks: list[str]
+
+
+class DetailsView(TypedDict):
+    carpet_area: float | None
+    total_floors: int | None
+    floor_number: int | None
+    furnishing: str | None
+    parking: str | None
+    amenities: list[str]
+    bathrooms: int | None
+    balconies: int | None
+    facing: str | None
+    age_of_property: str | None
+    available_from: str | None  # an ISO date
+    preferred_tenants: str | None
+    pets_allowed: bool | None
+    vegetarian_only: bool | None
+
+
+class LifestyleView(TypedDict):
+    aqi_score: int | None
+    noise_level: int | None
+    walkability_score: int | None
+    nearby_parks: int | None
+    nearby_hospitals: int | None
+    nearby_schools: int | None
+    nearby_malls: int | None
+    public_transport_score: int | None
+    safety_score: int | None
+    calculated_at: str | None
+    is_mock: bool
+
+
+class AnalyticsView(TypedDict):
+    """A listing's counters: its owner's (and admins') business, never in public views."""
+
+    total_views: int
+    premium_views: int
+    total_contacts: int
+    shortlisted_count: int
+    last_viewed: str | None
+    views_history: dict[str, int]  # views per UTC day, keyed "YYYY-MM-DD"
+
+
+class PropertyPublicView(TypedDict):
+    """The spec's convert_property_to_dict shape without analytics (``Property.public_view``)."""
+
+    property_id: str
+    owner_id: str
+    title: str
+    description: str | None
+    property_type: PropertyTypeName
+    bhk_type: BHKTypeName
+    rent: int | float  # rupees: whole rupees as integers, fractions as two-place decimals
+    security_deposit: int | float | None
+    maintenance_charges: int | float
+    location: LocationView
+    details: DetailsView
+    images: list[str]
+    video_url: str | None
+    virtual_tour_url: str | None
+    is_verified: bool
+    verification_tier: VerificationTierName
+    verification_date: str | None
+    lifestyle_data: LifestyleView | None
+    status: PropertyStatusName
+    held_by_admin: bool
+    created_at: str
+    updated_at: str | None
+
+
+class PropertyOwnerView(PropertyPublicView):
+    """The public view with the owner-only analytics (``Property.api_view``): for owners and admins."""
+
+    analytics: AnalyticsView
+
+
+class PropertySummaryView(TypedDict):
+    """A compact card (shortlists, chat lists): what a list row shows (``Property.summary_view``)."""
+
+    property_id: str
+    title: str
+    rent: int | float
+    bhk_type: BHKTypeName
+    property_type: PropertyTypeName
+    city: str
+    locality: str | None
+    image: str | None
+    is_verified: bool
+    status: PropertyStatusName
+
+
+# ---- the document and its embedded models -------------------------------------------------------------
+
+
 class Location(BaseModel):
     address: str
     city: str
@@ -55,6 +169,9 @@ class Location(BaseModel):
     longitude: float | None = None
     locality: str | None = None
     landmarks: list[str] = Field(default_factory=list)
+
+    def view(self) -> LocationView:
+        return cast(LocationView, self.model_dump(mode="json"))
 
 
 class PropertyDetails(BaseModel):
@@ -73,6 +190,9 @@ class PropertyDetails(BaseModel):
     pets_allowed: bool | None = None
     vegetarian_only: bool | None = None
 
+    def view(self) -> DetailsView:
+        return cast(DetailsView, self.model_dump(mode="json"))
+
 
 class LifestyleData(BaseModel):
     aqi_score: int | None = None
@@ -87,6 +207,9 @@ class LifestyleData(BaseModel):
     calculated_at: datetime | None = None
     is_mock: bool = True
 
+    def view(self) -> LifestyleView:
+        return cast(LifestyleView, self.model_dump(mode="json"))
+
 
 class Analytics(BaseModel):
     total_views: int = 0
@@ -96,6 +219,9 @@ class Analytics(BaseModel):
     last_viewed: datetime | None = None
     # Views per UTC day, keyed "YYYY-MM-DD", so a view is one atomic $inc on "analytics.views_history.<day>".
     views_history: dict[str, int] = Field(default_factory=dict)
+
+    def view(self) -> AnalyticsView:
+        return cast(AnalyticsView, self.model_dump(mode="json"))
 
 
 class Property(Document):
@@ -169,11 +295,11 @@ class Property(Document):
         """Not public (inactive, rented, taken down): the listing is there for its owner and admins alone."""
         return self.is_public or (viewer is not None and (viewer.id == self.owner_id or viewer.is_admin))
 
-    def api_view(self) -> dict[str, Any]:
+    def api_view(self) -> PropertyOwnerView:
         """The spec's convert_property_to_dict shape with the owner-only analytics: for owners and admins."""
-        return {**self.public_view(), "analytics": self.analytics.model_dump(mode="json")}
+        return {**self.public_view(), "analytics": self.analytics.view()}
 
-    def public_view(self) -> dict[str, Any]:
+    def public_view(self) -> PropertyPublicView:
         """The spec's shape without analytics (views, contacts, shortlists are the owner's business);
         rupees as numbers. What search results and other people's views of a listing show."""
         return {
@@ -186,22 +312,22 @@ class Property(Document):
             "rent": paise_to_rupees(self.rent_paise),
             "security_deposit": paise_to_rupees(self.security_deposit_paise),
             "maintenance_charges": paise_to_rupees(self.maintenance_charges_paise),
-            "location": self.location.model_dump(mode="json"),
-            "details": self.details.model_dump(mode="json"),
+            "location": self.location.view(),
+            "details": self.details.view(),
             "images": list(self.images),
             "video_url": self.video_url,
             "virtual_tour_url": self.virtual_tour_url,
             "is_verified": self.is_verified,
             "verification_tier": self.verification_tier.value,
             "verification_date": iso(self.verification_date),
-            "lifestyle_data": self.lifestyle_data.model_dump(mode="json") if self.lifestyle_data else None,
+            "lifestyle_data": self.lifestyle_data.view() if self.lifestyle_data else None,
             "status": self.status.value,
             "held_by_admin": self.held_by_admin,
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
         }
 
-    def summary_view(self) -> dict[str, Any]:
+    def summary_view(self) -> PropertySummaryView:
         """A compact card (shortlists, chat lists): what a list row shows."""
         return {
             "property_id": self.id,

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from beanie import Document
 from pydantic import Field
 from pymongo import IndexModel
+from typing_extensions import TypedDict
 
 from documents.base import new_id
 from homer_rt.clock import iso
+
+
+class StoredFileView(TypedDict):
+    """The spec's save_file metadata shape (``StoredFile.api_view``)."""
+
+    file_name: str
+    file_url: str
+    file_size: int
+    file_type: str
+    uploaded_at: str
 
 
 class StoredFile(Document):
@@ -41,7 +51,7 @@ class StoredFile(Document):
             IndexModel("unreferenced_since"),
         ]
 
-    def api_view(self) -> dict[str, Any]:
+    def api_view(self) -> StoredFileView:
         """The spec's save_file metadata shape."""
         return {
             "file_name": self.file_name,

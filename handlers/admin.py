@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from handlers.paging import AdminListPage, ListPage
 from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
 from homer_rt.clock import UtcDateTime
 from homer_rt.services.admin_feed import pending_verification_counts
+from homer_rt.services.verification.views import PendingVerification
 
 routes = web.RouteTableDef()
 
@@ -164,7 +165,7 @@ async def pending_verifications(request: web.Request) -> web.Response:
     await require_admin(request)
     page = parse_query(request, ListPage)
     items = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
-    grouped: dict[str, list[dict[str, Any]]] = {"renter": [], "owner": [], "property": []}
+    grouped: dict[str, list[PendingVerification]] = {"renter": [], "owner": [], "property": []}
     for item in items:
         grouped.setdefault(str(item["verification_type"]), []).append(item)
     return json_response(

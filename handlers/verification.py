@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import aclosing
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -176,7 +176,7 @@ async def my_status(request: web.Request) -> web.Response:
 async def admin_pending(request: web.Request) -> web.Response:
     await require_admin(request)
     page = parse_query(request, ListPage)
-    items: list[dict[str, Any]] = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
+    items = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
     return json_response(items)
 
 

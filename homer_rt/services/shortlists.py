@@ -7,19 +7,45 @@ removed one (-1), so the count stays exact under concurrent and repeated request
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+from typing_extensions import TypedDict
 
 from documents.base import collection_of
-from documents.property import Property
+from documents.property import Property, PropertySummaryView
 from documents.shortlist import Shortlist
 from documents.user import User
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import NotFound
 
 MAX_NOTES_CHARS = 2000
+
+
+class ShortlistView(TypedDict):
+    """A shortlist row with its listing's card (null when the listing is gone entirely)."""
+
+    shortlist_id: str
+    user_id: str
+    property_id: str
+    notes: str | None
+    created_at: str
+    property: PropertySummaryView | None
+
+
+class ShortlistAddResponse(ShortlistView):
+    created: bool  # false when the listing was already in the shortlist (the answer is then a 200, not 201)
+    message: str
+
+
+class ShortlistPage(TypedDict):
+    shortlists: list[ShortlistView]
+    total_count: int
+    page: int
+    has_more: bool
+
+
+class ShortlistRemovedResponse(TypedDict):
+    message: str
 
 
 class ShortlistService:
@@ -67,7 +93,7 @@ class ShortlistService:
             {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": -1}}
         )
 
-    async def list_for(self, *, user_id: str, page: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    async def list_for(self, *, user_id: str, page: int, limit: int) -> tuple[list[ShortlistView], int]:
         """One page, newest first, each with its listing's summary (None if the listing is gone entirely),
         and how many the user has in all."""
         collection = collection_of(Shortlist)
@@ -88,7 +114,7 @@ class ShortlistService:
         return [self.view(entry, listings.get(entry.property_id)) for entry in entries], total
 
     @staticmethod
-    def view(entry: Shortlist, listing: Property | None) -> dict[str, Any]:
+    def view(entry: Shortlist, listing: Property | None) -> ShortlistView:
         return {
             "shortlist_id": entry.id,
             "user_id": entry.user_id,
@@ -98,5 +124,5 @@ class ShortlistService:
             "property": listing.summary_view() if listing is not None else None,
         }
 
-    async def view_one(self, entry: Shortlist) -> dict[str, Any]:
+    async def view_one(self, entry: Shortlist) -> ShortlistView:
         return self.view(entry, await Property.get(entry.property_id))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from documents.property import Property, PropertyStatus
+from documents.property import AnalyticsView, Property, PropertyStatus
 from documents.property_view import PropertyView
 from documents.user import User
 from homer_rt.services.properties.core import PropertyCore, _not_found
@@ -57,6 +56,6 @@ class PropertyViews(PropertyCore):
             {"$inc": increments, "$set": {"analytics.last_viewed": now}},
         )
 
-    async def analytics(self, *, property_id: str, user: User) -> dict[str, Any]:
+    async def analytics(self, *, property_id: str, user: User) -> AnalyticsView:
         listing = await self._owned(property_id=property_id, user=user)
-        return listing.analytics.model_dump(mode="json")
+        return listing.analytics.view()

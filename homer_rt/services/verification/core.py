@@ -4,7 +4,7 @@ their ids, the user fields each kind keeps, and the live count of the admins' qu
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from documents.property import Property, PropertyStatus
 from documents.user import VerificationStatus
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VERIFICATION_TYPES = ("renter", "owner", "property")
-PENDING = VerificationStatus.PENDING.value
+PENDING: Final = VerificationStatus.PENDING.value
 # A request may be (re)submitted from these states: never while one waits for a decision or once verified.
 _SUBMITTABLE = [VerificationStatus.NONE.value, VerificationStatus.REJECTED.value]
 

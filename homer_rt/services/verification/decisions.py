@@ -3,7 +3,7 @@ audited, and told to the user."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from pymongo import ReturnDocument
 
@@ -14,10 +14,13 @@ from homer_rt.errors import BadRequest, Conflict, NotFound
 from homer_rt.services.audit import AdminActor, Outcome
 from homer_rt.services.verification.core import PENDING, VERIFICATION_TYPES, VerificationCore, _user_fields
 from homer_rt.services.verification.grants import grant_owner_verification
+from homer_rt.services.verification.views import VerificationDecisionResponse, VerificationKind
 
 
 class VerificationDecisions(VerificationCore):
-    async def approve(self, *, verification_type: str, entity_id: str, actor: AdminActor) -> dict[str, Any]:
+    async def approve(
+        self, *, verification_type: str, entity_id: str, actor: AdminActor
+    ) -> VerificationDecisionResponse:
         return await self._decide(
             decision="approve",
             verification_type=verification_type,
@@ -28,7 +31,7 @@ class VerificationDecisions(VerificationCore):
 
     async def reject(
         self, *, verification_type: str, entity_id: str, reason: str, actor: AdminActor
-    ) -> dict[str, Any]:
+    ) -> VerificationDecisionResponse:
         reason = reason.strip()
         if not reason:
             raise BadRequest("A rejection reason is required", code="reason_required")
@@ -42,7 +45,7 @@ class VerificationDecisions(VerificationCore):
 
     async def _decide(
         self, *, decision: str, verification_type: str, entity_id: str, reason: str | None, actor: AdminActor
-    ) -> dict[str, Any]:
+    ) -> VerificationDecisionResponse:
         async def work() -> Outcome[str]:
             if verification_type not in VERIFICATION_TYPES:
                 raise BadRequest(
@@ -74,7 +77,7 @@ class VerificationDecisions(VerificationCore):
             "success": True,
             "message": "Verification approved successfully" if approved else "Verification rejected",
             "verification_id": f"{verification_type}_{entity_id}",
-            "verification_type": verification_type,
+            "verification_type": cast(VerificationKind, verification_type),  # checked by work()
             "status": VerificationStatus.VERIFIED.value if approved else VerificationStatus.REJECTED.value,
             "reason": reason,
         }

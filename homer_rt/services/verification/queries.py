@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from documents.property import Property, VerificationTier
 from documents.user import User, VerificationStatus
 from homer_rt.clock import iso
 from homer_rt.errors import BadRequest
 from homer_rt.services.verification.core import PENDING, VerificationCore, _user_fields
+from homer_rt.services.verification.views import (
+    PendingOwnerVerification,
+    PendingPropertyVerification,
+    PendingRenterVerification,
+    PendingVerification,
+    PropertyVerificationStatus,
+    UserVerificationRecord,
+    VerificationStatusName,
+    VerificationStatusResponse,
+)
 
 
 class VerificationQueries(VerificationCore):
     # ------------------------------------------------------------------ status
 
-    async def my_status(self, *, user: User, type: str, property_id: str | None = None) -> dict[str, Any]:
+    async def my_status(
+        self, *, user: User, type: str, property_id: str | None = None
+    ) -> VerificationStatusResponse:
         if type == "property":
             if not property_id:
                 raise BadRequest("property_id is required for type=property", code="property_id_required")
@@ -24,7 +34,7 @@ class VerificationQueries(VerificationCore):
         fresh = await User.get(user.id) or user
         fields = _user_fields(type)
         status: VerificationStatus = getattr(fresh, fields["status"])
-        verification: dict[str, Any] | None = None
+        verification: UserVerificationRecord | None = None
         if status != VerificationStatus.NONE:
             verification = {
                 "documents": getattr(fresh, fields["documents"]),
@@ -40,7 +50,8 @@ class VerificationQueries(VerificationCore):
             "verification": verification,
         }
 
-    def _property_status(self, prop: Property) -> dict[str, Any]:
+    def _property_status(self, prop: Property) -> PropertyVerificationStatus:
+        status: VerificationStatusName
         if prop.is_verified or prop.verification_tier == VerificationTier.VERIFIED:
             status = VerificationStatus.VERIFIED.value
         elif prop.verification_tier == VerificationTier.PENDING:
@@ -69,10 +80,10 @@ class VerificationQueries(VerificationCore):
 
     # ------------------------------------------------------------------ admin
 
-    async def pending(self, *, page: int, limit: int) -> list[dict[str, Any]]:
+    async def pending(self, *, page: int, limit: int) -> list[PendingVerification]:
         """Requests waiting for a decision, oldest first within each kind (the spec's shape): one page of
         each kind, so the answer stays bounded however long the queue grows."""
-        items: list[dict[str, Any]] = []
+        items: list[PendingVerification] = []
         skip = (page - 1) * limit
         renters = (
             await User.find({"renter_verification_status": PENDING})
@@ -82,19 +93,18 @@ class VerificationQueries(VerificationCore):
             .to_list()
         )
         for user in renters:
-            items.append(
-                {
-                    "verification_id": f"renter_{user.id}",
-                    "verification_type": "renter",
-                    "user_id": user.id,
-                    "user_name": user.full_name,
-                    "user_email": user.email,
-                    "documents": user.renter_verification_documents,
-                    "employment_details": user.employment_info,
-                    "submitted_at": iso(user.renter_verification_submitted_at),
-                    "status": PENDING,
-                }
-            )
+            renter: PendingRenterVerification = {
+                "verification_id": f"renter_{user.id}",
+                "verification_type": "renter",
+                "user_id": user.id,
+                "user_name": user.full_name,
+                "user_email": user.email,
+                "documents": user.renter_verification_documents,
+                "employment_details": user.employment_info,
+                "submitted_at": iso(user.renter_verification_submitted_at),
+                "status": PENDING,
+            }
+            items.append(renter)
         owners = (
             await User.find({"owner_verification_status": PENDING})
             .sort("+owner_verification_submitted_at")
@@ -103,18 +113,17 @@ class VerificationQueries(VerificationCore):
             .to_list()
         )
         for user in owners:
-            items.append(
-                {
-                    "verification_id": f"owner_{user.id}",
-                    "verification_type": "owner",
-                    "user_id": user.id,
-                    "user_name": user.full_name,
-                    "user_email": user.email,
-                    "documents": user.owner_verification_documents,
-                    "submitted_at": iso(user.owner_verification_submitted_at),
-                    "status": PENDING,
-                }
-            )
+            owner_request: PendingOwnerVerification = {
+                "verification_id": f"owner_{user.id}",
+                "verification_type": "owner",
+                "user_id": user.id,
+                "user_name": user.full_name,
+                "user_email": user.email,
+                "documents": user.owner_verification_documents,
+                "submitted_at": iso(user.owner_verification_submitted_at),
+                "status": PENDING,
+            }
+            items.append(owner_request)
         properties = (
             await Property.find({"verification_tier": VerificationTier.PENDING.value})
             .sort("+verification_submitted_at")
@@ -126,19 +135,18 @@ class VerificationQueries(VerificationCore):
         owners_by_id = {u.id: u for u in await User.find({"_id": {"$in": owner_ids}}).to_list()}
         for prop in properties:
             owner = owners_by_id.get(prop.owner_id)
-            items.append(
-                {
-                    "verification_id": f"property_{prop.id}",
-                    "verification_type": "property",
-                    "property_id": prop.id,
-                    "property_title": prop.title,
-                    "owner_id": prop.owner_id,
-                    "owner_name": owner.full_name if owner else None,
-                    "owner_email": owner.email if owner else None,
-                    "documents": prop.verification_documents,
-                    "payment_status": "success" if prop.verification_fee_paid else "pending",
-                    "submitted_at": iso(prop.verification_submitted_at),
-                    "status": PENDING,
-                }
-            )
+            listing: PendingPropertyVerification = {
+                "verification_id": f"property_{prop.id}",
+                "verification_type": "property",
+                "property_id": prop.id,
+                "property_title": prop.title,
+                "owner_id": prop.owner_id,
+                "owner_name": owner.full_name if owner else None,
+                "owner_email": owner.email if owner else None,
+                "documents": prop.verification_documents,
+                "payment_status": "success" if prop.verification_fee_paid else "pending",
+                "submitted_at": iso(prop.verification_submitted_at),
+                "status": PENDING,
+            }
+            items.append(listing)
         return items

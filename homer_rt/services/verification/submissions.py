@@ -10,11 +10,12 @@ from pymongo import ReturnDocument
 
 from documents.base import collection_of
 from documents.property import Property, VerificationTier
-from documents.stored_file import StoredFile
+from documents.stored_file import StoredFile, StoredFileView
 from documents.user import User, VerificationStatus
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.services.uploads import VERIFICATION_AREA
 from homer_rt.services.verification.core import _SUBMITTABLE, PENDING, VerificationCore, _user_fields
+from homer_rt.services.verification.views import SubmissionResponse
 
 
 class VerificationSubmissions(VerificationCore):
@@ -35,7 +36,9 @@ class VerificationSubmissions(VerificationCore):
     async def discard_upload(self, file: StoredFile) -> None:
         await self._uploads.discard(file)
 
-    async def _own_documents(self, *, user_id: str, documents: Mapping[str, str]) -> dict[str, Any]:
+    async def _own_documents(
+        self, *, user_id: str, documents: Mapping[str, str]
+    ) -> dict[str, StoredFileView]:
         """The submitted document URLs resolved to this user's own verification uploads.
 
         What is stored comes from our upload records (name, size, type), not from the client's copy. Each
@@ -44,7 +47,7 @@ class VerificationSubmissions(VerificationCore):
         """
         if not documents:
             raise BadRequest("At least one document is required", code="documents_required")
-        resolved: dict[str, Any] = {}
+        resolved: dict[str, StoredFileView] = {}
         for document_type, url in documents.items():
             stored = await self._uploads.reference(url=url, uploader_id=user_id, area=VERIFICATION_AREA)
             if stored is None:
@@ -59,7 +62,7 @@ class VerificationSubmissions(VerificationCore):
 
     async def submit_renter(
         self, *, user_id: str, documents: Mapping[str, str], employment_details: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> SubmissionResponse:
         resolved = await self._own_documents(user_id=user_id, documents=documents)
         await self._submit_user(
             kind="renter", user_id=user_id, documents=resolved, extra={"employment_info": employment_details}
@@ -71,7 +74,7 @@ class VerificationSubmissions(VerificationCore):
             "status": PENDING,
         }
 
-    async def submit_owner(self, *, user_id: str, documents: Mapping[str, str]) -> dict[str, Any]:
+    async def submit_owner(self, *, user_id: str, documents: Mapping[str, str]) -> SubmissionResponse:
         resolved = await self._own_documents(user_id=user_id, documents=documents)
         await self._submit_user(kind="owner", user_id=user_id, documents=resolved, extra={})
         return {
@@ -82,7 +85,7 @@ class VerificationSubmissions(VerificationCore):
         }
 
     async def _submit_user(
-        self, *, kind: str, user_id: str, documents: dict[str, Any], extra: dict[str, Any]
+        self, *, kind: str, user_id: str, documents: dict[str, StoredFileView], extra: dict[str, Any]
     ) -> None:
         fields = _user_fields(kind)
         raw = await collection_of(User).find_one_and_update(
@@ -111,7 +114,7 @@ class VerificationSubmissions(VerificationCore):
 
     async def submit_property(
         self, *, user_id: str, property_id: str, documents: Mapping[str, str]
-    ) -> dict[str, Any]:
+    ) -> SubmissionResponse:
         prop = await self._own_property(user_id=user_id, property_id=property_id)
         # The fee is proven by our own successful transaction, never by the request's word.
         paid = await self._payments.paid_verification(property_id=property_id, user_id=user_id)
