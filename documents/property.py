@@ -3,16 +3,17 @@ shape; money is integer paise (exact, and range-queryable on both MongoDB and th
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from beanie import Document
 from pydantic import BaseModel, Field
-from pymongo import IndexModel
+from pymongo import IndexModel, ReturnDocument
 from typing_extensions import TypedDict
 
-from documents.base import new_id
+from documents.base import collection_of, new_id
 from homer_rt.clock import iso
 from homer_rt.money import paise_to_rupees
 
@@ -155,6 +156,28 @@ class PropertySummaryView(TypedDict):
     image: str | None
     is_verified: bool
     status: PropertyStatusName
+
+
+class ListingChanges(TypedDict, total=False):
+    """The listing's own fields an owner's or an admin's edit may write, in their stored form."""
+
+    title: str
+    description: str | None
+    property_type: PropertyTypeName
+    bhk_type: BHKTypeName
+    rent_paise: int
+    security_deposit_paise: int | None
+    maintenance_charges_paise: int
+    location: dict[str, Any]  # Location.model_dump()
+    details: dict[str, Any]  # PropertyDetails, dates stored as datetimes (BSON has no date type)
+    lifestyle_data: dict[str, Any]  # LifestyleData.model_dump()
+    video_url: str | None
+    virtual_tour_url: str | None
+    status: PropertyStatusName
+
+
+# Off the market but the owner's to relist: what an owner's status change moves between with active.
+OFF_MARKET = [PropertyStatus.INACTIVE.value, PropertyStatus.RENTED.value]
 
 
 # ---- the document and its embedded models -------------------------------------------------------------
@@ -341,3 +364,301 @@ class Property(Document):
             "is_verified": self.is_verified,
             "status": self.status.value,
         }
+
+    # ------------------------------------------------------------------ guarded operations
+    #
+    # Every write to a stored listing is one of these: one atomic single-document update whose filter (its
+    # guard) names the state it may change, so concurrent callers cannot overwrite each other. Those that
+    # return a Property return None when the guard matched nothing; the caller finds out why.
+
+    @classmethod
+    async def record_view(cls, property_id: str, *, premium: bool, now: datetime) -> None:
+        """Count one view (and a premium viewer's) on ``now``'s UTC day, and when it was.
+
+        Guard: active. The caller counts a viewer once a day by the PropertyView mark it stored first.
+        """
+        increments: dict[str, int] = {
+            "analytics.total_views": 1,
+            f"analytics.views_history.{now.date().isoformat()}": 1,
+        }
+        if premium:
+            increments["analytics.premium_views"] = 1
+        await collection_of(cls).update_one(
+            {"_id": property_id, "status": PropertyStatus.ACTIVE.value},
+            {"$inc": increments, "$set": {"analytics.last_viewed": now}},
+        )
+
+    @classmethod
+    async def record_contact(cls, property_id: str) -> None:
+        """Count a renter's first contact (a new chat) with the listing's owner.
+
+        Guard: none beyond the id; the caller counts only the chat insert that succeeded (a chat's id
+        follows from listing and renter, so a second one is refused).
+        """
+        await collection_of(cls).update_one({"_id": property_id}, {"$inc": {"analytics.total_contacts": 1}})
+
+    @classmethod
+    async def record_shortlisted(cls, property_id: str) -> None:
+        """One more renter shortlisted the listing.
+
+        Guard: none beyond the id; the caller counts only the shortlist insert that succeeded (the unique
+        (user_id, property_id) index refuses a second one), so the count stays exact.
+        """
+        await collection_of(cls).update_one(
+            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": 1}}
+        )
+
+    @classmethod
+    async def record_unshortlisted(cls, property_id: str) -> None:
+        """One renter fewer has the listing shortlisted.
+
+        Guard: none beyond the id; the caller counts only the shortlist delete that removed a row.
+        """
+        await collection_of(cls).update_one(
+            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": -1}}
+        )
+
+    @classmethod
+    async def edit_by_owner(
+        cls,
+        property_id: str,
+        *,
+        owner_id: str,
+        currently_active: bool,
+        changes: ListingChanges,
+        now: datetime,
+    ) -> Property | None:
+        """An owner's edit of their listing's own fields (status among them); the listing after it.
+
+        Guard: the owner's, not held by an admin, and active (``currently_active``) or off the market
+        (inactive, rented) as the caller saw it, so of concurrent edits exactly one sees each
+        active <-> off-market transition and moves the owner's active-listing count for it.
+        """
+        status = PropertyStatus.ACTIVE.value if currently_active else {"$in": OFF_MARKET}
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": property_id, "owner_id": owner_id, "held_by_admin": {"$ne": True}, "status": status},
+            {"$set": {**changes, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def edit_by_admin(
+        cls, property_id: str, *, changes: ListingChanges, now: datetime
+    ) -> Property | None:
+        """An admin's edit; the listing before it. A status an admin sets holds the listing there: anything
+        but active is held (its owner cannot relist it) until an admin makes it active again.
+
+        Guard: none beyond the id (admins may edit any listing, a deleted one too).
+        """
+        values: dict[str, Any] = {**changes, "updated_at": now}
+        if "status" in changes:
+            values["held_by_admin"] = changes["status"] != PropertyStatus.ACTIVE.value
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": property_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def mark_deleted(
+        cls, property_id: str, *, now: datetime, owner_id: str | None = None
+    ) -> Property | None:
+        """Soft delete (by its owner when ``owner_id`` is given, else by an admin); the listing before it.
+
+        Guard: not deleted yet (and the owner's), so one caller deletes it and sees the status it left.
+        """
+        match: dict[str, Any] = {"_id": property_id, "status": {"$ne": PropertyStatus.DELETED.value}}
+        if owner_id is not None:
+            match["owner_id"] = owner_id
+        raw = await collection_of(cls).find_one_and_update(
+            match,
+            {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": now}},
+            return_document=ReturnDocument.BEFORE,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def mark_all_deleted(cls, *, owner_id: str, now: datetime) -> int:
+        """Soft delete every listing of an owner (their account is deleted); how many it deleted.
+
+        Guard: not deleted yet, so a listing already deleted keeps its status and time.
+        """
+        removed = await collection_of(cls).update_many(
+            {"owner_id": owner_id, "status": {"$ne": PropertyStatus.DELETED.value}},
+            {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": now}},
+        )
+        return removed.modified_count
+
+    @classmethod
+    async def add_images(
+        cls, property_id: str, *, owner_id: str, urls: Sequence[str], max_images: int, now: datetime
+    ) -> Property | None:
+        """Append images; the listing after it.
+
+        Guard: the owner's, not deleted, not held by an admin, and room for all of them: index
+        ``max_images - len(urls)`` must not exist before the push, so concurrent uploads cannot pass the cap.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {
+                "_id": property_id,
+                "owner_id": owner_id,
+                "status": {"$ne": PropertyStatus.DELETED.value},
+                "held_by_admin": {"$ne": True},
+                f"images.{max_images - len(urls)}": {"$exists": False},
+            },
+            {"$push": {"images": {"$each": list(urls)}}, "$set": {"updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def remove_image(
+        cls, property_id: str, *, owner_id: str, image_url: str, now: datetime
+    ) -> Property | None:
+        """Take one image off; the listing after it.
+
+        Guard: the owner's, not deleted, not held by an admin, and the image on it.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {
+                "_id": property_id,
+                "owner_id": owner_id,
+                "status": {"$ne": PropertyStatus.DELETED.value},
+                "held_by_admin": {"$ne": True},
+                "images": image_url,
+            },
+            {"$pull": {"images": image_url}, "$set": {"updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    # ---- verification: submitted by the owner, paid for, decided by an admin, withdrawn by a refund ----
+
+    @classmethod
+    async def record_verification_fee(
+        cls, property_id: str, *, payment_id: str | None, now: datetime
+    ) -> None:
+        """The listing's verification fee was paid by ``payment_id``.
+
+        Guard: none beyond the id; the caller applies each successful payment once (Transaction.mark_applied).
+        """
+        await collection_of(cls).update_one(
+            {"_id": property_id},
+            {"$set": {"verification_fee_paid": True, "payment_id": payment_id, "updated_at": now}},
+        )
+
+    @classmethod
+    async def submit_verification(
+        cls,
+        property_id: str,
+        *,
+        owner_id: str,
+        documents: Mapping[str, Any],
+        payment_id: str | None,
+        now: datetime,
+    ) -> Property | None:
+        """The owner's documents are waiting for review, the fee paid by ``payment_id``; the listing after it.
+
+        Guard: the owner's and neither pending nor verified (tier free), so one submission waits at a time.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": property_id, "owner_id": owner_id, "verification_tier": VerificationTier.FREE.value},
+            {
+                "$set": {
+                    "verification_tier": VerificationTier.PENDING.value,
+                    "verification_documents": dict(documents),
+                    "verification_fee_paid": True,
+                    "payment_id": payment_id,
+                    "verification_submitted_at": now,
+                    "verification_reviewed_at": None,
+                    "verification_rejection_reason": None,
+                    "updated_at": now,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def approve_verification(cls, property_id: str, *, now: datetime) -> Property | None:
+        """A pending request approved: the listing is verified; the listing after it.
+
+        Guard: pending, so a request is decided once.
+        """
+        return await cls._decide_verification(property_id, approved=True, reason=None, now=now)
+
+    @classmethod
+    async def reject_verification(cls, property_id: str, *, reason: str, now: datetime) -> Property | None:
+        """A pending request rejected with ``reason``: back to free (the owner may submit again); the
+        listing after it.
+
+        Guard: pending, so a request is decided once.
+        """
+        return await cls._decide_verification(property_id, approved=False, reason=reason, now=now)
+
+    @classmethod
+    async def _decide_verification(
+        cls, property_id: str, *, approved: bool, reason: str | None, now: datetime
+    ) -> Property | None:
+        changes: dict[str, Any] = {
+            "is_verified": approved,
+            "verification_tier": (VerificationTier.VERIFIED if approved else VerificationTier.FREE).value,
+            "verification_reviewed_at": now,
+            "verification_rejection_reason": reason,
+            "updated_at": now,
+        }
+        if approved:
+            changes["verification_date"] = now
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": property_id, "verification_tier": VerificationTier.PENDING.value},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def force_verify(cls, property_id: str, *, now: datetime) -> Property | None:
+        """An admin verifies the listing without a request; the listing before it.
+
+        Guard: not verified and not deleted, so it is verified once.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": property_id, "is_verified": False, "status": {"$ne": PropertyStatus.DELETED.value}},
+            {
+                "$set": {
+                    "is_verified": True,
+                    "verification_tier": VerificationTier.VERIFIED.value,
+                    "verification_date": now,
+                    "verification_reviewed_at": now,
+                    "verification_rejection_reason": None,
+                    "updated_at": now,
+                }
+            },
+            return_document=ReturnDocument.BEFORE,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def withdraw_verification(
+        cls, property_id: str, *, payment_id: str, now: datetime
+    ) -> Property | None:
+        """The fee paid by ``payment_id`` was refunded: the listing is unpaid, unverified and out of review;
+        the listing before it.
+
+        Guard: still paid by that payment, so a listing it did not pay for keeps what it has.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": property_id, "payment_id": payment_id},
+            {
+                "$set": {
+                    "verification_fee_paid": False,
+                    "payment_id": None,
+                    "is_verified": False,
+                    "verification_tier": VerificationTier.FREE.value,
+                    "verification_date": None,
+                    "updated_at": now,
+                }
+            },
+            return_document=ReturnDocument.BEFORE,
+        )
+        return None if raw is None else cls.model_validate(raw)

@@ -7,7 +7,6 @@ removed one (-1), so the count stays exact under concurrent and repeated request
 
 from __future__ import annotations
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 from typing_extensions import TypedDict
 
@@ -69,29 +68,20 @@ class ShortlistService:
             if notes is not None and notes != existing.notes:
                 existing = await self.update_notes(user_id=user_id, property_id=property_id, notes=notes)
             return existing, False
-        await collection_of(Property).update_one(
-            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": 1}}
-        )
+        await Property.record_shortlisted(property_id)
         return entry, True
 
     async def update_notes(self, *, user_id: str, property_id: str, notes: str | None) -> Shortlist:
-        raw = await collection_of(Shortlist).find_one_and_update(
-            {"user_id": user_id, "property_id": property_id},
-            {"$set": {"notes": notes}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if raw is None:
+        entry = await Shortlist.set_notes(user_id=user_id, property_id=property_id, notes=notes)
+        if entry is None:
             raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
-        entry: Shortlist = Shortlist.model_validate(raw)
         return entry
 
     async def remove(self, *, user_id: str, property_id: str) -> None:
         result = await collection_of(Shortlist).delete_one({"user_id": user_id, "property_id": property_id})
         if result.deleted_count != 1:
             raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
-        await collection_of(Property).update_one(
-            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": -1}}
-        )
+        await Property.record_unshortlisted(property_id)
 
     async def list_for(self, *, user_id: str, page: int, limit: int) -> tuple[list[ShortlistView], int]:
         """One page, newest first, each with its listing's summary (None if the listing is gone entirely),

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from documents.property import AnalyticsView, Property, PropertyStatus
+from documents.property import AnalyticsView, Property
 from documents.property_view import PropertyView
 from documents.user import User
 from homer_rt.services.properties.core import PropertyCore, _not_found
@@ -45,16 +45,7 @@ class PropertyViews(PropertyCore):
             await mark.insert()
         except DuplicateKeyError:
             return  # this viewer was counted today: only the request that stored the mark counts
-        increments: dict[str, int] = {
-            "analytics.total_views": 1,
-            f"analytics.views_history.{day.isoformat()}": 1,
-        }
-        if viewer is not None and viewer.is_premium(now):
-            increments["analytics.premium_views"] = 1
-        await self._collection().update_one(
-            {"_id": listing.id, "status": PropertyStatus.ACTIVE.value},
-            {"$inc": increments, "$set": {"analytics.last_viewed": now}},
-        )
+        await Property.record_view(listing.id, premium=viewer is not None and viewer.is_premium(now), now=now)
 
     async def analytics(self, *, property_id: str, user: User) -> AnalyticsView:
         listing = await self._owned(property_id=property_id, user=user)

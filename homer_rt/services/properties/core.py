@@ -20,11 +20,6 @@ def _paise(value: Decimal | None, field: str) -> int | None:
     return None if value is None else rupees_to_paise(value, field=field)
 
 
-def _load(raw: Any) -> Property:
-    listing: Property = Property.model_validate(raw)
-    return listing
-
-
 def _not_found() -> NotFound:
     return NotFound("Property not found", code="property_not_found")
 

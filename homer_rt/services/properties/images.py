@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import aiohttp
-from pymongo import ReturnDocument
 
-from documents.property import Property, PropertyStatus
+from documents.property import Property
 from documents.stored_file import StoredFile
 from documents.user import User
 from homer_rt.errors import BadRequest, Conflict, NotFound
-from homer_rt.services.properties.core import PropertyCore, _load
+from homer_rt.services.properties.core import PropertyCore
 from homer_rt.services.properties.models import MAX_IMAGES_PER_LISTING
 
 
@@ -36,20 +35,14 @@ class PropertyImages(PropertyCore):
             if not saved:
                 raise BadRequest("No image files in the request (field name: files)", code="no_files")
             urls = [f.url for f in saved]
-            # The listing stays under the image cap: index (cap - n) must not exist before the push.
-            guard = {f"images.{MAX_IMAGES_PER_LISTING - len(urls)}": {"$exists": False}}
-            raw = await self._collection().find_one_and_update(
-                {
-                    "_id": property_id,
-                    "owner_id": user.id,
-                    "status": {"$ne": PropertyStatus.DELETED.value},
-                    "held_by_admin": {"$ne": True},
-                    **guard,
-                },
-                {"$push": {"images": {"$each": urls}}, "$set": {"updated_at": self._clock.now()}},
-                return_document=ReturnDocument.AFTER,
+            added = await Property.add_images(
+                property_id,
+                owner_id=user.id,
+                urls=urls,
+                max_images=MAX_IMAGES_PER_LISTING,
+                now=self._clock.now(),
             )
-            if raw is None:
+            if added is None:
                 await self._editable(property_id=property_id, user=user)
                 raise Conflict(
                     f"A listing can have at most {MAX_IMAGES_PER_LISTING} images", code="too_many_images"
@@ -61,21 +54,13 @@ class PropertyImages(PropertyCore):
         return urls
 
     async def remove_image(self, *, property_id: str, user: User, image_url: str) -> Property:
-        raw = await self._collection().find_one_and_update(
-            {
-                "_id": property_id,
-                "owner_id": user.id,
-                "status": {"$ne": PropertyStatus.DELETED.value},
-                "held_by_admin": {"$ne": True},
-                "images": image_url,
-            },
-            {"$pull": {"images": image_url}, "$set": {"updated_at": self._clock.now()}},
-            return_document=ReturnDocument.AFTER,
+        removed = await Property.remove_image(
+            property_id, owner_id=user.id, image_url=image_url, now=self._clock.now()
         )
-        if raw is None:
+        if removed is None:
             await self._editable(property_id=property_id, user=user)
             raise NotFound("That image is not on this listing", code="image_not_found")
         stored = await self._uploads.find(url=image_url)
         if stored is not None and stored.area == "properties" and stored.owner_segment == property_id:
             await self._uploads.discard(stored)
-        return _load(raw)
+        return removed

@@ -6,19 +6,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from pymongo import ReturnDocument
-
-from documents.property import Location, Property, PropertyDetails, PropertyStatus
+from documents.property import ListingChanges, Location, Property, PropertyDetails, PropertyStatus
 from documents.user import User
 from homer_rt.errors import Conflict, Forbidden
 from homer_rt.money import rupees_to_paise
-from homer_rt.services.properties.core import PropertyCore, _load, _not_found, _paise
+from homer_rt.services.properties.core import PropertyCore, _not_found, _paise
 from homer_rt.services.properties.models import DetailsIn, PropertyCreate, PropertyUpdate
 from homer_rt.services.properties.quota import give_back_listing_slot, take_listing_slot
 
 # An owner's edit retries when the listing's status changed under it (another tab); more is a real fight.
 CHANGE_ATTEMPTS = 3
-OFF_MARKET = [PropertyStatus.INACTIVE.value, PropertyStatus.RENTED.value]
 
 
 def _storable(value: Any) -> Any:
@@ -73,38 +70,34 @@ class PropertyListings(PropertyCore):
         )
         return [Property.model_validate(doc) async for doc in cursor]
 
-    async def _change_owned(self, *, property_id: str, user: User, values: dict[str, Any]) -> Property:
-        """Apply an owner's ``$set`` to their listing, keeping their active-listing count right when the
+    async def _change_owned(
+        self, *, property_id: str, user: User, changes: ListingChanges, now: datetime
+    ) -> Property:
+        """Apply an owner's changes to their listing, keeping their active-listing count right when the
         status changes. Each update is conditional on the status the listing has now, so one request alone
         sees each active <-> off-market transition and moves the counter once for it."""
-        target = values.get("status")
-        owned = {"_id": property_id, "owner_id": user.id, "held_by_admin": {"$ne": True}}
-        collection = self._collection()
+        target = changes.get("status")
         for _ in range(CHANGE_ATTEMPTS):
-            raw = await collection.find_one_and_update(
-                {**owned, "status": PropertyStatus.ACTIVE.value},
-                {"$set": values},
-                return_document=ReturnDocument.AFTER,
+            changed = await Property.edit_by_owner(
+                property_id, owner_id=user.id, currently_active=True, changes=changes, now=now
             )
-            if raw is not None:
+            if changed is not None:
                 if target is not None and target != PropertyStatus.ACTIVE.value:
                     await give_back_listing_slot(owner_id=user.id)
-                return _load(raw)
+                return changed
             activating = target == PropertyStatus.ACTIVE.value
             if activating:  # the slot before the listing goes live, as for a new listing
                 await take_listing_slot(owner_id=user.id, limit=self._slot_limit(user))
             try:
-                raw = await collection.find_one_and_update(
-                    {**owned, "status": {"$in": OFF_MARKET}},
-                    {"$set": values},
-                    return_document=ReturnDocument.AFTER,
+                changed = await Property.edit_by_owner(
+                    property_id, owner_id=user.id, currently_active=False, changes=changes, now=now
                 )
             except BaseException:
                 if activating:
                     await give_back_listing_slot(owner_id=user.id)
                 raise
-            if raw is not None:
-                return _load(raw)
+            if changed is not None:
+                return changed
             if activating:
                 await give_back_listing_slot(owner_id=user.id)
             await self._editable(property_id=property_id, user=user)  # gone, not theirs or held: says so
@@ -114,23 +107,31 @@ class PropertyListings(PropertyCore):
     async def update(self, *, property_id: str, user: User, changes: PropertyUpdate) -> Property:
         await self._editable(property_id=property_id, user=user)
         now = self._clock.now()
-        values: dict[str, Any] = {}
+        values: ListingChanges = {}
         given = changes.model_fields_set
-        for name in ("title", "description", "video_url", "virtual_tour_url"):
-            if name in given:
-                values[name] = getattr(changes, name)
+        # The update model refuses null for the fields a listing must have (title, rent, status, ...).
+        if "title" in given and changes.title is not None:
+            values["title"] = changes.title
+        if "description" in given:
+            values["description"] = changes.description
+        if "video_url" in given:
+            values["video_url"] = changes.video_url
+        if "virtual_tour_url" in given:
+            values["virtual_tour_url"] = changes.virtual_tour_url
         if "property_type" in given and changes.property_type is not None:
             values["property_type"] = changes.property_type.value
         if "bhk_type" in given and changes.bhk_type is not None:
             values["bhk_type"] = changes.bhk_type.value
-        if "status" in given:
+        if "status" in given and changes.status is not None:
             values["status"] = changes.status
-        if "rent" in given:
-            values["rent_paise"] = _paise(changes.rent, "rent")
+        if "rent" in given and changes.rent is not None:
+            values["rent_paise"] = rupees_to_paise(changes.rent, field="rent")
         if "security_deposit" in given:
             values["security_deposit_paise"] = _paise(changes.security_deposit, "security_deposit")
-        if "maintenance_charges" in given:
-            values["maintenance_charges_paise"] = _paise(changes.maintenance_charges, "maintenance_charges")
+        if "maintenance_charges" in given and changes.maintenance_charges is not None:
+            values["maintenance_charges_paise"] = rupees_to_paise(
+                changes.maintenance_charges, field="maintenance_charges"
+            )
         if "details" in given:
             details = changes.details or DetailsIn()
             values["details"] = _storable(details.model_dump())
@@ -139,18 +140,13 @@ class PropertyListings(PropertyCore):
             values["location"] = location.model_dump()
             lifestyle = await self._lifestyle.lifestyle_for(location=location, now=now)
             values["lifestyle_data"] = lifestyle.model_dump()
-        values["updated_at"] = now
-        return await self._change_owned(property_id=property_id, user=user, values=values)
+        return await self._change_owned(property_id=property_id, user=user, changes=values, now=now)
 
     async def delete(self, *, property_id: str, user: User) -> None:
         """Soft delete; allowed on a listing an admin took down (its owner may remove it)."""
-        before = await self._collection().find_one_and_update(
-            {"_id": property_id, "owner_id": user.id, "status": {"$ne": PropertyStatus.DELETED.value}},
-            {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": self._clock.now()}},
-            return_document=ReturnDocument.BEFORE,
-        )
+        before = await Property.mark_deleted(property_id, owner_id=user.id, now=self._clock.now())
         if before is None:
             await self._owned(property_id=property_id, user=user)  # raises the right 404 / 403
             raise _not_found()
-        if before.get("status") == PropertyStatus.ACTIVE.value:
+        if before.status == PropertyStatus.ACTIVE:
             await give_back_listing_slot(owner_id=user.id)

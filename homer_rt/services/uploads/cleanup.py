@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from documents.base import collection_of
 from documents.stored_file import StoredFile
 from homer_rt.services.uploads.core import UploadCore
@@ -21,12 +19,7 @@ class UploadCleanup(UploadCore):
     async def reference(self, *, url: str, uploader_id: str, area: str) -> StoredFile | None:
         """The uploader's file at ``url`` in ``area``, marked in use (atomically, and idempotent: marking it
         again changes nothing); None when there is no such file, or the cleanup removed it."""
-        raw = await collection_of(StoredFile).find_one_and_update(
-            {"url": url, "uploader_id": uploader_id, "area": area},
-            {"$set": {"unreferenced_since": None}},
-            return_document=ReturnDocument.AFTER,
-        )
-        return StoredFile.model_validate(raw) if raw is not None else None
+        return await StoredFile.mark_referenced(url, uploader_id=uploader_id, area=area)
 
     async def reference_all(
         self, *, urls: Collection[str], uploader_id: str, area: str, owner_segment: str
@@ -34,16 +27,10 @@ class UploadCleanup(UploadCore):
         """Mark the uploader's files at ``urls`` (all in one area and owner folder) in use; False, marking
         what it found, when any of them is not such a file."""
         distinct = set(urls)
-        marked = await collection_of(StoredFile).update_many(
-            {
-                "url": {"$in": list(distinct)},
-                "uploader_id": uploader_id,
-                "area": area,
-                "owner_segment": owner_segment,
-            },
-            {"$set": {"unreferenced_since": None}},
+        marked = await StoredFile.mark_all_referenced(
+            distinct, uploader_id=uploader_id, area=area, owner_segment=owner_segment
         )
-        return marked.matched_count == len(distinct)
+        return marked == len(distinct)
 
     async def discard(self, file: StoredFile) -> None:
         """Remove a stored file and its record (a listing's deleted image, a failed batch)."""

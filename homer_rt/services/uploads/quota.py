@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pymongo.errors import DuplicateKeyError
-
-from documents.base import collection_of
 from documents.upload_usage import UploadUsage
 from homer_rt.errors import PayloadTooLarge
 
@@ -26,28 +23,13 @@ class StorageQuota:
 
     async def reserve(self, user_id: str, size: int) -> bool:
         """Take ``size`` more bytes for ``user_id`` when they fit under the limit; False when they do not."""
-        if size > self._limit:
-            return False
-        collection = collection_of(UploadUsage)
-        room = {"_id": user_id, "bytes_used": {"$lte": self._limit - size}}
-        take = {"$inc": {"bytes_used": size}}
-        try:
-            # A user's first upload creates their usage document. Once it exists without room, the upsert's
-            # insert is what fails: the primary key refuses it.
-            await collection.update_one(room, take, upsert=True)
-            return True
-        except DuplicateKeyError:
-            # No room, or a concurrent first upload created the document just now: the plain update decides.
-            taken = await collection.update_one(room, take)
-            return taken.matched_count == 1
+        return await UploadUsage.reserve(user_id, size, limit=self._limit)
 
     async def release(self, user_id: str, size: int) -> None:
-        if size > 0:
-            await collection_of(UploadUsage).update_one({"_id": user_id}, {"$inc": {"bytes_used": -size}})
+        await UploadUsage.release(user_id, size)
 
     async def used(self, user_id: str) -> int:
-        row = await collection_of(UploadUsage).find_one({"_id": user_id}, projection={"bytes_used": 1})
-        return int(row["bytes_used"]) if row else 0
+        return await UploadUsage.used_by(user_id)
 
 
 class _Reservation:

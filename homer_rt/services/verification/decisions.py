@@ -122,21 +122,12 @@ class VerificationDecisions(VerificationCore):
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
         now = self._clock.now()
         approved = decision == "approve"
-        changes: dict[str, Any] = {
-            "is_verified": approved,
-            "verification_tier": (VerificationTier.VERIFIED if approved else VerificationTier.FREE).value,
-            "verification_reviewed_at": now,
-            "verification_rejection_reason": reason,
-            "updated_at": now,
-        }
         if approved:
-            changes["verification_date"] = now
-        raw = await collection_of(Property).find_one_and_update(
-            {"_id": property_id, "verification_tier": VerificationTier.PENDING.value},
-            {"$set": changes},
-            return_document=ReturnDocument.AFTER,
-        )
-        if raw is None:
+            decided = await Property.approve_verification(property_id, now=now)
+        else:
+            assert reason is not None  # reject() requires one
+            decided = await Property.reject_verification(property_id, reason=reason, now=now)
+        if decided is None:
             prop = await Property.get(property_id)
             if prop is None:
                 raise NotFound("Property not found", code="property_not_found")
@@ -144,7 +135,6 @@ class VerificationDecisions(VerificationCore):
                 f"This property verification is not pending (it is {prop.verification_tier.value})",
                 code="not_pending",
             )
-        decided: Property = Property.model_validate(raw)
         if approved:
             # As the spec: a verified property verifies its owner too (and a refund of its fee takes it back).
             await grant_owner_verification(owner_id=decided.owner_id, property_id=property_id, now=now)
@@ -152,7 +142,7 @@ class VerificationDecisions(VerificationCore):
             decided.owner_id,
             {"verification_tier": VerificationTier.PENDING.value, "is_verified": False},
             {
-                "verification_tier": changes["verification_tier"],
+                "verification_tier": decided.verification_tier.value,
                 "is_verified": approved,
                 "verification_rejection_reason": reason,
                 "owner_verified": approved,

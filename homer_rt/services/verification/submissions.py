@@ -127,23 +127,10 @@ class VerificationSubmissions(VerificationCore):
             raise Conflict("This property is already verified", code="already_verified")
         resolved = await self._own_documents(user_id=user_id, documents=documents)
         now = self._clock.now()
-        raw = await collection_of(Property).find_one_and_update(
-            {"_id": property_id, "owner_id": user_id, "verification_tier": VerificationTier.FREE.value},
-            {
-                "$set": {
-                    "verification_tier": VerificationTier.PENDING.value,
-                    "verification_documents": resolved,
-                    "verification_fee_paid": True,
-                    "payment_id": paid.payment_id,
-                    "verification_submitted_at": now,
-                    "verification_reviewed_at": None,
-                    "verification_rejection_reason": None,
-                    "updated_at": now,
-                }
-            },
-            return_document=ReturnDocument.AFTER,
+        submitted = await Property.submit_verification(
+            property_id, owner_id=user_id, documents=resolved, payment_id=paid.payment_id, now=now
         )
-        if raw is None:
+        if submitted is None:
             current = await Property.get(property_id)
             if current is not None and current.verification_tier == VerificationTier.VERIFIED:
                 raise Conflict("This property is already verified", code="already_verified")
