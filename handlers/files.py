@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Collection
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
 from handlers.common import optional_user
 from handlers.contract import Access, operation
@@ -79,7 +80,7 @@ async def form_parts(
     while True:
         try:
             part = await reader.next()
-        except (ValueError, AssertionError) as exc:
+        except (ValueError, AssertionError, BadHttpMessage) as exc:  # a part's headers may be malformed
             raise BadRequest("Malformed multipart body", code="malformed_multipart") from exc
         if part is None:
             return
