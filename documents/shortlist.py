@@ -6,9 +6,9 @@ from datetime import datetime
 
 from beanie import Document
 from pydantic import Field
-from pymongo import IndexModel
+from pymongo import IndexModel, ReturnDocument
 
-from documents.base import new_id
+from documents.base import collection_of, new_id
 
 
 class Shortlist(Document):
@@ -30,3 +30,16 @@ class Shortlist(Document):
     @property
     def shortlist_id(self) -> str:
         return self.id
+
+    @classmethod
+    async def set_notes(cls, *, user_id: str, property_id: str, notes: str | None) -> Shortlist | None:
+        """The renter's notes on a shortlisted listing; the row after it, None when it is not shortlisted.
+
+        Guard: the renter's row for that listing.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {"user_id": user_id, "property_id": property_id},
+            {"$set": {"notes": notes}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from beanie import Document
 from pydantic import Field
-from pymongo import IndexModel
+from pymongo import IndexModel, ReturnDocument
+from typing_extensions import TypedDict
 
-from documents.base import new_id
+from documents.base import collection_of, new_id
 from homer_rt.clock import iso
+
+
+class StoredFileView(TypedDict):
+    """The spec's save_file metadata shape (``StoredFile.api_view``)."""
+
+    file_name: str
+    file_url: str
+    file_size: int
+    file_type: str
+    uploaded_at: str
 
 
 class StoredFile(Document):
@@ -41,7 +52,7 @@ class StoredFile(Document):
             IndexModel("unreferenced_since"),
         ]
 
-    def api_view(self) -> dict[str, Any]:
+    def api_view(self) -> StoredFileView:
         """The spec's save_file metadata shape."""
         return {
             "file_name": self.file_name,
@@ -50,3 +61,38 @@ class StoredFile(Document):
             "file_type": self.content_type,
             "uploaded_at": iso(self.created_at),
         }
+
+    # ------------------------------------------------------------------ guarded operations
+
+    @classmethod
+    async def mark_referenced(cls, url: str, *, uploader_id: str, area: str) -> StoredFile | None:
+        """The uploader's file at ``url`` in ``area`` is in use, so the cleanup leaves it; the record after
+        it, None when there is no such file (or the cleanup removed it first).
+
+        Guard: the uploader's, in that area. Idempotent: marking it again changes nothing.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {"url": url, "uploader_id": uploader_id, "area": area},
+            {"$set": {"unreferenced_since": None}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def mark_all_referenced(
+        cls, urls: Collection[str], *, uploader_id: str, area: str, owner_segment: str
+    ) -> int:
+        """Mark the uploader's files at ``urls`` (one area and owner folder) in use; how many it found.
+
+        Guard: the uploader's, in that area and folder; a file the cleanup removed first is not found.
+        """
+        marked = await collection_of(cls).update_many(
+            {
+                "url": {"$in": list(urls)},
+                "uploader_id": uploader_id,
+                "area": area,
+                "owner_segment": owner_segment,
+            },
+            {"$set": {"unreferenced_since": None}},
+        )
+        return marked.matched_count

@@ -21,13 +21,6 @@ from handlers.paging import AdminListPage, ListPage
 from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
 from homer_rt.clock import UtcDateTime
 from homer_rt.services.admin import PropertyChanges, UserChanges
-from homer_rt.services.admin.borrowed_views import (
-    PendingOwnerVerification,
-    PendingPropertyVerification,
-    PendingRenterVerification,
-    VerificationDecisionResponse,
-    pending_verification_views,
-)
 from homer_rt.services.admin.views import (
     AuditLogPage,
     PendingVerificationsResponse,
@@ -45,6 +38,12 @@ from homer_rt.services.admin.views import (
     UserUpdatedResponse,
 )
 from homer_rt.services.admin_feed import pending_verification_counts, total_pending
+from homer_rt.services.verification.views import (
+    PendingOwnerVerification,
+    PendingPropertyVerification,
+    PendingRenterVerification,
+    VerificationDecisionResponse,
+)
 
 routes = web.RouteTableDef()
 
@@ -256,9 +255,7 @@ async def force_verify_property(request: web.Request) -> web.Response:
 async def pending_verifications(request: web.Request) -> web.Response:
     await require_admin(request)
     page = parse_query(request, ListPage)
-    items = pending_verification_views(
-        await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
-    )
+    items = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
     renters: list[PendingRenterVerification] = []
     owners: list[PendingOwnerVerification] = []
     properties: list[PendingPropertyVerification] = []

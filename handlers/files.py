@@ -13,6 +13,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from handlers.common import optional_user
+from handlers.contract import Access, operation
 from homer_rt.appkeys import UPLOADS
 from homer_rt.errors import BadRequest, Unauthorized
 from storage.base import LocalTarget
@@ -24,6 +25,21 @@ PRIVATE_FILE_CSP = "default-src 'none'; sandbox"
 
 
 @routes.get("/uploads/{area}/{owner}/{name}")
+@operation(
+    summary="A stored file",
+    tags="files",
+    access=Access.OPTIONAL,
+    response=None,
+    media_type="*/*",  # the file's own type, found from its content when it was stored
+    # 400: a path segment that is not a plain name; 401/403: a private file (verification documents, chat
+    # attachments) for an anonymous caller or someone other than its uploader and admins; 502: storage failed
+    errors=(400, 404, 502),
+    description="Listing images and profile photos are public; verification documents are their "
+    "uploader's and admins', chat attachments their chat's participants' and admins'. Every file comes with "
+    "the content type found from its bytes when it was stored; private files as attachments. With S3 "
+    "storage the answer is instead a 302 redirect to a short-lived presigned URL. A token that is not valid "
+    "is ignored here (a stale one must not break public images).",
+)
 async def serve_upload(request: web.Request) -> web.StreamResponse:
     try:
         user = await optional_user(request)

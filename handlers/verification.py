@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import aclosing
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -19,16 +19,31 @@ from handlers.common import (
     parse_query,
     require_admin,
 )
+from handlers.contract import Access, Upload, operation
 from handlers.files import form_parts
 from handlers.paging import ListPage
 from homer_rt.appkeys import VERIFICATION
 from homer_rt.errors import BadRequest, FieldError, ValidationFailed
 from homer_rt.services.verification import parse_verification_id
+from homer_rt.services.verification.views import (
+    PendingVerification,
+    SubmissionResponse,
+    UploadedDocumentResponse,
+    VerificationDecisionResponse,
+    VerificationStatusResponse,
+)
 
 routes = web.RouteTableDef()
 
 MAX_DOCUMENTS = 10
 _DOCUMENT_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+
+
+class DocumentUploadFields(BaseModel):
+    """The upload form's text field (the file goes in ``document``). Read by hand, as the form streams: a
+    missing field is a 422 with the missing file's, an invalid name a 400 ``invalid_document_type``."""
+
+    document_type: str = Field(pattern=_DOCUMENT_TYPE.pattern)
 
 
 class DocumentRef(BaseModel):
@@ -98,6 +113,18 @@ class RejectBody(BaseModel):
 
 
 @routes.post("/api/verification/upload-document")
+@operation(
+    summary="Upload a verification document (step 1)",
+    tags="verification",
+    access=Access.USER,
+    upload=Upload(file_fields=("document",), text_fields=DocumentUploadFields),
+    response=UploadedDocumentResponse,
+    # 413/415/429/502: too large or over quota, not an allowed type (by its content), over the hourly upload
+    # count, storage failed; 422: the file or document_type missing
+    errors=(400, 413, 415, 429, 502, 422),
+    description="JPEG, PNG, WebP, PDF or Word, checked by content. Stored privately (the uploader and admins "
+    "may read it) and removed unless a submission uses its `file_url` in time.",
+)
 async def upload_document(request: web.Request) -> web.Response:
     user = await current_user(request)
     service = request.app[VERIFICATION]
@@ -127,10 +154,23 @@ async def upload_document(request: web.Request) -> web.Response:
             await service.discard_upload(stored)
         raise
     assert stored is not None
-    return json_response({"success": True, "data": {**stored.api_view(), "document_type": document_type}})
+    uploaded: UploadedDocumentResponse = {
+        "success": True,
+        "data": {**stored.api_view(), "document_type": document_type},
+    }
+    return json_response(uploaded)
 
 
 @routes.post("/api/verification/renter/submit")
+@operation(
+    summary="Submit your renter verification",
+    tags="verification",
+    access=Access.USER,
+    body=RenterSubmitBody,
+    response=SubmissionResponse,
+    # 403: a document URL that is not one of your verification uploads; 409: already verified or pending
+    errors=(409, 413),
+)
 async def submit_renter(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, RenterSubmitBody)
@@ -143,6 +183,15 @@ async def submit_renter(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/verification/owner/submit")
+@operation(
+    summary="Submit your owner verification",
+    tags="verification",
+    access=Access.USER,
+    body=OwnerSubmitBody,
+    response=SubmissionResponse,
+    # 403: a document URL that is not one of your verification uploads; 409: already verified or pending
+    errors=(409, 413),
+)
 async def submit_owner(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, OwnerSubmitBody)
@@ -151,6 +200,18 @@ async def submit_owner(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/verification/property/submit")
+@operation(
+    summary="Submit your listing's verification",
+    tags="verification",
+    access=Access.USER,
+    body=PropertySubmitBody,
+    response=SubmissionResponse,
+    # 400: its fee is not paid; 403: not your listing, or a document that is not your upload; 404: no such
+    # listing; 409: already verified or pending
+    errors=(404, 409, 413),
+    description="Pay the verification fee first (`POST /api/payments/create-order` with type "
+    "`property_verification`): the server checks its own record of the payment.",
+)
 async def submit_property(request: web.Request) -> web.Response:
     user = await current_user(request)
     body = await parse_body(request, PropertySubmitBody)
@@ -161,6 +222,15 @@ async def submit_property(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/verification/my-status")
+@operation(
+    summary="Your verification status (or your listing's)",
+    tags="verification",
+    access=Access.USER,
+    query=StatusQuery,
+    response=VerificationStatusResponse,
+    # 403/404: type=property with a listing that is not yours, or none
+    errors=(404,),
+)
 async def my_status(request: web.Request) -> web.Response:
     user = await current_user(request)
     query = parse_query(request, StatusQuery)
@@ -171,14 +241,31 @@ async def my_status(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/verification/admin/pending")
+@operation(
+    summary="Requests waiting for a decision",
+    tags=("verification", "admin"),
+    access=Access.ADMIN,
+    query=ListPage,
+    response=list[PendingVerification],
+    description="One page of each kind (renter, owner, property), oldest first within each.",
+)
 async def admin_pending(request: web.Request) -> web.Response:
     await require_admin(request)
     page = parse_query(request, ListPage)
-    items: list[dict[str, Any]] = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
+    items = await request.app[VERIFICATION].pending(page=page.page, limit=page.limit)
     return json_response(items)
 
 
 @routes.post("/api/verification/admin/approve/{verification_id}")
+@operation(
+    summary="Approve a verification request",
+    tags=("verification", "admin"),
+    access=Access.ADMIN,
+    response=VerificationDecisionResponse,
+    # 400: an id not shaped renter_<id>, owner_<id> or property_<id>; 409: not pending (decided already)
+    errors=(400, 404, 409),
+    description="An approved listing verifies its owner too.",
+)
 async def admin_approve(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     kind, entity_id = parse_verification_id(request.match_info["verification_id"])
@@ -189,6 +276,16 @@ async def admin_approve(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/verification/admin/reject/{verification_id}")
+@operation(
+    summary="Reject a verification request",
+    tags=("verification", "admin"),
+    access=Access.ADMIN,
+    body=RejectBody,
+    body_in_query=True,
+    response=VerificationDecisionResponse,
+    # 400: an id not shaped renter_<id>, owner_<id> or property_<id>; 409: not pending (decided already)
+    errors=(404, 409, 413),
+)
 async def admin_reject(request: web.Request) -> web.Response:
     admin = await require_admin(request)
     kind, entity_id = parse_verification_id(request.match_info["verification_id"])

@@ -7,19 +7,44 @@ removed one (-1), so the count stays exact under concurrent and repeated request
 
 from __future__ import annotations
 
-from typing import Any
-
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+from typing_extensions import TypedDict
 
 from documents.base import collection_of
-from documents.property import Property
+from documents.property import Property, PropertySummaryView
 from documents.shortlist import Shortlist
 from documents.user import User
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import NotFound
 
 MAX_NOTES_CHARS = 2000
+
+
+class ShortlistView(TypedDict):
+    """A shortlist row with its listing's card (null when the listing is gone entirely)."""
+
+    shortlist_id: str
+    user_id: str
+    property_id: str
+    notes: str | None
+    created_at: str
+    property: PropertySummaryView | None
+
+
+class ShortlistAddResponse(ShortlistView):
+    created: bool  # false when the listing was already in the shortlist (the answer is then a 200, not 201)
+    message: str
+
+
+class ShortlistPage(TypedDict):
+    shortlists: list[ShortlistView]
+    total_count: int
+    page: int
+    has_more: bool
+
+
+class ShortlistRemovedResponse(TypedDict):
+    message: str
 
 
 class ShortlistService:
@@ -43,31 +68,22 @@ class ShortlistService:
             if notes is not None and notes != existing.notes:
                 existing = await self.update_notes(user_id=user_id, property_id=property_id, notes=notes)
             return existing, False
-        await collection_of(Property).update_one(
-            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": 1}}
-        )
+        await Property.record_shortlisted(property_id)
         return entry, True
 
     async def update_notes(self, *, user_id: str, property_id: str, notes: str | None) -> Shortlist:
-        raw = await collection_of(Shortlist).find_one_and_update(
-            {"user_id": user_id, "property_id": property_id},
-            {"$set": {"notes": notes}},
-            return_document=ReturnDocument.AFTER,
-        )
-        if raw is None:
+        entry = await Shortlist.set_notes(user_id=user_id, property_id=property_id, notes=notes)
+        if entry is None:
             raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
-        entry: Shortlist = Shortlist.model_validate(raw)
         return entry
 
     async def remove(self, *, user_id: str, property_id: str) -> None:
         result = await collection_of(Shortlist).delete_one({"user_id": user_id, "property_id": property_id})
         if result.deleted_count != 1:
             raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
-        await collection_of(Property).update_one(
-            {"_id": property_id}, {"$inc": {"analytics.shortlisted_count": -1}}
-        )
+        await Property.record_unshortlisted(property_id)
 
-    async def list_for(self, *, user_id: str, page: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    async def list_for(self, *, user_id: str, page: int, limit: int) -> tuple[list[ShortlistView], int]:
         """One page, newest first, each with its listing's summary (None if the listing is gone entirely),
         and how many the user has in all."""
         collection = collection_of(Shortlist)
@@ -88,7 +104,7 @@ class ShortlistService:
         return [self.view(entry, listings.get(entry.property_id)) for entry in entries], total
 
     @staticmethod
-    def view(entry: Shortlist, listing: Property | None) -> dict[str, Any]:
+    def view(entry: Shortlist, listing: Property | None) -> ShortlistView:
         return {
             "shortlist_id": entry.id,
             "user_id": entry.user_id,
@@ -98,5 +114,5 @@ class ShortlistService:
             "property": listing.summary_view() if listing is not None else None,
         }
 
-    async def view_one(self, entry: Shortlist) -> dict[str, Any]:
+    async def view_one(self, entry: Shortlist) -> ShortlistView:
         return self.view(entry, await Property.get(entry.property_id))

@@ -12,7 +12,6 @@ from documents.property import Property, PropertyStatus, VerificationTier
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import Conflict, NotFound
 from homer_rt.money import rupees_to_paise
-from homer_rt.services.admin.borrowed_views import property_owner_view
 from homer_rt.services.admin.changes import PROPERTY_EDITABLE, PropertyChanges, whitelisted
 from homer_rt.services.admin.queries import find_page, listing_filter, page_fields
 from homer_rt.services.admin.views import (
@@ -36,7 +35,7 @@ _MONEY_FIELDS = {
 
 def property_admin_view(prop: Property) -> PropertyAdminView:
     return {
-        **property_owner_view(prop),
+        **prop.api_view(),
         "verification_documents": prop.verification_documents,
         "verification_fee_paid": prop.verification_fee_paid,
         "payment_id": prop.payment_id,

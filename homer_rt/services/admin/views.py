@@ -8,14 +8,13 @@ from typing_extensions import TypedDict
 
 from documents.audit_log import AuditLogView
 from documents.chat import ChatReportView
-from documents.property import PropertyStatus
+from documents.property import PropertyOwnerView, PropertyStatus
 from documents.transaction import TransactionView
 from documents.user import AdminUserView, UserType
-from homer_rt.services.admin.borrowed_views import (
+from homer_rt.services.verification.views import (
     PendingOwnerVerification,
     PendingPropertyVerification,
     PendingRenterVerification,
-    PropertyOwnerView,
 )
 
 

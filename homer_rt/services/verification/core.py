@@ -1,0 +1,84 @@
+"""What every part of the verification service shares: its dependencies, the three kinds of request and
+their ids, the user fields each kind keeps, and the live count of the admins' queue."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Final
+
+from documents.property import Property, PropertyStatus
+from documents.user import VerificationStatus
+from homer_rt.clock import Clock
+from homer_rt.errors import BadRequest, Forbidden, NotFound
+from homer_rt.services.admin_feed import AdminFeed
+from homer_rt.services.audit import AuditLog
+from homer_rt.services.notifications import NotificationService
+from homer_rt.services.uploads import UploadService
+
+if TYPE_CHECKING:
+    # Not imported at run time: the payment service imports the grants from this package.
+    from homer_rt.services.payments import PaymentService
+
+log = logging.getLogger(__name__)
+
+VERIFICATION_TYPES = ("renter", "owner", "property")
+PENDING: Final = VerificationStatus.PENDING.value
+# A request may be (re)submitted from these states: never while one waits for a decision or once verified.
+_SUBMITTABLE = [VerificationStatus.NONE.value, VerificationStatus.REJECTED.value]
+
+
+def parse_verification_id(verification_id: str) -> tuple[str, str]:
+    """``renter_<id>``, ``owner_<id>``, ``property_<id>``: split at the FIRST underscore only."""
+    kind, sep, entity_id = verification_id.partition("_")
+    if not sep or kind not in VERIFICATION_TYPES or not entity_id:
+        raise BadRequest(
+            "verification_id must look like renter_<id>, owner_<id> or property_<id>",
+            code="invalid_verification_id",
+        )
+    return kind, entity_id
+
+
+def _user_fields(kind: str) -> dict[str, str]:
+    return {
+        "status": f"{kind}_verification_status",
+        "documents": f"{kind}_verification_documents",
+        "submitted_at": f"{kind}_verification_submitted_at",
+        "reviewed_at": f"{kind}_verification_reviewed_at",
+        "rejection_reason": f"{kind}_verification_rejection_reason",
+        "is_verified": f"is_verified_{kind}",
+    }
+
+
+class VerificationCore:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        uploads: UploadService,
+        payments: PaymentService,
+        notifications: NotificationService,
+        audit: AuditLog,
+        feed: AdminFeed | None = None,
+    ) -> None:
+        self._clock = clock
+        self._uploads = uploads
+        self._payments = payments
+        self._notifications = notifications
+        self._audit = audit
+        self._feed = feed
+
+    async def _own_property(self, *, user_id: str, property_id: str) -> Property:
+        prop = await Property.get(property_id)
+        if prop is None or prop.status == PropertyStatus.DELETED:
+            raise NotFound("Property not found", code="property_not_found")
+        if prop.owner_id != user_id:
+            raise Forbidden("Not authorized for this property", code="not_property_owner")
+        return prop
+
+    async def _publish_counts(self) -> None:
+        if self._feed is None:
+            return
+        try:
+            await self._feed.publish_counts()
+        except Exception:  # the live dashboard count is best effort; the decision is already stored
+            log.exception("publishing admin counts failed")
