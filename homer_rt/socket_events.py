@@ -87,6 +87,7 @@ ACK_ERRORS: dict[str, str] = {
     "session_expired": "the token expired since the connection opened (the connection then closes)",
     "session_revoked": "the session was ended (logout, password change) since the connection opened",
     "account_inactive": "the account was deactivated since the connection opened",
+    "admin_required": "(on /admin) the user is no longer an admin (the connection then closes)",
     "internal_error": "the server failed; the event may be sent again",
 }
 
