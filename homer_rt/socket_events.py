@@ -23,6 +23,7 @@ from typing_extensions import TypedDict
 
 from documents.chat import MessageView
 from documents.notification import NotificationView
+from homer_rt.errors import FieldError
 from homer_rt.presence import PresenceView
 from homer_rt.realtime import (
     ADMIN_NAMESPACE,
@@ -31,6 +32,7 @@ from homer_rt.realtime import (
     SERVER_SHUTDOWN,
     SESSION_ENDED,
 )
+from homer_rt.services.admin_feed import AdminCountsView
 from homer_rt.services.chats.commands import ChatRef, JoinChat, MarkRead, SendMessageEvent, Sync, Typing
 from homer_rt.services.chats.views import (
     ChatCreatedEvent,
@@ -50,17 +52,12 @@ DataT = TypeVar("DataT")
 # ---- the ack envelope ------------------------------------------------------------------------------------
 
 
-class FieldError(TypedDict):
-    field: str  # dotted path into the payload ("payload" for the payload itself)
-    message: str
-
-
 class ErrorBody(TypedDict):
     """The ``error`` of an error ack or a connect refusal: the same codes and messages REST answers with."""
 
     code: str
     message: str
-    fields: NotRequired[list[FieldError]]  # validation_failed: each invalid or missing field
+    fields: NotRequired[list[FieldError]]  # validation_failed: each invalid or missing field ("payload": all)
     retry_after: NotRequired[int]  # rate_limited: seconds to wait
     limit: NotRequired[int]  # payload_too_large (bytes), too_many_connections (connections)
 
@@ -141,15 +138,6 @@ class NotificationReadAck(TypedDict):
 class NotificationsReadAck(TypedDict):
     updated: int  # how many were unread
     count: int  # unread notifications left (0 unless one arrived meanwhile)
-
-
-class AdminCountsPayload(TypedDict):
-    """What waits for an admin: pending verifications of each kind and open chat reports."""
-
-    pending_renter_verifications: int
-    pending_owner_verifications: int
-    pending_property_verifications: int
-    open_reports: int
 
 
 SessionEndedReason = Literal["session_revoked", "session_expired", "account_inactive", "admin_required"]
@@ -341,7 +329,7 @@ ADMIN = Namespace(
             "get_counts",
             "The current counts",
             None,
-            AdminCountsPayload,
+            AdminCountsView,
             "Takes no payload: anything sent is ignored.",
         ),
     ),
@@ -349,7 +337,7 @@ ADMIN = Namespace(
         ServerEvent(
             "counts",
             "Pending verifications and open reports: on connect and on every change",
-            AdminCountsPayload,
+            AdminCountsView,
         ),
         *_SESSION_EVENTS,
     ),
