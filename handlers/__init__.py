@@ -9,6 +9,7 @@ from aiohttp import web
 
 from handlers import (
     admin,
+    asyncapi,
     auth,
     chats,
     docs,
@@ -38,6 +39,7 @@ ROUTE_TABLES: list[web.RouteTableDef] = [
     files.routes,
     verification.routes,
     openapi.routes,
+    asyncapi.routes,
     docs.routes,
 ]
 
@@ -46,3 +48,4 @@ def setup_routes(app: web.Application) -> None:
     for table in ROUTE_TABLES:
         app.router.add_routes(table)
     openapi.setup_openapi(app)
+    asyncapi.setup_asyncapi(app)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from typing_extensions import TypedDict
 
 from homer_rt.clock import Clock, iso
 from homer_rt.settings import Settings
@@ -34,12 +35,20 @@ REDIS_TIMEOUT_SECONDS = 2.0
 LAST_SEEN_KEPT_SECONDS = 90 * 24 * 3600
 
 
+class PresenceView(TypedDict):
+    """Whether a user is online; ``last_seen`` when they went offline (the ``presence`` event too)."""
+
+    user_id: str
+    online: bool
+    last_seen: str | None
+
+
 @dataclass(frozen=True)
 class Presence:
     online: bool
     last_seen: datetime | None
 
-    def api_view(self, user_id: str) -> dict[str, Any]:
+    def api_view(self, user_id: str) -> PresenceView:
         """The ``presence`` event's payload, and a chat's ``other_presence``."""
         return {"user_id": user_id, "online": self.online, "last_seen": iso(self.last_seen)}
 

@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import json
 import logging
-import re
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
 import socketio
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
-from engineio import packet as engineio_packet
-from socketio import packet as socketio_packet
 
 from homer_rt import jsoncodec
 from homer_rt.inflight import InFlight
 from homer_rt.settings import Settings
+from homer_rt.socketio_compat import (
+    BINARY_PACKET_TYPES,
+    EmitHookRedisManager,
+    HookedServer,
+    SingleRecipientManager,
+    close_transports,
+    json_packet_class,
+    room_members,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,58 +79,6 @@ class _PacketJson:
             return [MALFORMED_EVENT]
 
 
-class _GuardedPacket(socketio_packet.Packet):  # type: ignore[misc]
-    json = _PacketJson
-    # Homer's events are JSON: files travel through the upload routes. Without this, every outgoing packet
-    # walks its whole payload looking for bytes to send as binary attachments. Packets a client sends as
-    # binary are refused before decoding (HomerSocketServer).
-    uses_binary_events = False
-
-
-class _SingleRecipientManager(socketio.AsyncManager):  # type: ignore[misc]
-    """python-socketio's in-process manager, writing an event for one connection straight to its queue.
-
-    The library starts a task per recipient and waits for all of them, even when there is one, as for
-    almost every chat message, receipt and count: at saturation that machinery took ~9% of the server's
-    time, more than writing the packet. Events for several connections, and events expecting a callback,
-    go through the library as before. Like the library's tasks, a failed write is logged, not raised to
-    the service that emitted (the message is stored by then)."""
-
-    async def emit(
-        self,
-        event: str,
-        data: Any,
-        namespace: str,
-        room: Any = None,
-        skip_sid: Any = None,
-        callback: Any = None,
-        to: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        target = to or room
-        if callback is None and namespace in self.rooms:
-            skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-            recipients = [eio for sid, eio in self.get_participants(namespace, target) if sid not in skipped]
-            if not recipients:
-                return
-            if len(recipients) == 1:
-                args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
-                encoded = self.server.packet_class(
-                    socketio_packet.EVENT, namespace=namespace, data=[event, *args]
-                ).encode()
-                try:
-                    for part in encoded if isinstance(encoded, list) else [encoded]:
-                        await self.server._send_eio_packet(
-                            recipients[0], engineio_packet.Packet(engineio_packet.MESSAGE, part)
-                        )
-                except Exception:
-                    log.exception("could not send %s to %s", event, recipients[0])
-                return
-        await super().emit(
-            event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
-        )
-
-
 def failed(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The error ack: ``{"ok": false, "error": {"code", "message", ...}}``."""
     return {"ok": False, "error": {"code": code, "message": message, **extra}}
@@ -133,13 +88,8 @@ def failed(code: str, message: str, **extra: Any) -> dict[str, Any]:
 # a larger frame is cut by the engine and closes its connection (it cannot be answered without reading it).
 FRAME_CAP_FACTOR = 4
 
-# An event packet's head: type 2 (or 5, binary, with its attachment count), an optional namespace (with a
-# query, which python-socketio drops), an optional ack id, then its JSON.
-_EVENT_HEAD = re.compile(r"[25](?:\d+-)?(?:(/[^,?\[]*)(?:\?[^,]*)?,)?(\d*)")
-_BINARY_PACKET_TYPES = ("5", "6")
 
-
-class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+class HomerSocketServer(HookedServer):
     """Client packets may only name application events. python-socketio would dispatch a client's
     ``["disconnect"]`` or ``["connect", ...]`` packet to the namespace's lifecycle handlers (closing its
     presence while still connected), and a non-string event name raises inside the dispatcher; both are
@@ -158,39 +108,30 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         # reconnected) so that the ones under way can finish while their connections still carry their acks.
         self.refusing_events = False
 
-    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
-        if not isinstance(data, str):
-            return  # a binary attachment: its packet was refused below
-        if data.startswith(_BINARY_PACKET_TYPES):
-            refusal = failed("binary_not_accepted", "Events are JSON; send files through the upload routes")
-            await self._refuse(eio_sid, data[:200], refusal)
-            return
-        if len(data) * 4 > self.max_payload_bytes:  # 4: UTF-8's widest character
-            size = len(data.encode(errors="surrogatepass"))
+    def screen_packet(self, packet: str) -> dict[str, Any] | None:
+        if packet.startswith(BINARY_PACKET_TYPES):
+            return failed("binary_not_accepted", "Events are JSON; send files through the upload routes")
+        if len(packet) * 4 > self.max_payload_bytes:  # 4: UTF-8's widest character
+            size = len(packet.encode(errors="surrogatepass"))
             if size > self.max_payload_bytes:
-                refusal = failed(
+                return failed(
                     "payload_too_large",
                     f"The payload is {size} bytes; at most {self.max_payload_bytes} are accepted",
                     limit=self.max_payload_bytes,
                 )
-                await self._refuse(eio_sid, data[:200], refusal)
-                return
-        await super()._handle_eio_message(eio_sid, data)
+        return None
 
-    async def _refuse(self, eio_sid: str, head: str, refusal: dict[str, Any]) -> None:
-        """Answer the event whose packet starts with ``head`` with ``refusal``, if it asked for an ack."""
-        match = _EVENT_HEAD.match(head)
-        if match is not None and match.group(2):
-            await self._ack(eio_sid, match.group(1), int(match.group(2)), refusal)
+    def screen_event(self, event: object) -> dict[str, Any] | None:
+        if event == MALFORMED_EVENT:
+            return failed("malformed_payload", "The payload is nested too deeply")
+        if not isinstance(event, str) or self.is_reserved_event(event):
+            return failed("unknown_event", "Not an event clients can send")
+        if self.refusing_events:
+            return failed("server_draining", "This server is shutting down; send it again once reconnected")
+        return None
 
-    async def _ack(self, eio_sid: str, namespace: str | None, id: int, refusal: dict[str, Any]) -> None:
-        await self._send_packet(
-            eio_sid, self.packet_class(socketio_packet.ACK, namespace=namespace or "/", id=id, data=[refusal])
-        )
-
-    async def _handle_event_internal(self, *args: Any) -> None:
-        with self.events_in_flight.running():
-            await super()._handle_event_internal(*args)
+    def running_event(self) -> AbstractContextManager[None]:
+        return self.events_in_flight.running()
 
     async def close_for_shutdown(self, namespaces: tuple[str, ...]) -> int:
         """Send ``server_shutdown {reconnect: true}`` to every connection of this process, then close their
@@ -201,61 +142,38 @@ class HomerSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 
         Emitted here only (``ignore_queue``): through Redis every process would tell its clients.
 
-        The connections are closed the way AsyncSocket.close(abort=True) closes one, minus its disconnect
-        event. Through that event, python-socketio scans every room of the namespace for each connection
+        The connections are closed without python-socketio's disconnect event (close_transports). Through
+        that event, python-socketio scans every room of the namespace for each connection
         (O(connections^2): 2,000 connections took 0.3-1 s, 10,000 would take ~25 times that), and the
         namespaces' disconnect handlers would release connection slots, forget sessions and announce users
         offline, who are back within a second on another process: all of it this process's own state,
         which ends with it (presence entries in Redis are removed at cleanup, in one pipeline)."""
         for namespace in namespaces:
             await self.emit(SERVER_SHUTDOWN, {"reconnect": True}, namespace=namespace, ignore_queue=True)
-        sockets = list(self.eio.sockets.items())
-        for eio_sid, socket in sockets:
-            socket.closing = socket.closed = True
-            # Ends the transport's writer once what is queued is sent: it then closes the WebSocket (a long-
-            # polling GET answers at once, and the session is gone for the client's next one).
-            socket.queue.put_nowait(None)
-            del self.eio.sockets[eio_sid]
-        return len(sockets)
-
-    async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
-        event = data[0] if isinstance(data, list) and data else None
-        if event == MALFORMED_EVENT:
-            refusal = failed("malformed_payload", "The payload is nested too deeply")
-        elif not isinstance(event, str) or event in self.reserved_events:
-            refusal = failed("unknown_event", "Not an event clients can send")
-        elif self.refusing_events:
-            refusal = failed(
-                "server_draining", "This server is shutting down; send it again once reconnected"
-            )
-        else:
-            await super()._handle_event(eio_sid, namespace, id, data)
-            return
-        if id is not None:
-            await self._ack(eio_sid, namespace, id, refusal)
+        return close_transports(self)
 
 
-class _SessionEndingRedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
+class _SessionEndingRedisManager(EmitHookRedisManager):
     """python-socketio's Redis manager, which also closes this process's connections in the room of a
     ``session_ended`` event: rooms are known per process, so the process that ended a session (a logout,
     a deactivation) can close only its own sockets, and every process handles the event from Redis."""
 
-    async def _handle_emit(self, message: dict[str, Any]) -> None:
-        await super()._handle_emit(message)
-        room, namespace = message.get("room"), message.get("namespace") or "/"
-        if message.get("event") == SESSION_ENDED and isinstance(room, str):
-            for sid, _ in list(self.get_participants(namespace, room)):
+    async def emitted(self, *, event: str, namespace: str, room: object) -> None:
+        if event == SESSION_ENDED and isinstance(room, str):
+            for sid in room_members(self, namespace, room):
                 await self.server.disconnect(sid, namespace=namespace)
 
 
 def create_socket_server(settings: Settings) -> socketio.AsyncServer:
-    manager: socketio.AsyncManager = _SingleRecipientManager()
+    manager: socketio.AsyncManager = SingleRecipientManager()
     if settings.redis_url:
         # Rooms and emits are shared through Redis pub/sub, so several processes act as one server.
         manager = _SessionEndingRedisManager(settings.redis_url, channel=settings.redis_channel)
     return HomerSocketServer(
         async_mode="aiohttp",
-        serializer=_GuardedPacket,
+        # Homer's events are JSON: files travel through the upload routes. Packets a client sends as binary
+        # are refused before decoding (HomerSocketServer).
+        serializer=json_packet_class(_PacketJson),
         client_manager=manager,
         cors_allowed_origins=list(settings.cors_origins),
         ping_interval=settings.socketio_ping_interval,
@@ -347,6 +265,5 @@ class RealtimeEmitter:
         process closes its own when the event reaches it through Redis: _SessionEndingRedisManager)."""
         for namespace in (CHAT_NAMESPACE, NOTIFICATIONS_NAMESPACE, ADMIN_NAMESPACE):
             await self._sio.emit(SESSION_ENDED, {"reason": reason}, room=room, namespace=namespace)
-            sids = [sid for sid, _ in self._sio.manager.get_participants(namespace, room)]
-            for sid in sids:
+            for sid in room_members(self._sio.manager, namespace, room):
                 await self._sio.disconnect(sid, namespace=namespace)

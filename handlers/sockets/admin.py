@@ -14,6 +14,7 @@ from homer_rt.live_sockets import LiveSockets
 from homer_rt.realtime import ADMINS_ROOM
 from homer_rt.services.admin_feed import AdminCountsView, AdminFeed
 from homer_rt.services.auth import AuthService
+from homer_rt.socketio_compat import is_connected
 
 Spawner = Callable[[Coroutine[Any, Any, None], str], object]
 
@@ -40,10 +41,9 @@ class AdminNamespace(AuthenticatedNamespace):
         self._spawn(self._send_counts_when_connected(sid), f"admin-counts-{sid}")
 
     async def _send_counts_when_connected(self, sid: str) -> None:
-        manager = self.server.manager
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _CONNECT_WAIT_SECONDS
-        while not manager.is_connected(sid, self.namespace):
+        while not is_connected(self.server, sid, self.namespace):
             if loop.time() > deadline:
                 return
             await asyncio.sleep(0.01)

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 import socketio
-from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from documents.user import User
@@ -26,6 +25,7 @@ from homer_rt.logs import bind_user, new_request_id, request_context
 from homer_rt.realtime import SESSION_ENDED, failed, token_room, user_room
 from homer_rt.security import TokenClaims
 from homer_rt.services.auth import AuthService
+from homer_rt.socketio_compat import connect_request, transport_open
 
 log = logging.getLogger(__name__)
 # One DEBUG line per client event: its name, namespace, error code and time taken.
@@ -52,10 +52,9 @@ def token_from_connect(environ: dict[str, Any], auth: Any) -> str | None:
 
 
 def socket_client_address(environ: dict[str, Any]) -> str:
-    """The connecting client's address, as REST sees it (handlers.common.client_address): engine.io's
-    aiohttp driver keeps the request that opened the connection in the environ."""
-    request = environ.get("aiohttp.request")
-    return client_address(request) if isinstance(request, web.Request) else "unknown"
+    """The connecting client's address, as REST sees it (handlers.common.client_address)."""
+    request = connect_request(environ)
+    return client_address(request) if request is not None else "unknown"
 
 
 def parse_payload(model: type[ModelT], data: Any) -> ModelT:
@@ -143,9 +142,7 @@ class AuthenticatedNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             await self.disconnected(sid, str(user_id))
 
     def _transport_open(self, sid: str) -> bool:
-        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
-        socket = self.server.eio.sockets.get(eio_sid) if eio_sid is not None else None
-        return socket is not None and not socket.closed
+        return transport_open(self.server, sid, self.namespace)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         # Each event gets an id of its own, bound with its user's id to whatever it logs (homer_rt.logs).

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
-
 from handlers.sockets.base import AuthenticatedNamespace, acked, parse_payload
 from homer_rt.live_sockets import LiveSockets
 from homer_rt.services.auth import AuthService
 from homer_rt.services.notifications import NotificationService
-
-
-class NotificationRef(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    notification_id: StrictStr = Field(min_length=1, max_length=64)
+from homer_rt.socket_events import (
+    NotificationReadAck,
+    NotificationRef,
+    NotificationsReadAck,
+    UnreadNotificationsEvent,
+)
 
 
 class NotificationsNamespace(AuthenticatedNamespace):
@@ -25,11 +24,11 @@ class NotificationsNamespace(AuthenticatedNamespace):
         self._notifications = notifications
 
     async def connected(self, sid: str, user_id: str) -> None:
-        count = await self._notifications.unread_count(user_id=user_id)
-        await self.emit("unread_notifications", {"count": count}, to=sid)
+        event: UnreadNotificationsEvent = {"count": await self._notifications.unread_count(user_id=user_id)}
+        await self.emit("unread_notifications", event, to=sid)
 
     @acked
-    async def on_mark_read(self, sid: str, data: Any = None) -> Any:
+    async def on_mark_read(self, sid: str, data: Any = None) -> NotificationReadAck:
         payload = parse_payload(NotificationRef, data)
         user_id = await self.user_id(sid)
         notification = await self._notifications.mark_read(
@@ -41,7 +40,7 @@ class NotificationsNamespace(AuthenticatedNamespace):
         }
 
     @acked
-    async def on_mark_all_read(self, sid: str, data: Any = None) -> Any:
+    async def on_mark_all_read(self, sid: str, data: Any = None) -> NotificationsReadAck:
         user_id = await self.user_id(sid)
         updated = await self._notifications.mark_all_read(user_id=user_id)
         return {"updated": updated, "count": await self._notifications.unread_count(user_id=user_id)}

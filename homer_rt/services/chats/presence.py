@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from documents.base import collection_of
 from documents.chat import Chat
-from homer_rt.presence import Presence
+from homer_rt.presence import Presence, PresenceView
 from homer_rt.realtime import CHAT_NAMESPACE
 from homer_rt.services.chats.core import ChatCore
-from homer_rt.services.chats.views import PresenceView, TypingEvent
+from homer_rt.services.chats.views import TypingEvent
 
 
 class ChatPresence(ChatCore):
@@ -27,8 +25,7 @@ class ChatPresence(ChatCore):
             await self._announce(user_id, Presence(online=False, last_seen=went_offline_at))
 
     async def presence_of(self, user_id: str) -> PresenceView:
-        # Presence.api_view builds this shape (homer_rt.presence, typed loosely there).
-        return cast(PresenceView, (await self._presence.presence(user_id)).api_view(user_id))
+        return (await self._presence.presence(user_id)).api_view(user_id)
 
     async def partners_of(self, user_id: str) -> list[str]:
         rows = collection_of(Chat).find({"participants": user_id}, projection={"renter_id": 1, "owner_id": 1})

@@ -8,6 +8,7 @@ from typing_extensions import TypedDict
 
 from documents.chat import ChatStatusName, ChatView, MessageView
 from documents.user import PublicUserView
+from homer_rt.presence import PresenceView as PresenceView  # the `presence` event too
 
 # ---- REST answers and acks ------------------------------------------------------------------------
 
@@ -29,14 +30,6 @@ class ChatSummaryView(ChatView):
     property_title: str | None
     property_image: str | None
     other_participant: PublicUserView | None
-
-
-class PresenceView(TypedDict):
-    """Whether a user is online; ``last_seen`` when they went offline (the ``presence`` event too)."""
-
-    user_id: str
-    online: bool
-    last_seen: str | None
 
 
 class ChatPageView(ChatSummaryView):
