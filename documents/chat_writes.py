@@ -162,3 +162,49 @@ async def set_admin_block(chat_id: str, *, blocked: bool, at: datetime) -> Chat 
         {"_id": chat_id}, {"$set": change}, return_document=ReturnDocument.AFTER
     )
     return _chat(updated)
+
+
+# ---- reports -------------------------------------------------------------------------------------
+# (Imported here rather than at the top while another change edits the top of this file; move them up.)
+
+from documents.chat import ChatReport, ReportResolution, ReportStatus  # noqa: E402
+
+
+async def claim_report_resolution(
+    report_id: str, *, admin_id: str, resolution: ReportResolution, at: datetime
+) -> ChatReport | None:
+    """An admin resolves an open report with ``resolution``; the report after it, or None when it is not
+    open (resolved already) or gone. ``at`` must be what the store keeps (milliseconds) for
+    ``release_report_claim`` to find the claim again.
+
+    Guard: open, so of two admins resolving at once exactly one acts on the report."""
+    raw = await collection_of(ChatReport).find_one_and_update(
+        {"_id": report_id, "status": ReportStatus.OPEN.value},
+        {
+            "$set": {
+                "status": ReportStatus.RESOLVED.value,
+                "resolved_at": at,
+                "resolved_by": admin_id,
+                "resolution": resolution.model_dump(),
+            }
+        },
+        return_document=ReturnDocument.AFTER,
+    )
+    return ChatReport.model_validate(raw) if raw is not None else None
+
+
+async def release_report_claim(report_id: str, *, admin_id: str, resolved_at: datetime) -> None:
+    """The resolution's action did not happen: the report goes back to the queue, open.
+
+    Guard: still this admin's claim made at ``resolved_at``, so a later resolution stands."""
+    await collection_of(ChatReport).update_one(
+        {"_id": report_id, "resolved_by": admin_id, "resolved_at": resolved_at},
+        {
+            "$set": {
+                "status": ReportStatus.OPEN.value,
+                "resolved_at": None,
+                "resolved_by": None,
+                "resolution": None,
+            }
+        },
+    )

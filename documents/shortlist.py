@@ -43,3 +43,13 @@ class Shortlist(Document):
             return_document=ReturnDocument.AFTER,
         )
         return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def remove(cls, *, user_id: str, property_id: str) -> bool:
+        """Take the listing off the renter's shortlist; False when it was not on it.
+
+        Guard: the renter's row for that listing; of concurrent removals one deletes it (and only that one
+        counts it off the listing's shortlisted_count).
+        """
+        result = await collection_of(cls).delete_one({"user_id": user_id, "property_id": property_id})
+        return result.deleted_count == 1

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
+from typing import Any
 
 from beanie import Document
 from pydantic import Field
@@ -96,3 +97,17 @@ class StoredFile(Document):
             {"$set": {"unreferenced_since": None}},
         )
         return marked.matched_count
+
+    @classmethod
+    async def remove_record(
+        cls, file_id: str, *, still_matching: Mapping[str, Any] | None = None
+    ) -> StoredFile | None:
+        """Delete the file's record (its bytes and quota are the caller's to give back); the record, None when
+        it was not there or no longer matches.
+
+        Guard: the id and ``still_matching``, the query that selected the file (unreferenced since the
+        cutoff, say), so a file that stopped matching meanwhile (referenced by a request) stays; and one
+        atomic delete, so of concurrent removals exactly one gets the record and gives back its quota.
+        """
+        raw = await collection_of(cls).find_one_and_delete({**(still_matching or {}), "_id": file_id})
+        return None if raw is None else cls.model_validate(raw)

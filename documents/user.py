@@ -43,6 +43,43 @@ class RenterPreferences(BaseModel):
 PROFILE_FIELDS = frozenset(
     {"full_name", "gender", "date_of_birth", "renter_preferences", "profile_visibility", "profile_photo_url"}
 )
+# The only fields an admin may change on an account (PUT /api/admin/users/{user_id}). Granting premium stores
+# when it started as well (``User.edit_by_admin``).
+ADMIN_FIELDS = frozenset(
+    {
+        "full_name",
+        "user_type",
+        "is_active",
+        "subscription_tier",
+        "subscription_end",
+        "profile_visibility",
+        "is_admin",
+    }
+)
+_ADMIN_STORED_FIELDS = ADMIN_FIELDS | {"subscription_start"}
+
+# A deleted user's e-mail and phone are replaced by values no one can register (unique indexes stay
+# satisfied, and the address is not deliverable: .invalid is reserved).
+DELETED_EMAIL_DOMAIN = "deleted.invalid"
+UNUSABLE_PASSWORD_HASH = "!deleted"
+
+# A user's own verification request (renter or owner) may be (re)submitted from these states: never while
+# one waits for a decision or once verified.
+_SUBMITTABLE = [VerificationStatus.NONE.value, VerificationStatus.REJECTED.value]
+
+
+def verification_fields(kind: str) -> dict[str, str]:
+    """The user fields that keep a ``renter`` or ``owner`` verification request: status, documents, ..."""
+    if kind not in ("renter", "owner"):
+        raise ValueError(f"not a user verification kind: {kind!r}")
+    return {
+        "status": f"{kind}_verification_status",
+        "documents": f"{kind}_verification_documents",
+        "submitted_at": f"{kind}_verification_submitted_at",
+        "reviewed_at": f"{kind}_verification_reviewed_at",
+        "rejection_reason": f"{kind}_verification_rejection_reason",
+        "is_verified": f"is_verified_{kind}",
+    }
 
 
 class PublicUserView(TypedDict):
@@ -116,8 +153,9 @@ class User(Document):
     # Bumped by change-password and deactivation: every token carrying an older version stops working.
     token_version: int = 0
     # How many of their listings are active: reserved by one conditional $inc before a listing becomes
-    # active, so the per-owner cap holds across processes (homer_rt.services.listing_quota). Accounts stored
-    # before the counter existed lack the field; it is counted for them the first time it is needed.
+    # active, so the per-owner cap holds across processes (User.take_listing_slots, used by
+    # homer_rt.services.properties.quota). Accounts stored before the counter existed lack the field; it is
+    # counted for them the first time it is needed.
     active_listings: int = 0
     created_at: datetime
     last_login: datetime | None = None
@@ -145,7 +183,7 @@ class User(Document):
     owner_verification_rejection_reason: str | None = None
     # The listings whose approved verification made this user a verified owner (as the spec: a verified
     # property verifies its owner); empty when they were verified on their own documents. A refunded listing
-    # takes the badge back only if no other listing here still holds it (services/verification_grants.py).
+    # takes the badge back only if no other listing here still holds it (services/verification/grants.py).
     owner_verified_by_properties: list[str] = Field(default_factory=list)
 
     class Settings:
@@ -289,3 +327,342 @@ class User(Document):
             return_document=ReturnDocument.AFTER,
         )
         return None if raw is None else cls.model_validate(raw)
+
+    # ---- subscriptions ------------------------------------------------------------------------------
+
+    @classmethod
+    async def extend_subscription(
+        cls, user_id: str, *, seen_end: datetime | None, start: datetime, end: datetime
+    ) -> User | None:
+        """Premium from ``start`` until ``end``, with a fresh count of free contacts; the user after it.
+
+        Guard: ``subscription_end`` is still ``seen_end``, the end the caller computed from (compare-and-set),
+        so of concurrent purchases each one extends what the other stored and renewals stack. None when the
+        guard failed (read again and retry) or the user is gone.
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": user_id, "subscription_end": seen_end},
+            {
+                "$set": {
+                    "subscription_tier": SubscriptionTier.PREMIUM.value,
+                    "subscription_start": start,
+                    "subscription_end": end,
+                    "contacts_used": 0,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def shorten_subscription(
+        cls, user_id: str, *, seen_end: datetime | None, end: datetime | None, now: datetime
+    ) -> bool:
+        """The subscription now ends at ``end`` (a refund took days back); premium drops to free when that is
+        not after ``now``. False when the guard failed (read again and retry) or the user is gone.
+
+        Guard: ``subscription_end`` is still ``seen_end`` (compare-and-set), as ``extend_subscription``.
+        """
+        changes: dict[str, Any] = {"subscription_end": end}
+        if end is None or end <= now:
+            changes["subscription_tier"] = SubscriptionTier.FREE.value
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": user_id, "subscription_end": seen_end},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+        return raw is not None
+
+    @classmethod
+    async def claim_subscription_reminder(cls, user_id: str, *, period_end: datetime) -> bool:
+        """Claim the one reminder of the subscription period ending at ``period_end``; False when another
+        scheduler (or an earlier run) claimed it, or the period changed.
+
+        Guard: the period's end itself (``subscription_end`` still ``period_end``, not reminded for it yet),
+        so one reminder goes per period, and a renewal, which moves the end, gets its own.
+        """
+        claimed = await collection_of(cls).update_one(
+            {
+                "_id": user_id,
+                "subscription_end": period_end,
+                "subscription_reminder_sent_for": {"$ne": period_end},
+            },
+            {"$set": {"subscription_reminder_sent_for": period_end}},
+        )
+        return claimed.modified_count == 1
+
+    @classmethod
+    async def take_contact(cls, user_id: str, *, limit: int) -> bool:
+        """One of the free plan's owner contacts; False when all ``limit`` are used (or the user is gone).
+
+        Guard: ``contacts_used < limit`` with ``$inc``, so concurrent contacts never pass the limit.
+        """
+        taken = await collection_of(cls).find_one_and_update(
+            {"_id": user_id, "contacts_used": {"$lt": limit}},
+            {"$inc": {"contacts_used": 1}},
+            projection={"_id": 1},
+        )
+        return taken is not None
+
+    @classmethod
+    async def refund_contact(cls, user_id: str) -> None:
+        """Give back a contact ``take_contact`` took for a chat that was not created.
+
+        Guard: ``$inc``, never a value read before, so a refund never undoes a concurrent take.
+        """
+        await collection_of(cls).update_one({"_id": user_id}, {"$inc": {"contacts_used": -1}})
+
+    # ---- listing slots: the active-listing counter (homer_rt/services/properties/quota.py) -------------
+
+    @classmethod
+    async def take_listing_slots(cls, owner_id: str, *, count: int, limit: int | None) -> bool:
+        """Count ``count`` more active listings; False when the owner has no room under ``limit`` (None: no
+        limit), has no counter yet (an account stored before it existed), or is gone.
+
+        Guard: ``active_listings <= limit - count`` with ``$inc``, so concurrent creates at the cap cannot
+        both pass; without a limit, the counter exists (a missing one is counted first, never guessed).
+        """
+        match: dict[str, Any] = {
+            "_id": owner_id,
+            "active_listings": {"$lte": limit - count} if limit is not None else {"$exists": True},
+        }
+        taken = await collection_of(cls).update_one(match, {"$inc": {"active_listings": count}})
+        return taken.matched_count > 0
+
+    @classmethod
+    async def give_back_listing_slots(cls, owner_id: str, *, count: int) -> None:
+        """``count`` fewer active listings.
+
+        Guard: ``active_listings >= count``, so the counter never goes below zero, and a missing counter
+        stays missing (it is counted when it is next needed).
+        """
+        await collection_of(cls).update_one(
+            {"_id": owner_id, "active_listings": {"$gte": count}}, {"$inc": {"active_listings": -count}}
+        )
+
+    @classmethod
+    async def lacks_listing_count(cls, owner_id: str) -> bool:
+        """The account has no active-listing counter yet (stored before it existed)."""
+        missing = {"_id": owner_id, "active_listings": {"$exists": False}}
+        return bool(await collection_of(cls).count_documents(missing, limit=1))
+
+    @classmethod
+    async def store_active_listing_count(cls, owner_id: str, *, count: int) -> None:
+        """Store the counted active listings of an account that had no counter.
+
+        Guard: the counter's absence, so of two processes counting at once, one stores its count.
+        """
+        await collection_of(cls).update_one(
+            {"_id": owner_id, "active_listings": {"$exists": False}}, {"$set": {"active_listings": count}}
+        )
+
+    # ---- an admin's changes -------------------------------------------------------------------------
+
+    @classmethod
+    async def edit_by_admin(cls, user_id: str, *, values: dict[str, Any]) -> User | None:
+        """An admin's change to an account (stored values: enums as their text); the user before it, None
+        if they are gone.
+
+        Guard: only ``ADMIN_FIELDS`` (and, with premium, ``subscription_start``) are ever written, so no
+        admin request can set a password, tokens or verification records this way. Otherwise the id only:
+        an admin's decision stands over whatever the account was.
+        """
+        unknown = set(values) - _ADMIN_STORED_FIELDS
+        if unknown:
+            raise ValueError(f"not fields an admin may change: {sorted(unknown)}")
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": user_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def deactivate(cls, user_id: str) -> bool:
+        """The account is inactive (a report's resolution); False if the user is gone. The caller revokes
+        their tokens.
+
+        Guard: the id only; deactivating twice changes nothing.
+        """
+        result = await collection_of(cls).update_one({"_id": user_id}, {"$set": {"is_active": False}})
+        return result.matched_count > 0
+
+    @classmethod
+    async def anonymise(cls, user_id: str, *, seen_email: str) -> User | None:
+        """The account is deleted: inactive, with every personal field cleared and e-mail and phone replaced
+        by values no one can register (so the unique indexes stay satisfied and the address is free); the
+        user after it. Its listings are the caller's to delete (the active-listing count becomes 0 here).
+
+        Guard: the e-mail is still ``seen_email`` and the user is not an admin, so a concurrent deletion or
+        promotion makes it match nothing (None, as for a user who is gone).
+        """
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": user_id, "email": seen_email, "is_admin": False},
+            {
+                "$set": {
+                    "email": f"deleted-{user_id}@{DELETED_EMAIL_DOMAIN}",
+                    "phone": f"deleted-{user_id}",
+                    "password_hash": UNUSABLE_PASSWORD_HASH,
+                    "full_name": "Deleted user",
+                    "profile_photo_url": None,
+                    "date_of_birth": None,
+                    "gender": None,
+                    "renter_preferences": None,
+                    "employment_info": None,
+                    "renter_verification_documents": None,
+                    "owner_verification_documents": None,
+                    "is_active": False,
+                    "profile_visibility": False,
+                    "active_listings": 0,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    # ---- the user's own verification: renter or owner -----------------------------------------------
+
+    @classmethod
+    async def submit_verification(
+        cls,
+        user_id: str,
+        *,
+        kind: str,
+        documents: dict[str, Any],
+        employment_info: dict[str, Any] | None = None,
+        now: datetime,
+    ) -> User | None:
+        """The user's ``kind`` (renter or owner) documents wait for review, with their employment details when
+        given; the user after it.
+
+        Guard: that request is neither pending nor verified (none or rejected), so one waits at a time. None
+        when the guard failed or the user is gone.
+        """
+        fields = verification_fields(kind)
+        changes: dict[str, Any] = {
+            fields["status"]: VerificationStatus.PENDING.value,
+            fields["documents"]: documents,
+            fields["submitted_at"]: now,
+            fields["reviewed_at"]: None,
+            fields["rejection_reason"]: None,
+        }
+        if employment_info is not None:
+            changes["employment_info"] = employment_info
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": user_id, fields["status"]: {"$in": _SUBMITTABLE}},
+            {"$set": changes},
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def decide_verification(
+        cls, user_id: str, *, kind: str, approved: bool, reason: str | None, now: datetime
+    ) -> User | None:
+        """An admin's decision on the user's pending ``kind`` request: verified, or rejected with ``reason``;
+        the user after it.
+
+        Guard: the request is pending, so it is decided once. None when it was not, or the user is gone.
+        """
+        fields = verification_fields(kind)
+        status = VerificationStatus.VERIFIED if approved else VerificationStatus.REJECTED
+        raw = await collection_of(cls).find_one_and_update(
+            {"_id": user_id, fields["status"]: VerificationStatus.PENDING.value},
+            {
+                "$set": {
+                    fields["status"]: status.value,
+                    fields["is_verified"]: approved,
+                    fields["reviewed_at"]: now,
+                    fields["rejection_reason"]: reason,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else cls.model_validate(raw)
+
+    @classmethod
+    async def reset_pending_verification(cls, user_id: str, *, kind: str) -> bool:
+        """A pending ``kind`` request leaves the review queue (its documents are gone: the user was deleted);
+        True if one was pending.
+
+        Guard: still pending, so a request decided meanwhile keeps its decision.
+        """
+        status_field = verification_fields(kind)["status"]
+        cleared = await collection_of(cls).update_one(
+            {"_id": user_id, status_field: VerificationStatus.PENDING.value},
+            {"$set": {status_field: VerificationStatus.NONE.value}},
+        )
+        return cleared.modified_count > 0
+
+    # ---- the owner's badge as listings give it (homer_rt/services/verification/grants.py) -------------
+    #
+    # ``owner_verified_by_properties`` lists the listings whose approval made the user a verified owner;
+    # empty when they were verified on their own documents. Each step below is guarded on the state it
+    # expects; when a concurrent approval or withdrawal changed it first, the caller reads and tries again.
+
+    @classmethod
+    async def grant_owner_badge(cls, owner_id: str, *, property_id: str, now: datetime) -> bool:
+        """The listing's approval makes the user a verified owner, held by that listing; False when the
+        guard failed.
+
+        Guard: not a verified owner yet.
+        """
+        granted = await collection_of(cls).update_one(
+            {"_id": owner_id, "is_verified_owner": {"$ne": True}},
+            {
+                "$set": {
+                    "is_verified_owner": True,
+                    "owner_verification_status": VerificationStatus.VERIFIED.value,
+                    "owner_verification_reviewed_at": now,
+                    "owner_verification_rejection_reason": None,
+                    "owner_verified_by_properties": [property_id],
+                }
+            },
+        )
+        return granted.matched_count > 0
+
+    @classmethod
+    async def join_owner_badge(cls, owner_id: str, *, property_id: str) -> bool:
+        """The listing holds the owner's badge too; False when the guard failed.
+
+        Guard: a verified owner through other listings (the list is not empty), so an owner verified on
+        their own documents never comes to depend on a listing. ``$addToSet``: listed once.
+        """
+        joined = await collection_of(cls).update_one(
+            {"_id": owner_id, "is_verified_owner": True, "owner_verified_by_properties.0": {"$exists": True}},
+            {"$addToSet": {"owner_verified_by_properties": property_id}},
+        )
+        return joined.matched_count > 0
+
+    @classmethod
+    async def withdraw_owner_badge(cls, owner_id: str, *, property_id: str) -> bool:
+        """The last listing holding the owner's badge lets go: the user is no longer a verified owner; False
+        when the guard failed.
+
+        Guard: that listing is the only one holding it (the list is exactly ``[property_id]``).
+        """
+        last = await collection_of(cls).update_one(
+            {"_id": owner_id, "owner_verified_by_properties": [property_id]},
+            {
+                "$set": {
+                    "owner_verified_by_properties": [],
+                    "is_verified_owner": False,
+                    "owner_verification_status": VerificationStatus.NONE.value,
+                }
+            },
+        )
+        return last.modified_count > 0
+
+    @classmethod
+    async def release_owner_badge(cls, owner_id: str, *, property_id: str) -> bool:
+        """The listing stops holding the owner's badge, which others still hold; False when the guard failed.
+
+        Guard: the listing holds it and so does another (the list has a second entry).
+        """
+        released = await collection_of(cls).update_one(
+            {
+                "_id": owner_id,
+                "owner_verified_by_properties": property_id,
+                "owner_verified_by_properties.1": {"$exists": True},
+            },
+            {"$pull": {"owner_verified_by_properties": property_id}},
+        )
+        return released.modified_count > 0

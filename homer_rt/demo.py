@@ -53,7 +53,7 @@ from homer_rt.clock import Clock
 from homer_rt.security import PasswordHasher
 from homer_rt.services.chats import CHAT_ID_SECRET
 from homer_rt.services.lifestyle import MockLifestyleProvider
-from homer_rt.services.listing_quota import give_back_listing_slot, take_listing_slot
+from homer_rt.services.properties.quota import give_back_listing_slot, take_listing_slot
 from homer_rt.services.server_secrets import server_secret
 
 log = logging.getLogger(__name__)

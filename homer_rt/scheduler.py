@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from pymongo.errors import DuplicateKeyError
 
-from documents.base import collection_of
 from documents.job import ScheduledJob
 from homer_rt.clock import Clock
 
@@ -124,53 +122,23 @@ class Scheduler:
         """The job's document, due now, unless another scheduler (or an earlier run) created it."""
         if job.name in self._documented:
             return
-        with contextlib.suppress(DuplicateKeyError):  # two schedulers creating it at once: one insert wins
-            await collection_of(ScheduledJob).update_one(
-                {"_id": job.name}, {"$setOnInsert": {"due_at": self._clock.now(), "runs": 0}}, upsert=True
-            )
+        await ScheduledJob.ensure(job.name, due_at=self._clock.now())
         self._documented.add(job.name)
 
     async def _claim(self, job: RecurringJob, now: datetime) -> str | None:
         lease_id = uuid.uuid4().hex
-        claimed = await collection_of(ScheduledJob).find_one_and_update(
-            {
-                "_id": job.name,
-                "due_at": {"$lte": now},
-                "$or": [{"lease_expires_at": None}, {"lease_expires_at": {"$lte": now}}],
-            },
-            {
-                "$set": {
-                    "lease_id": lease_id,
-                    "leased_by": self.worker_id,
-                    "lease_expires_at": now + job.lease,
-                    "last_started_at": now,
-                }
-            },
-            projection={"_id": 1},
+        claimed = await ScheduledJob.claim(
+            job.name, lease_id=lease_id, worker_id=self.worker_id, now=now, lease_expires_at=now + job.lease
         )
-        return lease_id if claimed is not None else None
+        return lease_id if claimed else None
 
     async def _finish(
         self, job: RecurringJob, lease_id: str, *, next_due: datetime, error: str | None
     ) -> None:
         # Guarded on the lease: a run that outlived its lease must not overwrite the run that took over.
-        await collection_of(ScheduledJob).update_one(
-            {"_id": job.name, "lease_id": lease_id},
-            {
-                "$set": {
-                    "due_at": next_due,
-                    "lease_id": None,
-                    "leased_by": None,
-                    "lease_expires_at": None,
-                    "last_finished_at": self._clock.now(),
-                    "last_error": error,
-                },
-                "$inc": {"runs": 1},
-            },
+        await ScheduledJob.finish(
+            job.name, lease_id=lease_id, next_due=next_due, finished_at=self._clock.now(), error=error
         )
 
     async def _release(self, job: RecurringJob, lease_id: str) -> None:
-        await collection_of(ScheduledJob).update_one(
-            {"_id": job.name, "lease_id": lease_id},
-            {"$set": {"lease_id": None, "leased_by": None, "lease_expires_at": None}},
-        )
+        await ScheduledJob.release(job.name, lease_id=lease_id)

@@ -285,6 +285,18 @@ async def test_only_the_uploaders_file_in_its_area_is_marked_in_use(client: Test
     assert found == 1
 
 
+async def test_a_file_record_is_removed_once_and_only_while_it_still_matches(
+    client: TestClient[Any, Any],
+) -> None:
+    record = await stored_file(client, url="/uploads/verification/u1/c.pdf")
+    unreferenced = {"unreferenced_since": {"$ne": None}}
+    await StoredFile.mark_referenced(record.url, uploader_id="u1", area="verification")
+    # Referenced since the cleanup selected it: it stays.
+    assert await StoredFile.remove_record(record.id, still_matching=unreferenced) is None
+    removed = await asyncio.gather(*(StoredFile.remove_record(record.id) for _ in range(3)))
+    assert [r.url for r in removed if r is not None] == [record.url]  # one remover gives back its quota
+
+
 async def test_concurrent_reservations_never_pass_the_limit(client: TestClient[Any, Any]) -> None:
     results = await asyncio.gather(*(UploadUsage.reserve("u1", 30, limit=100) for _ in range(6)))
     assert sum(results) == 3
@@ -300,3 +312,9 @@ async def test_notes_change_only_on_a_shortlisted_listing(client: TestClient[Any
     assert await Shortlist.set_notes(user_id="u1", property_id="p2", notes="no") is None
     entry = await Shortlist.set_notes(user_id="u1", property_id="p1", notes="call after 6")
     assert entry is not None and entry.notes == "call after 6"
+
+
+async def test_a_shortlist_row_is_removed_once(client: TestClient[Any, Any]) -> None:
+    await Shortlist(user_id="u1", property_id="p1", created_at=now_of(client)).insert()
+    removed = await asyncio.gather(*(Shortlist.remove(user_id="u1", property_id="p1") for _ in range(3)))
+    assert sorted(removed) == [False, False, True]

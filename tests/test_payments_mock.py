@@ -20,7 +20,7 @@ from homer_rt.appkeys import PAYMENTS
 from homer_rt.clock import AdjustableClock, as_utc
 from homer_rt.errors import BadRequest, Conflict
 from homer_rt.services.audit import AdminActor
-from homer_rt.services.payment_gateway import MockGateway
+from homer_rt.services.payments.gateway import MockGateway
 from tests.factories import (
     ClientFactory,
     make_admin,

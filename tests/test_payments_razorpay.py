@@ -20,7 +20,7 @@ from homer_rt.appkeys import PAYMENTS
 from homer_rt.clock import AdjustableClock
 from homer_rt.errors import UpstreamError
 from homer_rt.services.audit import AdminActor
-from homer_rt.services.payment_gateway import RazorpayGateway
+from homer_rt.services.payments.gateway import RazorpayGateway
 from tests.factories import ClientFactory, make_admin, make_property, make_settings, register
 from tests.fakes.razorpay_server import KEY_ID, KEY_SECRET, WEBHOOK_SECRET, FakeRazorpay
 from tests.payment_helpers import orders_meet, sign

@@ -78,8 +78,7 @@ class ShortlistService:
         return entry
 
     async def remove(self, *, user_id: str, property_id: str) -> None:
-        result = await collection_of(Shortlist).delete_one({"user_id": user_id, "property_id": property_id})
-        if result.deleted_count != 1:
+        if not await Shortlist.remove(user_id=user_id, property_id=property_id):
             raise NotFound("This property is not in your shortlist", code="shortlist_not_found")
         await Property.record_unshortlisted(property_id)
 

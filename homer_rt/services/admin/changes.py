@@ -9,22 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.config import JsonDict
 
 from documents.property import BHKType, PropertyStatus, PropertyType
-from documents.user import SubscriptionTier, UserType
+from documents.user import ADMIN_FIELDS, SubscriptionTier, UserType
 from homer_rt.clock import UtcDateTime
 from homer_rt.errors import BadRequest, ValidationFailed
 from homer_rt.services.properties import MAX_RUPEES
 
-USER_EDITABLE = frozenset(
-    {
-        "full_name",
-        "user_type",
-        "is_active",
-        "subscription_tier",
-        "subscription_end",
-        "profile_visibility",
-        "is_admin",
-    }
-)
+# The user fields are the document's whitelist, which its write (User.edit_by_admin) enforces as well.
+USER_EDITABLE = ADMIN_FIELDS
 PROPERTY_EDITABLE = frozenset(
     {
         "title",

@@ -3,12 +3,9 @@ verification granted without the owner's request."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from pymongo import ReturnDocument
-
-from documents.base import collection_of
-from documents.property import Property, PropertyStatus, VerificationTier
+from documents.property import ListingChanges, Property, PropertyStatus, VerificationTier
 from homer_rt.clock import Clock, iso
 from homer_rt.errors import Conflict, NotFound
 from homer_rt.money import rupees_to_paise
@@ -22,8 +19,8 @@ from homer_rt.services.admin.views import (
 )
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AdminActor, AuditLog, Outcome
-from homer_rt.services.listing_quota import follow_status_change
 from homer_rt.services.notifications import NotificationService
+from homer_rt.services.properties.quota import follow_status_change
 
 # Rupee fields in the API and the paise fields they are stored in.
 _MONEY_FIELDS = {
@@ -43,6 +40,17 @@ def property_admin_view(prop: Property) -> PropertyAdminView:
         "verification_reviewed_at": iso(prop.verification_reviewed_at),
         "verification_rejection_reason": prop.verification_rejection_reason,
     }
+
+
+def _stored_changes(changes: dict[str, Any]) -> ListingChanges:
+    """An admin's validated changes (PROPERTY_EDITABLE) in stored form: rupees as paise, enums as text."""
+    stored: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name in _MONEY_FIELDS:
+            stored[_MONEY_FIELDS[name]] = None if value is None else rupees_to_paise(value, field=name)
+        else:
+            stored[name] = value.value if hasattr(value, "value") else value
+    return cast(ListingChanges, stored)  # PROPERTY_EDITABLE's fields, each stored as ListingChanges has it
 
 
 class AdminListings:
@@ -80,32 +88,21 @@ class AdminListings:
 
         async def work() -> Outcome[PropertyChangedResponse]:
             changes = whitelisted(PropertyChanges, body, PROPERTY_EDITABLE, "property")
-            values: dict[str, Any] = {"updated_at": self._clock.now()}
-            for name, value in changes.items():
-                if name in _MONEY_FIELDS:
-                    values[_MONEY_FIELDS[name]] = (
-                        None if value is None else rupees_to_paise(value, field=name)
-                    )
-                else:
-                    values[name] = value.value if hasattr(value, "value") else value
-            if "status" in values:
-                values["held_by_admin"] = values["status"] != PropertyStatus.ACTIVE.value
-            before_raw = await collection_of(Property).find_one_and_update(
-                {"_id": property_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
-            )
-            if before_raw is None:
+            stored = _stored_changes(changes)
+            before = await Property.edit_by_admin(property_id, changes=stored, now=self._clock.now())
+            if before is None:
                 raise NotFound("Property not found", code="property_not_found")
-            if "status" in values:
+            if "status" in stored:
                 await follow_status_change(
-                    owner_id=str(before_raw["owner_id"]),
+                    owner_id=before.owner_id,
                     property_id=property_id,
-                    was_active=before_raw.get("status") == PropertyStatus.ACTIVE.value,
-                    now_active=values["status"] == PropertyStatus.ACTIVE.value,
+                    was_active=before.status == PropertyStatus.ACTIVE,
+                    now_active=stored["status"] == PropertyStatus.ACTIVE.value,
                 )
             after = await Property.get(property_id)
             if after is None:
                 raise NotFound("Property not found", code="property_not_found")
-            before_view = Property.model_validate(before_raw).api_view()
+            before_view = before.api_view()
             after_view = after.api_view()
             return Outcome(
                 result={"message": "Property updated successfully", "property": property_admin_view(after)},
@@ -124,16 +121,11 @@ class AdminListings:
 
     async def delete_property(self, *, actor: AdminActor, property_id: str) -> PropertyDeletedResponse:
         async def work() -> Outcome[PropertyDeletedResponse]:
-            before_raw = await collection_of(Property).find_one_and_update(
-                {"_id": property_id, "status": {"$ne": PropertyStatus.DELETED.value}},
-                {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": self._clock.now()}},
-                return_document=ReturnDocument.BEFORE,
-            )
-            if before_raw is None:
+            before = await Property.mark_deleted(property_id, now=self._clock.now())
+            if before is None:
                 if await Property.get(property_id) is None:
                     raise NotFound("Property not found", code="property_not_found")
                 raise Conflict("Property already deleted", code="property_already_deleted")
-            before = Property.model_validate(before_raw)
             await follow_status_change(
                 owner_id=before.owner_id,
                 property_id=property_id,
@@ -159,32 +151,14 @@ class AdminListings:
     async def force_verify_property(self, *, actor: AdminActor, property_id: str) -> PropertyChangedResponse:
         async def work() -> Outcome[PropertyChangedResponse]:
             now = self._clock.now()
-            before_raw = await collection_of(Property).find_one_and_update(
-                {
-                    "_id": property_id,
-                    "is_verified": False,
-                    "status": {"$ne": PropertyStatus.DELETED.value},
-                },
-                {
-                    "$set": {
-                        "is_verified": True,
-                        "verification_tier": VerificationTier.VERIFIED.value,
-                        "verification_date": now,
-                        "verification_reviewed_at": now,
-                        "verification_rejection_reason": None,
-                        "updated_at": now,
-                    }
-                },
-                return_document=ReturnDocument.BEFORE,
-            )
-            if before_raw is None:
+            before = await Property.force_verify(property_id, now=now)
+            if before is None:
                 existing = await Property.get(property_id)
                 if existing is None:
                     raise NotFound("Property not found", code="property_not_found")
                 if existing.status == PropertyStatus.DELETED:
                     raise Conflict("Property is deleted", code="property_deleted")
                 raise Conflict("Property is already verified", code="property_already_verified")
-            before = Property.model_validate(before_raw)
             after = await Property.get(property_id)
             if after is None:
                 raise NotFound("Property not found", code="property_not_found")

@@ -6,10 +6,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from documents.base import collection_of
 from documents.chat import ChatReport, ReportResolution, ReportStatus
+from documents.chat_writes import claim_report_resolution, release_report_claim
 from documents.user import User
 from homer_rt.clock import Clock
 from homer_rt.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -73,23 +72,13 @@ class AdminReports:
             now = now.replace(microsecond=now.microsecond // 1000 * 1000)
             resolution = ReportResolution(action=chosen.value, note=note)
             # Claimed atomically: two admins resolving at once cannot both act on the report.
-            raw = await collection_of(ChatReport).find_one_and_update(
-                {"_id": report_id, "status": ReportStatus.OPEN.value},
-                {
-                    "$set": {
-                        "status": ReportStatus.RESOLVED.value,
-                        "resolved_at": now,
-                        "resolved_by": actor.admin_id,
-                        "resolution": resolution.model_dump(),
-                    }
-                },
-                return_document=ReturnDocument.AFTER,
+            report = await claim_report_resolution(
+                report_id, admin_id=actor.admin_id, resolution=resolution, at=now
             )
-            if raw is None:
+            if report is None:
                 if await ChatReport.get(report_id) is None:
                     raise NotFound("Report not found", code="report_not_found")
                 raise Conflict("Report already resolved", code="report_already_resolved")
-            report = ChatReport.model_validate(raw)
             details: dict[str, Any] = {
                 "resolution": chosen.value,
                 "note": note,
@@ -110,17 +99,7 @@ class AdminReports:
                     )
             except DomainError:
                 # The action did not happen, so the report goes back to the queue.
-                await collection_of(ChatReport).update_one(
-                    {"_id": report_id, "resolved_by": actor.admin_id, "resolved_at": now},
-                    {
-                        "$set": {
-                            "status": ReportStatus.OPEN.value,
-                            "resolved_at": None,
-                            "resolved_by": None,
-                            "resolution": None,
-                        }
-                    },
-                )
+                await release_report_claim(report_id, admin_id=actor.admin_id, resolved_at=now)
                 raise
             await self._feed.publish_counts()
             return Outcome(

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import ReturnDocument
-
 from documents.base import collection_of
 from documents.property import Property, PropertyStatus
 from documents.transaction import Transaction
-from documents.user import SubscriptionTier, User, VerificationStatus
+from documents.user import DELETED_EMAIL_DOMAIN, SubscriptionTier, User
 from homer_rt.clock import Clock, as_utc
 from homer_rt.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from homer_rt.services.admin.changes import USER_EDITABLE, UserChanges, whitelisted
@@ -21,10 +19,6 @@ from homer_rt.services.audit import AdminActor, AuditLog, Outcome
 from homer_rt.services.auth import AuthService
 from homer_rt.services.uploads import PROFILES_AREA, VERIFICATION_AREA, UploadService
 
-# A deleted user's e-mail and phone are replaced by values no one can register (unique indexes stay
-# satisfied, and the address is not deliverable: .invalid is reserved).
-DELETED_EMAIL_DOMAIN = "deleted.invalid"
-UNUSABLE_PASSWORD_HASH = "!deleted"
 RECENT_TRANSACTIONS = 20
 
 
@@ -114,12 +108,9 @@ class AdminUsers:
                         ],
                     )
                 values["subscription_start"] = now
-            before_raw = await collection_of(User).find_one_and_update(
-                {"_id": user_id}, {"$set": values}, return_document=ReturnDocument.BEFORE
-            )
-            if before_raw is None:
+            before = await User.edit_by_admin(user_id, values=values)
+            if before is None:
                 raise NotFound("User not found", code="user_not_found")
-            before = User.model_validate(before_raw)
             if values.get("is_active") is False:
                 await self._cut_off(user_id)
             elif values.get("is_admin") is False and before.is_admin:
@@ -153,8 +144,7 @@ class AdminUsers:
         """Deactivation outside PUT /users (a report's resolution): the same flag and the same cut-off."""
         if user_id == by_admin_id:
             raise Conflict("You cannot deactivate your own account", code="cannot_modify_self")
-        result = await collection_of(User).update_one({"_id": user_id}, {"$set": {"is_active": False}})
-        if result.matched_count == 0:
+        if not await User.deactivate(user_id):
             raise NotFound("User not found", code="user_not_found")
         await self._cut_off(user_id)
 
@@ -170,30 +160,10 @@ class AdminUsers:
             if target.email.endswith("@" + DELETED_EMAIL_DOMAIN):
                 raise Conflict("User already deleted", code="user_already_deleted")
             now = self._clock.now()
-            # Guarded on the e-mail we read: a concurrent delete or promotion makes this match nothing.
-            raw = await collection_of(User).find_one_and_update(
-                {"_id": user_id, "email": target.email, "is_admin": False},
-                {
-                    "$set": {
-                        "email": f"deleted-{user_id}@{DELETED_EMAIL_DOMAIN}",
-                        "phone": f"deleted-{user_id}",
-                        "password_hash": UNUSABLE_PASSWORD_HASH,
-                        "full_name": "Deleted user",
-                        "profile_photo_url": None,
-                        "date_of_birth": None,
-                        "gender": None,
-                        "renter_preferences": None,
-                        "employment_info": None,
-                        "renter_verification_documents": None,
-                        "owner_verification_documents": None,
-                        "is_active": False,
-                        "profile_visibility": False,
-                        "active_listings": 0,  # every listing of theirs is deleted below
-                    }
-                },
-                return_document=ReturnDocument.AFTER,
-            )
-            if raw is None:
+            # Guarded on the e-mail we read: a concurrent delete or promotion makes this match nothing. Every
+            # listing of theirs is deleted below, so their active-listing count becomes 0 with it.
+            anonymised = await User.anonymise(user_id, seen_email=target.email)
+            if anonymised is None:
                 raise Conflict("User changed while being deleted; try again", code="user_changed")
             await self._cut_off(user_id)
             # Their ID documents and photo go from storage, so their URLs answer 404. Chat attachments stay:
@@ -203,29 +173,22 @@ class AdminUsers:
             )
             # Their pending identity checks leave the review queue: the documents are gone with them.
             withdrawn = 0
-            for status_field in ("renter_verification_status", "owner_verification_status"):
-                cleared = await collection_of(User).update_one(
-                    {"_id": user_id, status_field: VerificationStatus.PENDING.value},
-                    {"$set": {status_field: VerificationStatus.NONE.value}},
-                )
-                withdrawn += cleared.modified_count
+            for kind in ("renter", "owner"):
+                withdrawn += await User.reset_pending_verification(user_id, kind=kind)
             if withdrawn:
                 await self._feed.publish_counts()
-            removed = await collection_of(Property).update_many(
-                {"owner_id": user_id, "status": {"$ne": PropertyStatus.DELETED.value}},
-                {"$set": {"status": PropertyStatus.DELETED.value, "updated_at": now}},
-            )
+            removed = await Property.mark_all_deleted(owner_id=user_id, now=now)
             # The audit entry keeps no personal data of someone who asked to be forgotten.
             return Outcome(
                 result={
                     "message": "User deleted successfully",
                     "user_id": user_id,
-                    "listings_removed": removed.modified_count,
+                    "listings_removed": removed,
                     "files_removed": files_removed,
                 },
                 old_value={"is_active": target.is_active, "user_type": target.user_type.value},
                 new_value={"is_active": False, "anonymised": True},
-                details={"listings_removed": removed.modified_count, "files_removed": files_removed},
+                details={"listings_removed": removed, "files_removed": files_removed},
             )
 
         return await self._audit.audited(

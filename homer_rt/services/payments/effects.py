@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
-from pymongo import ReturnDocument
-
-from documents.base import collection_of
 from documents.property import Property, VerificationTier
 from documents.transaction import Transaction, TransactionType
-from documents.user import SubscriptionTier, User
+from documents.user import User
 from homer_rt.clock import as_utc
 from homer_rt.errors import Conflict, NotFound
 from homer_rt.money import paise_to_rupees
 from homer_rt.services.audit import AdminActor
 from homer_rt.services.payments.core import PaymentCore
-from homer_rt.services.verification_grants import withdraw_owner_verification
+from homer_rt.services.verification.grants import withdraw_owner_verification
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +43,8 @@ class PurchaseEffects(PaymentCore):
             )
             return
         property_id = str(transaction.metadata.get("property_id", ""))
-        await collection_of(Property).update_one(
-            {"_id": property_id},
-            {
-                "$set": {
-                    "verification_fee_paid": True,
-                    "payment_id": transaction.payment_id,
-                    "updated_at": self._clock.now(),
-                }
-            },
+        await Property.record_verification_fee(
+            property_id, payment_id=transaction.payment_id, now=self._clock.now()
         )
         await self._notifications.notify(
             user_id=transaction.user_id,
@@ -67,7 +56,6 @@ class PurchaseEffects(PaymentCore):
 
     async def _extend_subscription(self, *, user_id: str, days: int) -> User:
         """Premium for ``days`` from now, or from the current end when renewing early (renewals stack)."""
-        collection = collection_of(User)
         for _ in range(_CAS_ATTEMPTS):
             user = await User.get(user_id)
             if user is None:
@@ -76,42 +64,27 @@ class PurchaseEffects(PaymentCore):
             active = user.is_premium(now) and user.subscription_end is not None
             base = as_utc(user.subscription_end) if active and user.subscription_end else now
             start = user.subscription_start if active and user.subscription_start else now
-            raw = await collection.find_one_and_update(
-                {"_id": user_id, "subscription_end": user.subscription_end},
-                {
-                    "$set": {
-                        "subscription_tier": SubscriptionTier.PREMIUM.value,
-                        "subscription_start": _ms(start),
-                        "subscription_end": _ms(base + timedelta(days=days)),
-                        "contacts_used": 0,
-                    }
-                },
-                return_document=ReturnDocument.AFTER,
+            extended = await User.extend_subscription(
+                user_id,
+                seen_end=user.subscription_end,
+                start=_ms(start),
+                end=_ms(base + timedelta(days=days)),
             )
-            if raw is not None:
-                extended: User = User.model_validate(raw)
+            if extended is not None:
                 return extended
         raise Conflict("Subscription is being changed concurrently; try again", code="subscription_busy")
 
     async def _shorten_subscription(self, *, user_id: str, days: int) -> None:
-        collection = collection_of(User)
         for _ in range(_CAS_ATTEMPTS):
             user = await User.get(user_id)
             if user is None:
                 return
-            now = self._clock.now()
             new_end = (
                 _ms(as_utc(user.subscription_end) - timedelta(days=days)) if user.subscription_end else None
             )
-            changes: dict[str, Any] = {"subscription_end": new_end}
-            if new_end is None or new_end <= now:
-                changes["subscription_tier"] = SubscriptionTier.FREE.value
-            raw = await collection.find_one_and_update(
-                {"_id": user_id, "subscription_end": user.subscription_end},
-                {"$set": changes},
-                return_document=ReturnDocument.AFTER,
-            )
-            if raw is not None:
+            if await User.shorten_subscription(
+                user_id, seen_end=user.subscription_end, end=new_end, now=self._clock.now()
+            ):
                 return
         raise Conflict("Subscription is being changed concurrently; try again", code="subscription_busy")
 
@@ -145,24 +118,9 @@ class PurchaseEffects(PaymentCore):
             return  # never paid, so it paid for nothing (and None must not match listings without a payment)
         property_id = str(transaction.metadata.get("property_id", ""))
         now = self._clock.now()
-        before_raw = await collection_of(Property).find_one_and_update(
-            # Guarded on this payment: a listing it did not pay for keeps what it has.
-            {"_id": property_id, "payment_id": transaction.payment_id},
-            {
-                "$set": {
-                    "verification_fee_paid": False,
-                    "payment_id": None,
-                    "is_verified": False,
-                    "verification_tier": VerificationTier.FREE.value,
-                    "verification_date": None,
-                    "updated_at": now,
-                }
-            },
-            return_document=ReturnDocument.BEFORE,
-        )
-        if before_raw is None:
-            return
-        before = Property.model_validate(before_raw)
+        before = await Property.withdraw_verification(property_id, payment_id=transaction.payment_id, now=now)
+        if before is None:
+            return  # the listing is no longer paid by this payment: it keeps what it has
         was_verified = before.is_verified or before.verification_tier == VerificationTier.VERIFIED
         was_pending = before.verification_tier == VerificationTier.PENDING
         if not (was_verified or was_pending):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from documents.base import collection_of
 from documents.user import SubscriptionTier, User
 from homer_rt.clock import as_utc
 from homer_rt.services.payments.core import PaymentCore
@@ -29,12 +28,8 @@ class SubscriptionReminders(PaymentCore):
                 and as_utc(user.subscription_reminder_sent_for) == as_utc(end)
             ):
                 continue
-            # The guard is the period's end itself: a renewal moves it, so the next period is reminded too.
-            claimed = await collection_of(User).update_one(
-                {"_id": user.id, "subscription_end": end, "subscription_reminder_sent_for": {"$ne": end}},
-                {"$set": {"subscription_reminder_sent_for": end}},
-            )
-            if claimed.modified_count != 1:
+            # Claimed per period: a renewal moves the end, so the next period is reminded too.
+            if not await User.claim_subscription_reminder(user.id, period_end=end):
                 continue
             days_left = max(1, int((as_utc(end) - now).total_seconds() // 86400) + 1)
             await self._notifications.notify(

@@ -51,7 +51,7 @@ class PropertyListings(PropertyCore):
             lifestyle_data=await self._lifestyle.lifestyle_for(location=location, now=now),
             created_at=now,
         )
-        # The slot first: concurrent creates at the cap cannot both pass (listing_quota).
+        # The slot first: concurrent creates at the cap cannot both pass (User.take_listing_slots).
         await take_listing_slot(owner_id=owner.id, limit=self._slot_limit(owner))
         try:
             await listing.insert()

@@ -29,15 +29,10 @@ async def take_listing_slot(
     ``listing_limit_reached``, naming the limit. ``already_active`` names a listing made active before its
     slot was taken (an admin's status change), which an older account's first count must leave out: the
     ``$inc`` that follows counts it."""
-    users = collection_of(User)
-    match: dict[str, Any] = {
-        "_id": owner_id,
-        "active_listings": {"$lte": limit - count} if limit is not None else {"$exists": True},
-    }
-    result = await users.update_one(match, {"$inc": {"active_listings": count}})
-    if result.matched_count == 0 and await _count_for_older_account(owner_id, leaving_out=already_active):
-        result = await users.update_one(match, {"$inc": {"active_listings": count}})
-    if result.matched_count == 0 and limit is not None:
+    taken = await User.take_listing_slots(owner_id, count=count, limit=limit)
+    if not taken and await _count_for_older_account(owner_id, leaving_out=already_active):
+        taken = await User.take_listing_slots(owner_id, count=count, limit=limit)
+    if not taken and limit is not None:
         raise Conflict(
             f"You already have {limit} active listings, the most one owner can have. Mark one rented or "
             "inactive, or delete one, to list another.",
@@ -49,9 +44,7 @@ async def take_listing_slot(
 
 async def give_back_listing_slot(*, owner_id: str, count: int = 1) -> None:
     """``count`` fewer active listings. Never below zero; an older account's missing counter stays missing."""
-    await collection_of(User).update_one(
-        {"_id": owner_id, "active_listings": {"$gte": count}}, {"$inc": {"active_listings": -count}}
-    )
+    await User.give_back_listing_slots(owner_id, count=count)
 
 
 async def follow_status_change(
@@ -67,14 +60,12 @@ async def follow_status_change(
 async def _count_for_older_account(owner_id: str, *, leaving_out: str | None) -> bool:
     """Store the active-listing count of an account that has no counter yet; False when it has one already
     (or there is no such account), so trying again would change nothing."""
-    users = collection_of(User)
-    uncounted = {"_id": owner_id, "active_listings": {"$exists": False}}
-    if await users.count_documents(uncounted, limit=1) == 0:
+    if not await User.lacks_listing_count(owner_id):
         return False
     listings: dict[str, Any] = {"owner_id": owner_id, "status": PropertyStatus.ACTIVE.value}
     if leaving_out is not None:
         listings["_id"] = {"$ne": leaving_out}
     active = await collection_of(Property).count_documents(listings)
     # Guarded by the field's absence: of two processes counting at once, one stores its count.
-    await users.update_one(uncounted, {"$set": {"active_listings": active}})
+    await User.store_active_listing_count(owner_id, count=active)
     return True

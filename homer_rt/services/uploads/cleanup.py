@@ -34,7 +34,7 @@ class UploadCleanup(UploadCore):
 
     async def discard(self, file: StoredFile) -> None:
         """Remove a stored file and its record (a listing's deleted image, a failed batch)."""
-        await self._remove({"_id": file.id})
+        await self._remove(file.id)
 
     async def remove_unreferenced(self) -> int:
         """The scheduled cleanup: remove every file nothing referenced within the grace period (from its
@@ -52,19 +52,19 @@ class UploadCleanup(UploadCore):
             batch = await collection_of(StoredFile).find(query, projection={"_id": 1}).to_list(CLEANUP_BATCH)
             for row in batch:
                 # The query again, with the id: a file that stopped matching since the find is left alone.
-                if await self._remove({**query, "_id": row["_id"]}):
+                if await self._remove(row["_id"], still_matching=query):
                     removed += 1
             if len(batch) < CLEANUP_BATCH:
                 return removed
 
-    async def _remove(self, query: Mapping[str, Any]) -> bool:
-        """Remove the record matching ``query``, then give back its quota and delete its bytes. The record
-        goes first, in one atomic step: from then on the file is not served, not referenced, and not
-        removed twice. (A crash before the rest leaves bytes stored and counted: never the reverse.)"""
-        raw = await collection_of(StoredFile).find_one_and_delete(dict(query))
-        if raw is None:
+    async def _remove(self, file_id: str, *, still_matching: Mapping[str, Any] | None = None) -> bool:
+        """Remove the file's record (if it still matches ``still_matching``), then give back its quota and
+        delete its bytes. The record goes first, in one atomic step: from then on the file is not served, not
+        referenced, and not removed twice. (A crash before the rest leaves bytes stored and counted: never
+        the reverse.)"""
+        file = await StoredFile.remove_record(file_id, still_matching=still_matching)
+        if file is None:
             return False
-        file = StoredFile.model_validate(raw)
         await self._quota.release(file.uploader_id, file.quota_bytes)
         await self._delete_quietly(file.storage_key)
         return True

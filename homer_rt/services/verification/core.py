@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 
 VERIFICATION_TYPES = ("renter", "owner", "property")
 PENDING: Final = VerificationStatus.PENDING.value
-# A request may be (re)submitted from these states: never while one waits for a decision or once verified.
-_SUBMITTABLE = [VerificationStatus.NONE.value, VerificationStatus.REJECTED.value]
 
 
 def parse_verification_id(verification_id: str) -> tuple[str, str]:
@@ -36,17 +34,6 @@ def parse_verification_id(verification_id: str) -> tuple[str, str]:
             code="invalid_verification_id",
         )
     return kind, entity_id
-
-
-def _user_fields(kind: str) -> dict[str, str]:
-    return {
-        "status": f"{kind}_verification_status",
-        "documents": f"{kind}_verification_documents",
-        "submitted_at": f"{kind}_verification_submitted_at",
-        "reviewed_at": f"{kind}_verification_reviewed_at",
-        "rejection_reason": f"{kind}_verification_rejection_reason",
-        "is_verified": f"is_verified_{kind}",
-    }
 
 
 class VerificationCore:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from pymongo import ReturnDocument
-
-from documents.base import collection_of
 from documents.property import Property, VerificationTier
-from documents.user import User, VerificationStatus
+from documents.user import User, VerificationStatus, verification_fields
 from homer_rt.errors import BadRequest, Conflict, NotFound
 from homer_rt.services.audit import AdminActor, Outcome
-from homer_rt.services.verification.core import PENDING, VERIFICATION_TYPES, VerificationCore, _user_fields
+from homer_rt.services.verification.core import PENDING, VERIFICATION_TYPES, VerificationCore
 from homer_rt.services.verification.grants import grant_owner_verification
 from homer_rt.services.verification.views import VerificationDecisionResponse, VerificationKind
 
@@ -85,21 +82,13 @@ class VerificationDecisions(VerificationCore):
     async def _decide_user(
         self, decision: str, kind: str, user_id: str, reason: str | None
     ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        fields = _user_fields(kind)
+        fields = verification_fields(kind)
         approved = decision == "approve"
         status = VerificationStatus.VERIFIED if approved else VerificationStatus.REJECTED
-        changes = {
-            fields["status"]: status.value,
-            fields["is_verified"]: approved,
-            fields["reviewed_at"]: self._clock.now(),
-            fields["rejection_reason"]: reason,
-        }
-        raw = await collection_of(User).find_one_and_update(
-            {"_id": user_id, fields["status"]: PENDING},
-            {"$set": changes},
-            return_document=ReturnDocument.AFTER,
+        decided = await User.decide_verification(
+            user_id, kind=kind, approved=approved, reason=reason, now=self._clock.now()
         )
-        if raw is None:
+        if decided is None:
             user = await User.get(user_id)
             if user is None:
                 raise NotFound("User not found", code="user_not_found")

@@ -9,47 +9,29 @@ the badge whatever happens to their listings.
 Shared by the verification service (which grants) and the payment service (which withdraws on a refund); the
 payment service cannot use the verification service, which is built on it.
 
-Each step is one atomic update guarded on the state it expects; when a concurrent approval or withdrawal of
-the same owner's listings changed that state first, the step is tried again on what is there now.
+Each step is one of the user's guarded operations (``User.grant_owner_badge`` and the rest), an atomic update
+guarded on the state it expects; when a concurrent approval or withdrawal of the same owner's listings changed
+that state first, the step is tried again on what is there now.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from documents.base import collection_of
-from documents.user import User, VerificationStatus
+from documents.user import User
 from homer_rt.errors import Conflict
 
-OWNER_VERIFIED_BY = "owner_verified_by_properties"
 # Contention on one owner is a handful of that owner's listings decided at the same moment.
 _ATTEMPTS = 20
 
 
 async def grant_owner_verification(*, owner_id: str, property_id: str, now: datetime) -> None:
-    users = collection_of(User)
     for _ in range(_ATTEMPTS):
         # Not a verified owner yet: this listing is what makes them one.
-        granted = await users.update_one(
-            {"_id": owner_id, "is_verified_owner": {"$ne": True}},
-            {
-                "$set": {
-                    "is_verified_owner": True,
-                    "owner_verification_status": VerificationStatus.VERIFIED.value,
-                    "owner_verification_reviewed_at": now,
-                    "owner_verification_rejection_reason": None,
-                    OWNER_VERIFIED_BY: [property_id],
-                }
-            },
-        )
-        if granted.matched_count:
+        if await User.grant_owner_badge(owner_id, property_id=property_id, now=now):
             return
         # Verified through other listings: this one holds the badge as well.
-        joined = await users.update_one(
-            {"_id": owner_id, "is_verified_owner": True, f"{OWNER_VERIFIED_BY}.0": {"$exists": True}},
-            {"$addToSet": {OWNER_VERIFIED_BY: property_id}},
-        )
-        if joined.matched_count:
+        if await User.join_owner_badge(owner_id, property_id=property_id):
             return
         owner = await User.get(owner_id)
         if owner is None or (owner.is_verified_owner and not owner.owner_verified_by_properties):
@@ -59,27 +41,12 @@ async def grant_owner_verification(*, owner_id: str, property_id: str, now: date
 
 async def withdraw_owner_verification(*, owner_id: str, property_id: str) -> bool:
     """Take back what ``grant_owner_verification`` gave for this listing; True if the owner lost the badge."""
-    users = collection_of(User)
     for _ in range(_ATTEMPTS):
         # The last listing holding the badge: the owner is no longer verified.
-        last = await users.update_one(
-            {"_id": owner_id, OWNER_VERIFIED_BY: [property_id]},
-            {
-                "$set": {
-                    OWNER_VERIFIED_BY: [],
-                    "is_verified_owner": False,
-                    "owner_verification_status": VerificationStatus.NONE.value,
-                }
-            },
-        )
-        if last.modified_count:
+        if await User.withdraw_owner_badge(owner_id, property_id=property_id):
             return True
         # Other listings still hold it: only this one lets go.
-        released = await users.update_one(
-            {"_id": owner_id, OWNER_VERIFIED_BY: property_id, f"{OWNER_VERIFIED_BY}.1": {"$exists": True}},
-            {"$pull": {OWNER_VERIFIED_BY: property_id}},
-        )
-        if released.modified_count:
+        if await User.release_owner_badge(owner_id, property_id=property_id):
             return False
         owner = await User.get(owner_id)
         if owner is None or property_id not in owner.owner_verified_by_properties:

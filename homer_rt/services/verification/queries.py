@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from documents.property import Property, VerificationTier
-from documents.user import User, VerificationStatus
+from documents.user import User, VerificationStatus, verification_fields
 from homer_rt.clock import iso
 from homer_rt.errors import BadRequest
-from homer_rt.services.verification.core import PENDING, VerificationCore, _user_fields
+from homer_rt.services.verification.core import PENDING, VerificationCore
 from homer_rt.services.verification.views import (
     PendingOwnerVerification,
     PendingPropertyVerification,
@@ -32,7 +32,7 @@ class VerificationQueries(VerificationCore):
         if type not in ("renter", "owner"):
             raise BadRequest("type must be renter, owner or property", code="invalid_verification_type")
         fresh = await User.get(user.id) or user
-        fields = _user_fields(type)
+        fields = verification_fields(type)
         status: VerificationStatus = getattr(fresh, fields["status"])
         verification: UserVerificationRecord | None = None
         if status != VerificationStatus.NONE:

@@ -6,15 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
-from pymongo import ReturnDocument
 
-from documents.base import collection_of
 from documents.property import Property, VerificationTier
 from documents.stored_file import StoredFile, StoredFileView
-from documents.user import User, VerificationStatus
+from documents.user import User, VerificationStatus, verification_fields
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
 from homer_rt.services.uploads import VERIFICATION_AREA
-from homer_rt.services.verification.core import _SUBMITTABLE, PENDING, VerificationCore, _user_fields
+from homer_rt.services.verification.core import PENDING, VerificationCore
 from homer_rt.services.verification.views import SubmissionResponse
 
 
@@ -65,7 +63,7 @@ class VerificationSubmissions(VerificationCore):
     ) -> SubmissionResponse:
         resolved = await self._own_documents(user_id=user_id, documents=documents)
         await self._submit_user(
-            kind="renter", user_id=user_id, documents=resolved, extra={"employment_info": employment_details}
+            kind="renter", user_id=user_id, documents=resolved, employment_info=employment_details
         )
         return {
             "success": True,
@@ -76,7 +74,7 @@ class VerificationSubmissions(VerificationCore):
 
     async def submit_owner(self, *, user_id: str, documents: Mapping[str, str]) -> SubmissionResponse:
         resolved = await self._own_documents(user_id=user_id, documents=documents)
-        await self._submit_user(kind="owner", user_id=user_id, documents=resolved, extra={})
+        await self._submit_user(kind="owner", user_id=user_id, documents=resolved)
         return {
             "success": True,
             "message": "Verification request submitted successfully",
@@ -85,28 +83,21 @@ class VerificationSubmissions(VerificationCore):
         }
 
     async def _submit_user(
-        self, *, kind: str, user_id: str, documents: dict[str, StoredFileView], extra: dict[str, Any]
+        self,
+        *,
+        kind: str,
+        user_id: str,
+        documents: dict[str, StoredFileView],
+        employment_info: dict[str, Any] | None = None,
     ) -> None:
-        fields = _user_fields(kind)
-        raw = await collection_of(User).find_one_and_update(
-            {"_id": user_id, fields["status"]: {"$in": _SUBMITTABLE}},
-            {
-                "$set": {
-                    fields["status"]: PENDING,
-                    fields["documents"]: documents,
-                    fields["submitted_at"]: self._clock.now(),
-                    fields["reviewed_at"]: None,
-                    fields["rejection_reason"]: None,
-                    **extra,
-                }
-            },
-            return_document=ReturnDocument.AFTER,
+        submitted = await User.submit_verification(
+            user_id, kind=kind, documents=documents, employment_info=employment_info, now=self._clock.now()
         )
-        if raw is None:
+        if submitted is None:
             user = await User.get(user_id)
             if user is None:
                 raise NotFound("User not found", code="user_not_found")
-            status = getattr(user, fields["status"])
+            status = getattr(user, verification_fields(kind)["status"])
             if status == VerificationStatus.VERIFIED:
                 raise Conflict(f"You are already a verified {kind}", code="already_verified")
             raise Conflict(f"Your {kind} verification is already waiting for review", code="already_pending")
