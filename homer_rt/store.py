@@ -43,6 +43,9 @@ tests/test_embedded_store.py, fails if an upgrade changes any of it):
 - ``mongomock_motor.AsyncMongoMockDatabase(client, database)`` wraps a mongomock Database (``.delegate``), and
   its ``get_collection`` makes the ``AsyncMongoMockCollection(database, collection)`` that Beanie and the
   services write through, with one async method per pymongo write method.
+- The databases this module opens check unique indexes by key (homer_rt/embedded_indexes.py: mongomock
+  scans the whole collection per unique index on every write); the loader tells it when it filled a
+  collection's storage directly. What that relies on is listed there and checked by the same test.
 """
 
 from __future__ import annotations
