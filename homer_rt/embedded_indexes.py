@@ -72,6 +72,7 @@ _ENABLED: weakref.WeakSet[Any] = weakref.WeakSet()
 _FILINGS: weakref.WeakKeyDictionary[Any, _Filing] = weakref.WeakKeyDictionary()
 
 _DUPLICATE = "E11000 Duplicate Key Error"
+_NOT_FILED: Any = object()
 # A subdocument that is missing: its fields are missing (mongomock matches them to null). Never changed.
 _MISSING_SUBDOCUMENT: dict[str, Any] = {}
 
@@ -140,8 +141,10 @@ class _IndexFiling:
         # Key values -> the one document id filed there, or a set of them.
         self.by_key: dict[tuple[Any, ...], Any] = {}
         self.not_plain: set[Any] = set()
-        # Document id -> (its key values or None when not plain, whether it matches the partial filter).
-        self.filed: dict[Any, tuple[tuple[Any, ...] | None, bool]] = {}
+        # Document id -> its key values, or None when they are not plain.
+        self.filed: dict[Any, tuple[Any, ...] | None] = {}
+        # The filed documents the partial filter does not select (none without a partial filter).
+        self.outside: set[Any] = set()
         # No two plain documents in the index (matching its partial filter) share key values.
         self.clean = True
         members: set[tuple[Any, ...]] = set()
@@ -159,7 +162,9 @@ class _IndexFiling:
 
     def file(self, document_id: Any, key: tuple[Any, ...] | None, member: bool) -> None:
         self.forget(document_id)
-        self.filed[document_id] = (key, member)
+        self.filed[document_id] = key
+        if not member:
+            self.outside.add(document_id)
         if key is None:
             self.not_plain.add(document_id)
             return
@@ -172,10 +177,10 @@ class _IndexFiling:
             self.by_key[key] = {present, document_id}
 
     def forget(self, document_id: Any) -> None:
-        was = self.filed.pop(document_id, None)
-        if was is None:
+        key = self.filed.pop(document_id, _NOT_FILED)
+        if key is _NOT_FILED:
             return
-        key = was[0]
+        self.outside.discard(document_id)
         if key is None:
             self.not_plain.discard(document_id)
             return
@@ -200,8 +205,8 @@ class _IndexFiling:
         """True when an update kept the document's filed key values and did not bring it into the index."""
         if not self.clean or self.not_plain:
             return False
-        was = self.filed.get(document_id)
-        return was is not None and was[0] == key and (was[1] or not member)
+        was = self.filed.get(document_id, _NOT_FILED)
+        return was is not _NOT_FILED and was == key and (document_id not in self.outside or not member)
 
 
 class _Filing:
