@@ -23,11 +23,9 @@ from documents.base import new_id
 
 # Re-exported: the ids are derived in documents.chat_ids; the demo and tests import them from here.
 from documents.chat_ids import MESSAGE_ID_NAMESPACE as MESSAGE_ID_NAMESPACE
-from documents.chat_ids import REPORT_ID_NAMESPACE as REPORT_ID_NAMESPACE
 from documents.chat_ids import chat_id_for as chat_id_for
 from documents.chat_ids import message_id_for as message_id_for
 from documents.chat_ids import name_based_id as name_based_id
-from documents.chat_ids import report_id_for as report_id_for
 from documents.chat_window import entry_json, holds_message, packed_entry, page_entries, window_slice
 from homer_rt.clock import as_utc, iso
 
@@ -226,6 +224,9 @@ class Chat(Document, ParticipantRoles):
     class Settings:
         name = "chats"
         indexes = [
+            # One chat per renter and listing; also the index initiate finds a renter's chat by. (The id is
+            # derived from the pair as well, keyed so that it cannot be guessed: chat_ids.chat_id_for.)
+            IndexModel([("property_id", 1), ("renter_id", 1)], unique=True),
             IndexModel([("participants", 1), ("status", 1), ("last_message_at", -1)]),
             IndexModel([("owner_id", 1), ("last_message_at", -1)]),
             IndexModel([("renter_id", 1), ("last_message_at", -1)]),
@@ -364,13 +365,10 @@ class ChatMessage(Document):
 
     class Settings:
         name = "chat_messages"
-        # No secondary unique index: the embedded store checks each one by scanning the whole collection on
-        # every insert. Uniqueness holds without them: a seq comes from an atomic increment of the chat's
-        # last_seq (one document), and a retry's id equals the stored message's id.
-        # The (chat_id, seq) index is named because it was unique before: MongoDB refuses to create an index
-        # under an existing name with other options (the old unique one may stay; it is equally correct).
         indexes = [
-            IndexModel([("chat_id", 1), ("seq", 1)], name="chat_seq"),
+            # Unique: a seq comes from one atomic increment of the chat's last_seq, and the index has the
+            # database refuse a second message under one seq whatever happens. Pages and sync read by it.
+            IndexModel([("chat_id", 1), ("seq", 1)], unique=True, name="chat_seq"),
             IndexModel([("chat_id", 1), ("sender_id", 1), ("seq", 1)]),
             IndexModel([("chat_id", 1), ("timestamp", 1)]),
         ]
@@ -454,6 +452,13 @@ class ChatReport(Document):
     class Settings:
         name = "chat_reports"
         indexes = [
+            # A reporter has one open report per chat; also the index a new report looks for that one by.
+            IndexModel(
+                [("chat_id", 1), ("reporter_id", 1)],
+                unique=True,
+                partialFilterExpression={"status": ReportStatus.OPEN.value},
+                name="one_open_report",
+            ),
             IndexModel([("status", 1), ("created_at", -1)]),
             IndexModel([("chat_id", 1), ("created_at", -1)]),
             IndexModel([("reported_user_id", 1)]),

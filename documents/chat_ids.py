@@ -1,4 +1,4 @@
-"""How chat, message and report ids follow from what they name, so a retry or a race collides on the key."""
+"""How chat and message ids follow from what they name, so a retry or a race collides on the primary key."""
 
 from __future__ import annotations
 
@@ -25,9 +25,8 @@ def name_based_id(namespace: uuid.UUID, name: str) -> str:
 
 
 def chat_id_for(key: bytes, property_id: str, renter_id: str) -> str:
-    """A renter has one chat per property: its id follows from the pair, so two initiates racing in two
-    processes collide on the primary key. A secondary unique index would do the same, but the embedded store
-    checks one by scanning every chat on every update, and every message sent updates its chat.
+    """A renter has one chat per property (the unique (property_id, renter_id) index of chats says so): its
+    id follows from the pair too, so two initiates racing in two processes insert the same id.
 
     Keyed (HMAC-SHA256) with a secret only the server knows, so nobody can work out the id of a chat they
     are not in. Shown as a UUID of RFC 9562's custom version 8, like every other id."""
@@ -35,18 +34,7 @@ def chat_id_for(key: bytes, property_id: str, renter_id: str) -> str:
     return _uuid_text(bytearray(digest[:16]), 8)
 
 
-# Fixed forever: a reporter's next report of a chat must keep its id (report_id_for).
-REPORT_ID_NAMESPACE = uuid.UUID("0b6e2f4a-8c1d-4e7f-b3a5-92d8c6e1f047")
-
-
-def report_id_for(chat_id: str, reporter_id: str, number: int) -> str:
-    """The id of a reporter's ``number``-th report of a chat (from 0). Two reports filed at once get the
-    same number, so the primary key lets one in: one open report per reporter and chat, without a unique
-    index the embedded store would check by scanning (or a partial one it would not honour)."""
-    return name_based_id(REPORT_ID_NAMESPACE, f"{chat_id}\n{reporter_id}\n{number}")
-
-
 def message_id_for(chat_id: str, sender_id: str, client_msg_id: str) -> str:
     """A message's id follows from its idempotency key, so a retry collides with the stored message on the
-    primary key: a check the embedded store makes in O(1) and MongoDB makes on every insert anyway."""
+    primary key, which tells a retry (answered with the stored message) from a new message."""
     return name_based_id(MESSAGE_ID_NAMESPACE, f"{chat_id}\n{sender_id}\n{client_msg_id}")

@@ -87,14 +87,14 @@ class Transaction(Document):
     # Unique (see the index): a listing's verification fee has one order at a time that is open or paid,
     # keyed ``property_verification:<property_id>``, so a second create-order finds it instead of charging
     # twice. Every other order, and a fee order once refunded or superseded, holds a key of its own (its
-    # prefix says which). Never null: the index is sparse only so orders stored before the key existed fit.
+    # prefix says which). Never null.
     purchase_key: str = Field(default_factory=new_id)
 
     class Settings:
         name = "transactions"
         indexes = [
             IndexModel("order_id", unique=True),
-            IndexModel("purchase_key", unique=True, sparse=True),
+            IndexModel("purchase_key", unique=True),
             IndexModel([("user_id", 1), ("created_at", -1)]),
             IndexModel("payment_id"),
             IndexModel([("payment_status", 1), ("created_at", -1)]),

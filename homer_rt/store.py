@@ -43,6 +43,9 @@ tests/test_embedded_store.py, fails if an upgrade changes any of it):
 - ``mongomock_motor.AsyncMongoMockDatabase(client, database)`` wraps a mongomock Database (``.delegate``), and
   its ``get_collection`` makes the ``AsyncMongoMockCollection(database, collection)`` that Beanie and the
   services write through, with one async method per pymongo write method.
+- The databases this module opens check unique indexes by key (homer_rt/embedded_indexes.py: mongomock
+  scans the whole collection per unique index on every write); the loader tells it when it filled a
+  collection's storage directly. What that relies on is listed there and checked by the same test.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ from pymongo import monitoring
 
 from documents import ALL_DOCUMENTS
 from documents.property import Property
+from homer_rt import embedded_indexes
 from homer_rt.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -205,6 +209,7 @@ class EmbeddedStorage:
         before any index exists, so unique indexes created afterwards check them once."""
         count = 0
         for name, documents in collections.items():
+            embedded_indexes.forget(self._database[name])
             stored = self.documents(name)
             for document in documents:
                 if "_id" not in document:
@@ -240,6 +245,7 @@ class Store:
     def in_memory(cls, database_name: str) -> Store:
         """The embedded store: mongomock-motor over a storage this module reads and fills directly."""
         server: Any = mongomock.store.ServerStore()  # type: ignore[no-untyped-call]
+        embedded_indexes.enable(server[database_name])
         mongomock_client: Any = mongomock.MongoClient(tz_aware=True, _store=server)
         client: Any = mongomock_motor.AsyncMongoMockClient(mock_mongo_client=mongomock_client)
         changes = ChangeCounter()

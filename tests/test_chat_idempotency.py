@@ -1,6 +1,6 @@
 """A message is stored once however often it is sent: its id is derived from (chat, sender, client_msg_id),
-so the primary key refuses a duplicate on the embedded store and on MongoDB alike, with no secondary unique
-index (which the embedded store checks by scanning the whole collection on every insert)."""
+so the primary key refuses a duplicate on the embedded store and on MongoDB alike, and tells a retry from a
+new message (a unique (chat_id, seq) index also guards the seqs)."""
 
 from __future__ import annotations
 
@@ -33,9 +33,7 @@ async def unread(client: TestClient[Any, Any], who: dict[str, Any]) -> int:
     return int(body["unread_count"])
 
 
-async def test_the_message_id_is_the_only_unique_key_of_chat_messages(
-    aiohttp_client: ClientFactory, tmp_path: Path
-) -> None:
+async def test_a_retry_collides_on_the_message_id(aiohttp_client: ClientFactory, tmp_path: Path) -> None:
     client = await fast_client(aiohttp_client, tmp_path)
     renter, _, _, chat_id = await make_chat(client)
     renter_id = renter["user"]["user_id"]
@@ -47,8 +45,8 @@ async def test_the_message_id_is_the_only_unique_key_of_chat_messages(
 
     indexes = await collection_of(ChatMessage).index_information()
     unique = sorted(name for name, spec in indexes.items() if spec.get("unique"))
-    assert unique == []  # _id is unique by definition; nothing else is checked per insert
-    assert [("chat_id", 1), ("seq", 1)] in [list(spec["key"]) for spec in indexes.values()]  # pages, sync
+    assert unique == ["chat_seq"]  # besides _id: one message per seq of a chat
+    assert list(indexes["chat_seq"]["key"]) == [("chat_id", 1), ("seq", 1)]  # pages, sync
 
 
 async def test_retry_older_than_the_window_stores_and_counts_nothing_twice(

@@ -5,6 +5,7 @@ the event loop run, and the mongomock internals the store layer reads are as it 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 import os
@@ -15,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import bson
+import mongomock.collection
+import mongomock.store
 import mongomock_motor
+import mongomock_motor.patches
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from bson import json_util
@@ -25,6 +29,7 @@ from bson.objectid import ObjectId
 from pymongo import IndexModel, InsertOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from homer_rt import embedded_indexes
 from homer_rt import store as store_module
 from homer_rt.app import create_app
 from homer_rt.appkeys import STORE
@@ -412,6 +417,94 @@ async def test_mongomock_internals_are_as_assumed(tmp_path: Path) -> None:
         await store.database["people"].insert_one({"_id": 3, "email": "a@x"})
     with pytest.raises(BulkWriteError):
         await store.database["people"].insert_many([{"_id": 4, "email": "b@x"}], ordered=False)
+
+    await _check_unique_index_internals(store, versions)
+
+
+async def _check_unique_index_internals(store: Store, versions: str) -> None:
+    """What homer_rt.embedded_indexes replaces and relies on in mongomock and mongomock-motor."""
+    # The methods it stands in for keep their signatures, and mongomock-motor looks its error enrichment up by
+    # name at every call (so the replacement is the one called).
+    expected = {
+        "_ensure_uniques": "(self, new_data)",
+        "_update": (
+            "(self, spec, document, upsert=False, manipulate=False, multi=False, check_keys=False, "
+            "hint=None, session=None, collation=None, let=None, array_filters=None, **kwargs)"
+        ),
+        "create_index": "(self, key_or_list, cache_for=300, session=None, **kwargs)",
+        "create_indexes": "(self, indexes, session=None)",
+        "__delitem__": "(self, key)",
+        "_provide_error_details": "(collection: mongomock.collection.Collection, data: Mapping[str, Any], "
+        "exception: Exception) -> Union[Exception, pymongo.errors.DuplicateKeyError]",
+    }
+    assert {
+        name: str(inspect.signature(original)) for name, original in embedded_indexes._ORIGINAL.items()
+    } == expected, versions
+    assert "_provide_error_details(collection" in inspect.getsource(mongomock_motor.patches), versions
+    # An index as mongomock stores it: key pairs and the options, partialFilterExpression kept (by
+    # create_indexes here; mongomock's own drops it).
+    people = store.database["people_internals"]
+    await people.create_indexes(
+        [IndexModel([("a", 1), ("b", 1)], unique=True, sparse=True, partialFilterExpression={"s": 1})]
+    )
+    collection_store = store.embedded_storage._database["people_internals"]  # type: ignore[union-attr]
+    [(name, stored_index)] = collection_store.indexes.items()
+    index = dict(stored_index)
+    assert (name, list(index.pop("key"))) == ("a_1_b_1", [("a", 1), ("b", 1)]), versions
+    assert index == {"sparse": True, "unique": True, "partialFilterExpression": {"s": 1}}, versions
+    # A check first expires what TTL indexes would (as mongomock's scan does).
+    assert isinstance(collection_store._ttl_indexes, dict), versions
+    assert callable(collection_store._remove_expired_documents), versions
+    # mongomock checks a write with the written document in storage: an insert's new document, an update's
+    # stored document changed in place; a refused insert is deleted through the collection store, a refused
+    # update's snapshot put back; an unchanged document is not checked.
+    checked: list[tuple[Any, bool]] = []
+    collection_class: Any = mongomock.collection.Collection
+    collection_store_class: Any = mongomock.store.CollectionStore
+    spy_original = collection_class._ensure_uniques
+
+    def spy(self: Any, new_data: dict[str, Any]) -> None:
+        checked.append((new_data["_id"], storage_of(store, "people_spied").get(new_data["_id"]) is new_data))
+        spy_original(self, new_data)
+
+    collection_class._ensure_uniques = spy
+    deleted: list[Any] = []
+    delete_original = collection_store_class.__delitem__
+
+    def delete_spy(self: Any, key: Any) -> None:
+        deleted.append(key)
+        delete_original(self, key)
+
+    collection_store_class.__delitem__ = delete_spy
+    try:
+        people = store.database["people_spied"]  # made now, so mongomock-motor wraps the spy
+        await people.create_indexes([IndexModel("email", unique=True)])
+        await people.insert_one({"_id": 1, "email": "a@x"})
+        await people.insert_one({"_id": 2, "email": "b@x"})
+        stored = storage_of(store, "people_spied")[2]
+        await people.update_one({"_id": 2}, {"$set": {"name": "B"}})
+        await people.update_one({"_id": 2}, {"$set": {"name": "B"}})  # no change
+        with pytest.raises(DuplicateKeyError):
+            await people.insert_one({"_id": 3, "email": "a@x"})
+        with pytest.raises(DuplicateKeyError):
+            await people.update_one({"_id": 2}, {"$set": {"email": "a@x"}})
+        await people.delete_one({"_id": 1})
+    finally:
+        collection_class._ensure_uniques = spy_original
+        collection_store_class.__delitem__ = delete_original
+    assert checked == [(1, True), (2, True), (2, True), (3, True), (2, True)], versions
+    assert deleted == [3, 1], versions
+    assert storage_of(store, "people_spied")[2] is not stored, versions  # the snapshot, put back
+    assert storage_of(store, "people_spied")[2] == {"_id": 2, "email": "b@x", "name": "B"}, versions
+    # A dropped collection gets a new document mapping.
+    documents = storage_of(store, "people_spied")
+    await people.drop()
+    assert storage_of(store, "people_spied") is not documents, versions
+
+
+def storage_of(store: Store, collection: str) -> Any:
+    assert store.embedded_storage is not None
+    return store.embedded_storage.documents(collection)
 
 
 async def _drain(cursor: Any) -> list[Any]:

@@ -12,8 +12,9 @@ Every state change is one atomic single-document update:
   Unread is ``sent by the other side - read_sent``, and a message is read when its seq is within its
   recipient's prefix, so nothing scans or rewrites messages, however long the chat;
 - a free renter's contact is a guarded ``$inc`` on the user (``contacts_used < limit``), refunded if the
-  chat insert loses a race: a chat's id follows from (property_id, renter_id), so the primary key refuses
-  the second one.
+  chat insert loses a race: the unique (property_id, renter_id) index refuses the second chat (whose id,
+  derived from the pair, is the first one's too);
+- one open report per reporter and chat: a partial unique index on open reports refuses a second.
 
 ChatService (service.py) is assembled from one class per behaviour, each in its own module: core
 (dependencies, chat ids, access), sending, reading (pages and read marks), unread (counters and their

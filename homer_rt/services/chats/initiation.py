@@ -105,7 +105,8 @@ class ChatInitiation(MessageSending, ChatSummaries):
         except DuplicateKeyError:
             if charged:
                 await collection_of(User).update_one({"_id": user.id}, {"$inc": {"contacts_used": -1}})
-            winner = await Chat.get(chat.id)  # the same pair's chat, inserted by a racing initiate
+            # The same pair's chat, inserted by a racing initiate (under this id, or the demo's own).
+            winner = await Chat.find_one({"property_id": prop.id, "renter_id": user.id})
             if winner is None:
                 raise
             return winner

@@ -6,7 +6,6 @@ from pymongo.errors import DuplicateKeyError
 
 from documents import chat_writes
 from documents.chat import Chat, ChatReport, ChatStatus, ReportStatus
-from documents.chat_ids import report_id_for
 from homer_rt.errors import Conflict, Forbidden
 from homer_rt.services.chats.core import ChatCore, chat_not_found
 
@@ -42,21 +41,18 @@ class ChatModeration(ChatCore):
     async def report(self, *, chat_id: str, user_id: str, reason: str) -> ChatReport:
         """File a report for admins; a reporter has at most one open report per chat (409 while it is)."""
         chat = await self.get_for_participant(chat_id=chat_id, user_id=user_id)
-        mine = {"chat_id": chat.id, "reporter_id": user_id}
-        number = 0
         while True:
-            pending = await ChatReport.find_one({**mine, "status": ReportStatus.OPEN.value})
+            # By the index that keeps one open report per reporter and chat (ChatReport's "one_open_report").
+            pending = await ChatReport.find_one(
+                {"chat_id": chat.id, "reporter_id": user_id, "status": ReportStatus.OPEN.value}
+            )
             if pending is not None:
                 raise Conflict(
                     "You already reported this chat; our team is reviewing it",
                     code="report_already_open",
                     extra={"report_id": pending.id},
                 )
-            # Numbered by how many this reporter filed: reports filed at once share the id, and the primary
-            # key lets one in; the others look again and find it open.
-            number = max(number, await ChatReport.find(mine).count())
             report = ChatReport(
-                id=report_id_for(chat.id, user_id, number),
                 chat_id=chat.id,
                 reporter_id=user_id,
                 reported_user_id=chat.other_participant(user_id),
@@ -66,8 +62,7 @@ class ChatModeration(ChatCore):
             try:
                 await report.insert()
             except DuplicateKeyError:
-                number += 1  # taken (by a report since resolved, or the one that won): look again
-                continue
+                continue  # another report of this reporter's is open (filed at the same time): look again
             break
         if self._admin_feed is not None:
             await self._admin_feed.publish_counts()
