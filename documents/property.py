@@ -392,8 +392,8 @@ class Property(Document):
     async def record_contact(cls, property_id: str) -> None:
         """Count a renter's first contact (a new chat) with the listing's owner.
 
-        Guard: none beyond the id; the caller counts only the chat insert that succeeded (a chat's id
-        follows from listing and renter, so a second one is refused).
+        Guard: none beyond the id; the caller counts only the chat insert that succeeded (the unique
+        (property_id, renter_id) index of chats refuses a second one).
         """
         await collection_of(cls).update_one({"_id": property_id}, {"$inc": {"analytics.total_contacts": 1}})
 

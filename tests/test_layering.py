@@ -53,8 +53,6 @@ ALLOWED = (
     REPO / "documents",
     # The embedded store layer: it names the collection methods it wraps.
     REPO / "homer_rt" / "store.py",
-    # Temporarily: the chat service is being converted to documents/chat_writes.py in a parallel change.
-    REPO / "homer_rt" / "services" / "chats",
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pymongo.errors import DuplicateKeyError
 
-from documents.base import collection_of
 from documents.chat import Chat, ChatInitiator, ChatParties
 from documents.property import Property, PropertyStatus
 from documents.user import User
@@ -104,19 +103,14 @@ class ChatInitiation(MessageSending, ChatSummaries):
             await chat.insert()
         except DuplicateKeyError:
             if charged:
-                await collection_of(User).update_one({"_id": user.id}, {"$inc": {"contacts_used": -1}})
+                await User.refund_contact(user.id)
             # The same pair's chat, inserted by a racing initiate (under this id, or the demo's own).
             winner = await Chat.find_one({"property_id": prop.id, "renter_id": user.id})
             if winner is None:
                 raise
             return winner
-        await collection_of(Property).update_one({"_id": prop.id}, {"$inc": {"analytics.total_contacts": 1}})
+        await Property.record_contact(prop.id)
         return chat
 
     async def _take_contact(self, user_id: str) -> bool:
-        updated = await collection_of(User).find_one_and_update(
-            {"_id": user_id, "contacts_used": {"$lt": self._free_contact_limit}},
-            {"$inc": {"contacts_used": 1}},
-            projection={"_id": 1},
-        )
-        return updated is not None
+        return await User.take_contact(user_id, limit=self._free_contact_limit)
