@@ -12,6 +12,16 @@ from homer_rt.errors import DomainError, RateLimited, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
+#: The longest request line (method, path and query string) the server reads. aiohttp's HTTP parser answers a
+#: longer one itself, with a plain-text 400, before any middleware runs, so the JSON error never reaches the
+#: client; its default, 8190 bytes, is shorter than requests the API accepts: the spec's POSTs take their
+#: fields in the query string too, and a character takes up to 12 bytes percent-encoded (a reject ``reason``
+#: at its 1,000 characters may be 12,000 bytes, a chat message at its 4,000 characters 48,000). Up to this
+#: limit a request reaches the handlers, which answer it as documented (a 422 for a value past its limit).
+#: ``homer-rt serve`` passes it to aiohttp (``max_line_size``); tests/test_request_line.py checks that every
+#: operation's longest documented query fits.
+REQUEST_LINE_MAX_BYTES = 64 * 1024
+
 
 def error_response(status: int, detail: str, code: str, **extra: object) -> web.Response:
     return json_response({"detail": detail, "error": {"code": code, **extra}}, status=status)

@@ -38,6 +38,7 @@ async def _freeze_startup_heap(app: web.Application) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from handlers.errors import REQUEST_LINE_MAX_BYTES
     from homer_rt.app import create_app
     from homer_rt.shutdown import serve
 
@@ -56,6 +57,7 @@ def _serve(args: argparse.Namespace) -> int:
             grace_seconds=settings.shutdown_grace_seconds,
             # handlers.access writes the access log (route templates, request ids, user ids).
             access_log=None,
+            max_line_size=REQUEST_LINE_MAX_BYTES,
         )
     )
     return 0
