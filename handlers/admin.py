@@ -20,7 +20,7 @@ from handlers.contract import Access, operation
 from handlers.paging import AdminListPage, ListPage
 from homer_rt.appkeys import ADMIN, PAYMENTS, VERIFICATION
 from homer_rt.clock import UtcDateTime
-from homer_rt.services.admin import PropertyChanges, UserChanges
+from homer_rt.services.admin import PropertyChanges, ReportAction, UserChanges
 from homer_rt.services.admin.views import (
     AuditLogPage,
     PendingVerificationsResponse,
@@ -86,7 +86,10 @@ class ReportListQuery(AdminListPage):
 
 
 class ResolveReportBody(BaseModel):
-    action: str = Field(min_length=1, max_length=50)
+    # Any text is read; the service answers 422 for one that is not an action (the schema lists them).
+    action: str = Field(
+        min_length=1, max_length=50, json_schema_extra={"enum": [action.value for action in ReportAction]}
+    )
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from documents.user import PrivateUserView, UserType
 from handlers.common import (
@@ -41,8 +42,18 @@ class RegisterBody(BaseModel):
     full_name: str | None = Field(default=None, max_length=200)
 
 
+def _email_or_phone(schema: JsonDict) -> None:
+    """What ``_needs_identifier`` checks, documented: a non-empty ``email`` or ``phone``."""
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"type": "string", "minLength": 1}}}
+        for name in ("email", "phone")
+    ]
+
+
 class LoginBody(BaseModel):
     """The spec sends the email or the phone number in ``email``; ``phone`` is accepted too."""
+
+    model_config = ConfigDict(json_schema_extra=_email_or_phone)
 
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32)
@@ -57,7 +68,12 @@ class LoginBody(BaseModel):
 
 class ChangePasswordBody(BaseModel):
     old_password: str = Field(max_length=1024)
-    new_password: str = Field(max_length=1024)
+    # Documented as at register; the service's checks are the rules (400 invalid_password).
+    new_password: str = Field(
+        max_length=1024,
+        description="8 to 72 bytes, not a common password, not the old one",
+        json_schema_extra={"minLength": 8},
+    )
 
 
 def session_response(request: web.Request, session: Session) -> web.Response:

@@ -188,7 +188,7 @@ async def report(request: web.Request) -> web.Response:
     summary="Upload a file to send in a message of this chat",
     tags=TAG,
     access=Access.USER,
-    upload=Upload(file_fields=("file",)),
+    upload=Upload(file_fields=("file",), max_files=1),
     response=ChatAttachmentView,
     # 400: no file, several, an empty one or a malformed form; 403: the chat takes no messages; 404: no such
     # chat, or the caller is not in it; 413: too large, or past the caller's storage quota; 415: not an

@@ -32,10 +32,13 @@ class Access(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """A multipart/form-data body: the file fields accepted (each may repeat) and any text fields."""
+    """A multipart/form-data body: the file fields accepted (one of them is needed; several are other names
+    for the same thing), how many files a request may carry, and any text fields."""
 
     file_fields: tuple[str, ...]
     text_fields: type[BaseModel] | None = None
+    #: files one request carries (None: as many as a form may hold, handlers.files.MAX_FILES_PER_REQUEST)
+    max_files: int | None = None
 
 
 # The statuses a declaration implies, so no handler lists them by hand: a token may be missing, invalid or
@@ -61,6 +64,9 @@ class Operation:
     status: int = 200
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    #: the forms of the path parameters, one field each, when they are narrower than "one path segment" (the
+    #: handler checks them itself: this documents what it accepts, e.g. ``renter_<id>``)
+    path: type[BaseModel] | None = None
     upload: Upload | None = None
     #: the JSON body's fields may be sent as query parameters instead (the spec's plain-parameter POSTs)
     body_in_query: bool = False
@@ -98,6 +104,7 @@ def operation(
     status: int = 200,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
+    path: type[BaseModel] | None = None,
     upload: Upload | None = None,
     body_in_query: bool = False,
     errors: tuple[int, ...] = (),
@@ -114,6 +121,7 @@ def operation(
         status=status,
         body=body,
         query=query,
+        path=path,
         upload=upload,
         body_in_query=body_in_query,
         errors=errors,

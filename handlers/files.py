@@ -11,11 +11,15 @@ from collections.abc import AsyncGenerator, Collection
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
+from pydantic import BaseModel, Field
 
 from handlers.common import optional_user
 from handlers.contract import Access, operation
 from homer_rt.appkeys import UPLOADS
 from homer_rt.errors import BadRequest, Unauthorized
+from homer_rt.services.chats import CHAT_UPLOAD_AREA
+from homer_rt.services.uploads import PUBLIC_AREAS, VERIFICATION_AREA
+from homer_rt.services.uploads.areas import SEGMENT_PATTERN
 from storage.base import LocalTarget
 
 routes = web.RouteTableDef()
@@ -24,16 +28,30 @@ MAX_FILES_PER_REQUEST = 20
 PRIVATE_FILE_CSP = "default-src 'none'; sandbox"
 
 
+class UploadPath(BaseModel):
+    """The parts of a stored file's URL, as the upload routes answered it (``file_url``, ``images``...).
+    Another segment is a 400 invalid_upload_path, another area a 404."""
+
+    area: str = Field(
+        description="Listing images, profile photos, verification documents, chat attachments",
+        json_schema_extra={"enum": [*PUBLIC_AREAS, VERIFICATION_AREA, CHAT_UPLOAD_AREA]},
+    )
+    owner: str = Field(json_schema_extra={"pattern": SEGMENT_PATTERN})
+    name: str = Field(json_schema_extra={"pattern": SEGMENT_PATTERN})
+
+
 @routes.get("/uploads/{area}/{owner}/{name}")
 @operation(
     summary="A stored file",
     tags="files",
     access=Access.OPTIONAL,
+    path=UploadPath,
     response=None,
     media_type="*/*",  # the file's own type, found from its content when it was stored
     # 400: a path segment that is not a plain name; 401/403: a private file (verification documents, chat
     # attachments) for an anonymous caller or someone other than its uploader and admins; 502: storage failed
     errors=(400, 404, 502),
+    responses={302: None},  # S3 storage: a redirect to the file's presigned URL
     description="Listing images and profile photos are public; verification documents are their "
     "uploader's and admins', chat attachments their chat's participants' and admins'. Every file comes with "
     "the content type found from its bytes when it was stored; private files as attachments. With S3 "

@@ -15,15 +15,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from http import HTTPStatus
 from importlib import metadata
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
-from pydantic.json_schema import JsonSchemaMode
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
+from pydantic_core import core_schema
 
 from handlers.contract import Access, Handler, Operation, declared_operation, operation
+from handlers.files import MAX_FILES_PER_REQUEST
 from homer_rt import jsoncodec
 from homer_rt.realtime import SOCKETIO_PATH
 
@@ -171,6 +174,27 @@ def _status_description(status: int) -> str:
         return f"Status {status}"
 
 
+class _ApiJsonSchema(GenerateJsonSchema):
+    """pydantic's JSON schemas, with the API's conventions where pydantic's defaults would say less."""
+
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
+        """Every decimal a request carries is an amount of rupees (design: money is exact): a JSON number
+        with at most two decimal places, to the paisa, as the frontend sends it. pydantic would also offer any
+        string, which the server reads only when it spells a number; a third decimal place is a 400."""
+        found = super().decimal_schema(schema)
+        if self.mode != "validation":
+            return found
+        number: JsonSchemaValue = found["anyOf"][0]
+        number.setdefault("multipleOf", 0.01)
+        return number
+
+    def encode_default(self, dft: Any) -> Any:
+        """A decimal's default as the number it documents (pydantic writes the string ``"0"``)."""
+        if isinstance(dft, Decimal):
+            return int(dft) if dft == dft.to_integral_value() else float(dft)
+        return super().encode_default(dft)
+
+
 _Key = tuple[int, JsonSchemaMode]  # a type's identity and the mode its schema is generated in
 
 
@@ -191,7 +215,9 @@ class _Schemas:
         return key
 
     def generate(self) -> None:
-        generated, top = TypeAdapter.json_schemas(self._inputs.values(), ref_template=SCHEMA_REF)
+        generated, top = TypeAdapter.json_schemas(
+            self._inputs.values(), ref_template=SCHEMA_REF, schema_generator=_ApiJsonSchema
+        )
         self.generated = {key: value for (key, _mode), value in generated.items()}
         self.definitions = top.get("$defs", {})
 
@@ -212,6 +238,7 @@ class _Schemas:
 class _Keys:
     query: _Key | None
     body: _Key | None
+    path: _Key | None
     text_fields: _Key | None
     response: _Key | None
     responses: dict[int, _Key | None]
@@ -231,6 +258,7 @@ def _want(schemas: _Schemas, declared: Operation) -> _Keys:
     return _Keys(
         query=model(declared.query),
         body=model(declared.body),
+        path=model(declared.path),
         text_fields=model(declared.upload.text_fields if declared.upload else None),
         response=response,
         responses={
@@ -299,37 +327,52 @@ def _responses(declared: Operation, schemas: _Schemas, keys: _Keys) -> dict[str,
 
 
 def _multipart(declared: Operation, schemas: _Schemas, keys: _Keys) -> dict[str, Any]:
-    assert declared.upload is not None
+    upload = declared.upload
+    assert upload is not None
     binary = {"type": "string", "format": "binary", "contentMediaType": "application/octet-stream"}
-    properties: dict[str, Any] = {
-        name: {"type": "array", "items": binary} for name in declared.upload.file_fields
+    files = {
+        "type": "array",
+        "items": binary,
+        "minItems": 1,
+        "maxItems": upload.max_files or MAX_FILES_PER_REQUEST,
     }
-    required = list(declared.upload.file_fields)
+    properties: dict[str, Any] = dict.fromkeys(upload.file_fields, files)
+    required: list[str] = []
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if len(upload.file_fields) == 1:
+        required += upload.file_fields
+    else:  # other names for the same files: one of them is needed
+        schema["anyOf"] = [{"required": [name]} for name in upload.file_fields]
     if keys.text_fields is not None:
         text = schemas.resolved(keys.text_fields)
         properties.update(text.get("properties", {}))
         required += text.get("required", [])
-    return {
-        "required": True,
-        "content": {
-            MULTIPART: {"schema": {"type": "object", "properties": properties, "required": required}}
-        },
-    }
+    schema["required"] = required
+    return {"required": True, "content": {MULTIPART: {"schema": schema}}}
+
+
+def _path_parameters(route: DocumentedRoute, schemas: _Schemas, path: _Key | None) -> list[dict[str, Any]]:
+    """Each path parameter: one path segment matching the route's pattern, or the form the operation declares
+    (``@operation(path=...)``), which is narrower."""
+    declared: dict[str, Any] = schemas.resolved(path).get("properties", {}) if path is not None else {}
+    unknown = set(declared) - set(route.path_patterns)
+    if unknown:
+        raise ValueError(f"{route.method} {route.path} declares path parameters it does not have: {unknown}")
+    parameters = []
+    for name, pattern in route.path_patterns.items():
+        # "." and ".." never reach a route: clients and aiohttp resolve them as dot-segments.
+        schema = declared.get(name, {"type": "string", "pattern": rf"^(?!\.\.?$)(?:{pattern})$"})
+        parameter: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": schema}
+        if "description" in schema:
+            parameter["description"] = schema["description"]
+        parameters.append(parameter)
+    return parameters
 
 
 def _operation_object(
     route: DocumentedRoute, declared: Operation, schemas: _Schemas, keys: _Keys
 ) -> dict[str, Any]:
-    parameters: list[dict[str, Any]] = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            # "." and ".." never reach a route: clients and aiohttp resolve them as dot-segments.
-            "schema": {"type": "string", "pattern": rf"^(?!\.\.?$)(?:{pattern})$"},
-        }
-        for name, pattern in route.path_patterns.items()
-    ]
+    parameters = _path_parameters(route, schemas, keys.path)
     if keys.query is not None:
         parameters += _fields_as_parameters(schemas.resolved(keys.query), required=True)
     if keys.body is not None and declared.body_in_query:

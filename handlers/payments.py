@@ -6,8 +6,9 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
-from documents.transaction import TransactionView
+from documents.transaction import TransactionType, TransactionView
 from handlers.common import current_user, json_response, parse_body_or_query, parse_query
 from handlers.contract import Access, operation
 from handlers.paging import ListPage
@@ -17,11 +18,26 @@ from homer_rt.services.payments.views import OrderResponse, VerifyResponse, Webh
 routes = web.RouteTableDef()
 
 
-class CreateOrderBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+def _listing_for_verification(schema: JsonDict) -> None:
+    """What the service checks, documented: a verification fee names its listing."""
+    schema["if"] = {"properties": {"type": {"const": TransactionType.PROPERTY_VERIFICATION.value}}}
+    listing: JsonDict = {
+        "required": ["property_id"],
+        "properties": {"property_id": {"type": "string", "minLength": 1}},
+    }
+    schema["then"] = {"required": ["metadata"], "properties": {"metadata": listing}}
 
-    type: str = Field(min_length=1, max_length=50)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+
+class CreateOrderBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_listing_for_verification)
+
+    # Any text is read; the service answers 400 invalid_payment_type for another (the schema lists them).
+    type: str = Field(
+        min_length=1, max_length=50, json_schema_extra={"enum": [kind.value for kind in TransactionType]}
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description='For `property_verification`: `{"property_id": "..."}`'
+    )
 
 
 class VerifyBody(BaseModel):

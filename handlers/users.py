@@ -73,7 +73,7 @@ async def update_me(request: web.Request) -> web.Response:
     summary="Upload your profile photo (it replaces the previous one)",
     tags="users",
     access=Access.USER,
-    upload=Upload(file_fields=("photo",)),
+    upload=Upload(file_fields=("photo",), max_files=1),
     response=PrivateUserView,
 )
 async def upload_photo(request: web.Request) -> web.Response:

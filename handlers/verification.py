@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import aclosing
-from typing import Literal
+from typing import Annotated, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -24,7 +24,7 @@ from handlers.files import form_parts
 from handlers.paging import ListPage
 from homer_rt.appkeys import VERIFICATION
 from homer_rt.errors import BadRequest, FieldError, ValidationFailed
-from homer_rt.services.verification import parse_verification_id
+from homer_rt.services.verification import VERIFICATION_TYPES, parse_verification_id
 from homer_rt.services.verification.views import (
     PendingVerification,
     SubmissionResponse,
@@ -54,6 +54,20 @@ class DocumentRef(BaseModel):
     file_url: str = Field(min_length=1, max_length=500, pattern=r"^/uploads/verification/")
 
 
+# What _check_document_keys checks, documented (it answers 422 itself).
+Documents = Annotated[
+    dict[str, DocumentRef],
+    Field(
+        description='Each uploaded document under its type: `{"id_proof": {"file_url": "..."}}`',
+        json_schema_extra={
+            "minProperties": 1,
+            "maxProperties": MAX_DOCUMENTS,
+            "propertyNames": {"pattern": _DOCUMENT_TYPE.pattern},
+        },
+    ),
+]
+
+
 def _urls(documents: dict[str, DocumentRef]) -> dict[str, str]:
     return {name: ref.file_url for name, ref in documents.items()}
 
@@ -80,14 +94,14 @@ class EmploymentDetails(BaseModel):
 
 
 class RenterSubmitBody(BaseModel):
-    documents: dict[str, DocumentRef]
+    documents: Documents
     employment_details: EmploymentDetails
 
     _documents = field_validator("documents")(_check_document_keys)
 
 
 class OwnerSubmitBody(BaseModel):
-    documents: dict[str, DocumentRef]
+    documents: Documents
 
     _documents = field_validator("documents")(_check_document_keys)
 
@@ -96,7 +110,7 @@ class PropertySubmitBody(BaseModel):
     model_config = ConfigDict(extra="ignore")  # payment_status / payment_id from the client are not trusted
 
     property_id: str = Field(min_length=1, max_length=100)
-    documents: dict[str, DocumentRef]
+    documents: Documents
 
     _documents = field_validator("documents")(_check_document_keys)
 
@@ -104,6 +118,16 @@ class PropertySubmitBody(BaseModel):
 class StatusQuery(BaseModel):
     type: Literal["renter", "owner", "property"] = "renter"
     property_id: str | None = Field(default=None, max_length=100)
+
+
+class VerificationIdPath(BaseModel):
+    """What ``parse_verification_id`` reads (documented here; it answers 400 invalid_verification_id)."""
+
+    verification_id: str = Field(
+        pattern=rf"^(?:{'|'.join(VERIFICATION_TYPES)})_[^{{}}/]+$",
+        description="The request's kind and its user's or listing's id: `renter_<user id>`, "
+        "`owner_<user id>` or `property_<listing id>`, as GET /api/verification/admin/pending lists them",
+    )
 
 
 class RejectBody(BaseModel):
@@ -117,7 +141,7 @@ class RejectBody(BaseModel):
     summary="Upload a verification document (step 1)",
     tags="verification",
     access=Access.USER,
-    upload=Upload(file_fields=("document",), text_fields=DocumentUploadFields),
+    upload=Upload(file_fields=("document",), text_fields=DocumentUploadFields, max_files=1),
     response=UploadedDocumentResponse,
     # 413/415/429/502: too large or over quota, not an allowed type (by its content), over the hourly upload
     # count, storage failed; 422: the file or document_type missing
@@ -261,6 +285,7 @@ async def admin_pending(request: web.Request) -> web.Response:
     summary="Approve a verification request",
     tags=("verification", "admin"),
     access=Access.ADMIN,
+    path=VerificationIdPath,
     response=VerificationDecisionResponse,
     # 400: an id not shaped renter_<id>, owner_<id> or property_<id>; 409: not pending (decided already)
     errors=(400, 404, 409),
@@ -282,6 +307,7 @@ async def admin_approve(request: web.Request) -> web.Response:
     access=Access.ADMIN,
     body=RejectBody,
     body_in_query=True,
+    path=VerificationIdPath,
     response=VerificationDecisionResponse,
     # 400: an id not shaped renter_<id>, owner_<id> or property_<id>; 409: not pending (decided already)
     errors=(404, 409, 413),

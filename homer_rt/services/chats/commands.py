@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic.config import JsonDict
 
 from homer_rt.clock import UtcDateTime
 
@@ -29,9 +30,19 @@ class ChatRef(ChatCommand):
     chat_id: StrictStr = Field(min_length=1, max_length=MAX_ID)
 
 
+def _text_or_attachment(schema: JsonDict) -> None:
+    """What the service checks (``check_text``), documented: some text that is not blank, or an attachment."""
+    schema["anyOf"] = [
+        {"required": ["message"], "properties": {"message": {"pattern": r"\S"}}},
+        {"required": ["attachments"], "properties": {"attachments": {"minItems": 1}}},
+    ]
+
+
 class SendMessage(ChatCommand):
     """Send a message: text, attachments (file URLs uploaded to the chat) or both; ``client_msg_id`` makes
     a retry return the stored message instead of sending it twice."""
+
+    model_config = ConfigDict(json_schema_extra=_text_or_attachment)
 
     message: StrictStr = ""
     attachments: list[StrictStr] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)

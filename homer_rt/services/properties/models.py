@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from documents.property import BHKType, Property, PropertyType
 
@@ -122,10 +123,31 @@ class PropertyCreate(_ListingFields):
         return value
 
 
+# Fields a PUT may leave out but never clear: a listing always has them.
+_NEVER_NULL = ("title", "property_type", "bhk_type", "rent", "maintenance_charges", "location", "status")
+
+
+def _never_null_in_schema(schema: JsonDict) -> None:
+    """The schema says what ``_required_stay_set`` checks: those fields are optional, not nullable."""
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    for name in _NEVER_NULL:
+        field = properties[name]
+        assert isinstance(field, dict)
+        options = field.pop("anyOf")
+        assert isinstance(options, list)
+        (kept,) = [option for option in options if option != {"type": "null"}]
+        assert isinstance(kept, dict)
+        field.pop("default", None)
+        field.update(kept)
+
+
 class PropertyUpdate(BaseModel):
     """PUT: any subset of the listing's own fields; anything else in the body is ignored."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="ignore", str_strip_whitespace=True, json_schema_extra=_never_null_in_schema
+    )
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=5000)
@@ -149,15 +171,7 @@ class PropertyUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> PropertyUpdate:
-        for name in (
-            "title",
-            "property_type",
-            "bhk_type",
-            "rent",
-            "maintenance_charges",
-            "location",
-            "status",
-        ):
+        for name in _NEVER_NULL:
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self

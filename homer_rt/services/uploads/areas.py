@@ -18,6 +18,8 @@ MAX_FILE_NAME_CHARS = 255
 
 # One path segment of an upload URL: ids, generated names, area names. No dot segments, no separators.
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+#: the same rule as one regular expression (for the API's documentation)
+SEGMENT_PATTERN = r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 
 
 def is_safe_segment(value: str) -> bool:
