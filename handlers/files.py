@@ -51,7 +51,9 @@ class UploadPath(BaseModel):
     # 400: a path segment that is not a plain name; 401/403: a private file (verification documents, chat
     # attachments) for an anonymous caller or someone other than its uploader and admins; 502: storage failed
     errors=(400, 404, 502),
-    responses={302: None},  # S3 storage: a redirect to the file's presigned URL
+    # 302: S3 storage redirects to the file's presigned URL; 206/304/416: range and conditional requests of
+    # a file on local disk.
+    responses={206: None, 302: None, 304: None, 416: None},
     description="Listing images and profile photos are public; verification documents are their "
     "uploader's and admins', chat attachments their chat's participants' and admins'. Every file comes with "
     "the content type found from its bytes when it was stored; private files as attachments. With S3 "
