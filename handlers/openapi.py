@@ -65,7 +65,6 @@ ERROR_SCHEMA: dict[str, Any] = {
             "required": ["code"],
             "properties": {
                 "code": {"type": "string", "description": "Stable and machine-readable, e.g. `not_found`"},
-                "message": {"type": "string"},
                 "fields": {
                     "description": "On 422: each invalid or missing field",
                     "type": "array",
@@ -83,6 +82,16 @@ ERROR_SCHEMA: dict[str, Any] = {
                     "description": "On 429 (and some 503s): seconds to wait, as the Retry-After header",
                     "type": "integer",
                 },
+                "limit": {
+                    "description": "On 403 `contact_limit_reached` and the listing cap: the limit reached",
+                    "type": "integer",
+                },
+                "upgrade_url": {
+                    "description": "On 403 `contact_limit_reached`: where to go premium",
+                    "type": "string",
+                },
+                "report_id": {"description": "On 409: the open report already filed", "type": "string"},
+                "quota_bytes": {"description": "On 413 past the upload quota: the quota", "type": "integer"},
             },
         },
     },
