@@ -6,62 +6,15 @@ server sends (a key renamed in a document's view, a field added) fails here, rou
 
 from __future__ import annotations
 
-import types
-from enum import Enum
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
 from aiohttp.test_utils import TestClient
-from typing_extensions import is_typeddict
 
 import handlers.admin as admin_routes
 from handlers.contract import Access, declared_operation
 from tests.admin_support import pay_subscription, submit_property_verification, submit_renter_verification
 from tests.factories import make_admin, make_property, register
-
-
-def shape_errors(value: Any, expected: Any, path: str = "$") -> list[str]:
-    """Where ``value`` (parsed JSON) departs from the type ``expected``; empty when it conforms exactly."""
-    origin = get_origin(expected)
-    if expected is Any:
-        return []
-    if is_typeddict(expected):
-        if not isinstance(value, dict):
-            return [f"{path}: expected an object, got {value!r}"]
-        hints = get_type_hints(expected)
-        errors = [f"{path}.{key}: not declared" for key in sorted(set(value) - set(hints))]
-        errors += [f"{path}.{key}: missing" for key in sorted(expected.__required_keys__ - set(value))]
-        for key in sorted(set(value) & set(hints)):
-            errors += shape_errors(value[key], hints[key], f"{path}.{key}")
-        return errors
-    if origin in (Union, types.UnionType):
-        options = [shape_errors(value, option, path) for option in get_args(expected)]
-        return [] if any(not found for found in options) else min(options, key=len)
-    if origin is Literal:
-        return [] if value in get_args(expected) else [f"{path}: {value!r} not one of {get_args(expected)}"]
-    if origin is list:
-        if not isinstance(value, list):
-            return [f"{path}: expected a list, got {value!r}"]
-        (item,) = get_args(expected)
-        return [error for i, v in enumerate(value) for error in shape_errors(v, item, f"{path}[{i}]")]
-    if origin is dict:
-        if not isinstance(value, dict):
-            return [f"{path}: expected an object, got {value!r}"]
-        _, item = get_args(expected)
-        return [error for k, v in value.items() for error in shape_errors(v, item, f"{path}.{k}")]
-    if expected is None or expected is types.NoneType:
-        return [] if value is None else [f"{path}: expected null, got {value!r}"]
-    if isinstance(expected, type) and issubclass(expected, Enum):
-        allowed = {member.value for member in expected}
-        return [] if value in allowed else [f"{path}: {value!r} not one of {sorted(allowed)}"]
-    if expected is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return [] if ok else [f"{path}: expected a number, got {value!r}"]
-    if expected is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return [] if ok else [f"{path}: expected an integer, got {value!r}"]
-    if expected in (str, bool):
-        return [] if isinstance(value, expected) else [f"{path}: expected {expected.__name__}, got {value!r}"]
-    raise AssertionError(f"{path}: the checker does not know the type {expected!r}")
+from tests.shape_support import shape_errors
 
 
 async def answer(

@@ -5,14 +5,12 @@ starts: Beanie builds a document only once its collection is initialised.)"""
 from __future__ import annotations
 
 import json
-import types
 from datetime import UTC, date, datetime
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import TypeAdapter
-from typing_extensions import is_typeddict
 
 from documents.property import (
     Analytics,
@@ -29,44 +27,12 @@ from documents.property import (
 )
 from documents.stored_file import StoredFile, StoredFileView
 from homer_rt import jsoncodec
-
-
-def mismatches(value: Any, hint: Any, path: str = "$") -> list[str]:
-    """Where ``value`` has keys its TypedDict does not declare, or lacks ones it requires (recursively)."""
-    origin = get_origin(hint)
-    if origin is Union or origin is types.UnionType:
-        found = [mismatches(value, member, path) for member in get_args(hint)]
-        return [] if any(not problems for problems in found) else min(found, key=len)
-    if origin is Literal or hint is Any:
-        return []
-    if is_typeddict(hint):
-        if not isinstance(value, dict):
-            return [f"{path}: not an object"]
-        hints = get_type_hints(hint)
-        problems = [f"{path}.{key}: not declared" for key in value if key not in hints]
-        problems += [f"{path}.{key}: missing" for key in hint.__required_keys__ if key not in value]
-        for key, item in value.items():
-            if key in hints:
-                problems += mismatches(item, hints[key], f"{path}.{key}")
-        return problems
-    if origin is list and isinstance(value, list):
-        return [
-            problem
-            for n, item in enumerate(value)
-            for problem in mismatches(item, get_args(hint)[0], f"{path}[{n}]")
-        ]
-    if origin is dict and isinstance(value, dict):
-        return [
-            problem
-            for key, item in value.items()
-            for problem in mismatches(item, get_args(hint)[1], f"{path}.{key}")
-        ]
-    return []
+from tests.shape_support import shape_errors
 
 
 def assert_shaped(view: Any, hint: Any) -> None:
     sent = json.loads(jsoncodec.dumps(view))  # what a client receives
-    assert mismatches(sent, hint) == []
+    assert shape_errors(sent, hint) == []
     TypeAdapter(hint).validate_python(sent, strict=True)
 
 
@@ -144,7 +110,7 @@ async def test_the_checker_finds_an_undeclared_or_missing_key(client: TestClient
     view: dict[str, Any] = dict(full_listing().summary_view())
     view["extra"] = 1
     del view["title"]
-    assert sorted(mismatches(view, PropertySummaryView)) == ["$.extra: not declared", "$.title: missing"]
+    assert sorted(shape_errors(view, PropertySummaryView)) == ["$.extra: not declared", "$.title: missing"]
 
 
 async def test_the_routes_answers_match_their_declared_types(client: TestClient[Any, Any]) -> None:

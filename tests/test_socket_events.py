@@ -10,18 +10,15 @@ event must have been validated with the listed model, and the namespaces' handle
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import Enum
-from typing import Any, Literal, NotRequired, Required, Union, get_args, get_origin, get_type_hints
+from typing import Any, get_args
 
 import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 from pydantic import BaseModel, TypeAdapter
-from typing_extensions import is_typeddict
 
 from documents.base import collection_of
 from documents.revoked_token import RevokedToken
@@ -43,94 +40,20 @@ from homer_rt.socket_events import (
 )
 from tests.chat_support import WAIT, LiveClient, base_url, connect, eventually
 from tests.factories import make_admin, make_property, register
-
-# ---- exact shapes ----------------------------------------------------------------------------------------
-
-
-def shape_errors(expected: Any, value: Any, path: str = "payload") -> list[str]:
-    """Where ``value`` (as the server hands it to python-socketio) differs from the type ``expected``: a
-    TypedDict's keys exactly (NotRequired ones may be absent, no others may be present), JSON values of the
-    declared types (a bool is not an int, a datetime is not a string), recursively."""
-    if expected is Any:
-        return []
-    if expected is None or expected is type(None):
-        return [] if value is None else [f"{path}: {value!r} is not null"]
-    origin = get_origin(expected)
-    if origin is Literal:
-        allowed = get_args(expected)
-        if any(isinstance(value, type(a)) and value == a for a in allowed):
-            return []
-        return [f"{path}: {value!r} is not one of {allowed}"]
-    if origin in (Union, types.UnionType):
-        branches = [shape_errors(arg, value, path) for arg in get_args(expected)]
-        return [] if any(not errors for errors in branches) else min(branches, key=len)
-    if origin is list:
-        if not isinstance(value, list):
-            return [f"{path}: {type(value).__name__} is not a list"]
-        (item,) = get_args(expected)
-        return [e for i, element in enumerate(value) for e in shape_errors(item, element, f"{path}[{i}]")]
-    if origin is dict:
-        if not isinstance(value, dict):
-            return [f"{path}: {type(value).__name__} is not an object"]
-        key_type, value_type = get_args(expected)
-        return [
-            e
-            for k, v in value.items()
-            for e in [*shape_errors(key_type, k, f"{path} key"), *shape_errors(value_type, v, f"{path}.{k}")]
-        ]
-    if is_typeddict(expected):
-        return _typed_dict_errors(expected, value, path)
-    if isinstance(expected, type):
-        return _scalar_errors(expected, value, path)
-    raise TypeError(f"no shape check for {expected!r}")
-
-
-def _typed_dict_errors(expected: Any, value: Any, path: str) -> list[str]:
-    if not isinstance(value, dict):
-        return [f"{path}: {type(value).__name__} is not an object ({expected.__name__})"]
-    hints = get_type_hints(expected, include_extras=True)
-    errors = [f"{path}: key {key!r} is not in {expected.__name__}" for key in value if key not in hints]
-    for key, hint in hints.items():
-        wrapper = get_origin(hint)
-        inner = get_args(hint)[0] if wrapper in (NotRequired, Required) else hint
-        required = wrapper is Required or (wrapper is not NotRequired and expected.__total__)
-        if key in value:
-            errors += shape_errors(inner, value[key], f"{path}.{key}")
-        elif required:
-            errors.append(f"{path}: key {key!r} of {expected.__name__} is missing")
-    return errors
-
-
-def _scalar_errors(expected: type, value: Any, path: str) -> list[str]:
-    if issubclass(expected, BaseModel):
-        TypeAdapter(expected).validate_python(value)
-        return []
-    if issubclass(expected, Enum):
-        ok = value in {member.value for member in expected} and isinstance(value, str | int)
-    elif expected is bool:
-        ok = isinstance(value, bool)
-    elif expected is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif expected is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif expected is str:
-        ok = isinstance(value, str)
-    else:
-        raise TypeError(f"no shape check for {expected!r}")
-    return [] if ok else [f"{path}: {value!r} is not a {expected.__name__}"]
+from tests.shape_support import shape_errors
 
 
 def test_the_shape_check_refuses_what_it_should() -> None:
     from homer_rt.services.chats.views import TypingAck, UnreadSummary
 
-    assert shape_errors(TypingAck, {"chat_id": "c", "forwarded": True}) == []
-    assert shape_errors(TypingAck, {"chat_id": "c", "forwarded": True, "retry_after": 2}) == []
-    assert shape_errors(TypingAck, {"chat_id": "c", "forwarded": 1})
-    assert shape_errors(TypingAck, {"chat_id": "c"})
-    assert shape_errors(TypingAck, {"chat_id": "c", "forwarded": True, "extra": 1})
-    assert shape_errors(UnreadSummary, {"unread_count": 1, "chats": {"c": "1"}})
-    assert shape_errors(AckError, {"ok": False, "error": {"code": "x", "message": "y", "limit": 3}}) == []
-    assert shape_errors(AckError, {"ok": 0, "error": {"code": "x", "message": "y"}})
+    assert shape_errors({"chat_id": "c", "forwarded": True}, TypingAck) == []
+    assert shape_errors({"chat_id": "c", "forwarded": True, "retry_after": 2}, TypingAck) == []
+    assert shape_errors({"chat_id": "c", "forwarded": 1}, TypingAck)
+    assert shape_errors({"chat_id": "c"}, TypingAck)
+    assert shape_errors({"chat_id": "c", "forwarded": True, "extra": 1}, TypingAck)
+    assert shape_errors({"unread_count": 1, "chats": {"c": "1"}}, UnreadSummary)
+    assert shape_errors({"ok": False, "error": {"code": "x", "message": "y", "limit": 3}}, AckError) == []
+    assert shape_errors({"ok": 0, "error": {"code": "x", "message": "y"}}, AckError)
 
 
 # ---- what the server emits and validates ------------------------------------------------------------------
@@ -193,9 +116,9 @@ async def send(observed: Observed, live: LiveClient, event: str, data: Any = Non
         assert observed.validated == expected_models, event
         assert entry is not None, f"{event} succeeded but is not in the catalogue"
         assert set(ack) == {"ok", "data"}, ack
-        assert shape_errors(entry.ack, ack["data"], f"{event} ack") == []
+        assert shape_errors(ack["data"], entry.ack, f"{event} ack") == []
         return ack["data"]
-    assert shape_errors(AckError, ack, f"{event} ack") == []
+    assert shape_errors(ack, AckError, f"{event} ack") == []
     return ack["error"]
 
 
@@ -333,7 +256,7 @@ def assert_in_catalogue(records: list[Emitted]) -> None:
         if entry is None:
             problems.append(f"{record.event} on {record.namespace} is not in the catalogue")
             continue
-        problems += shape_errors(entry.payload, record.data, f"{record.namespace} {record.event}")
+        problems += shape_errors(record.data, entry.payload, f"{record.namespace} {record.event}")
         TypeAdapter(entry.payload).validate_python(record.data)
     assert problems == []
 
@@ -430,7 +353,7 @@ async def test_connect_refusals_have_the_listed_shape_and_codes(
             )
         await sio.disconnect()
         [refusal] = refusals
-        assert shape_errors(ConnectRefusal, refusal, "refusal") == []
+        assert shape_errors(refusal, ConnectRefusal, "refusal") == []
         codes.append(refusal["data"]["code"])
     assert set(codes) <= set(listed.connect_refusals)
     expected = ["not_authenticated", "invalid_token"] + (
