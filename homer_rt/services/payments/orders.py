@@ -8,18 +8,19 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from documents.property import Property, PropertyStatus, VerificationTier
+from documents.property import VerificationTier
 from documents.transaction import (
     PaymentStatus,
     Transaction,
     TransactionType,
     verification_purchase_key,
 )
-from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
+from homer_rt.errors import BadRequest, Conflict
 from homer_rt.money import paise_to_rupees
 from homer_rt.services.payments.core import CURRENCY, PURCHASE_DESCRIPTIONS, PaymentCore
 from homer_rt.services.payments.gateway import GATEWAY_NAME, PaymentGateway, require_gateway
 from homer_rt.services.payments.views import OrderResponse
+from homer_rt.services.properties.core import owned_listing
 
 
 class PaymentOrders(PaymentCore):
@@ -27,14 +28,6 @@ class PaymentOrders(PaymentCore):
         if kind is TransactionType.RENTER_SUBSCRIPTION:
             return self._settings.subscription_price_inr * 100
         return self._settings.property_verification_price_inr * 100
-
-    async def _own_property(self, *, property_id: str, user_id: str) -> Property:
-        prop = await Property.get(property_id)
-        if prop is None or prop.status == PropertyStatus.DELETED:
-            raise NotFound("Property not found", code="property_not_found")
-        if prop.owner_id != user_id:
-            raise Forbidden("Not authorized for this property", code="not_property_owner")
-        return prop
 
     async def create_order(self, *, user_id: str, type: str, metadata: dict[str, Any]) -> OrderResponse:
         gateway = require_gateway(self._gateway)
@@ -50,7 +43,7 @@ class PaymentOrders(PaymentCore):
             property_id = metadata.get("property_id")
             if not isinstance(property_id, str) or not property_id:
                 raise BadRequest("metadata.property_id is required", code="property_id_required")
-            prop = await self._own_property(property_id=property_id, user_id=user_id)
+            prop = await owned_listing(property_id=property_id, owner_id=user_id)
             if prop.is_verified or prop.verification_tier == VerificationTier.VERIFIED:
                 raise Conflict("This property is already verified", code="already_verified")
             if prop.verification_tier == VerificationTier.PENDING:

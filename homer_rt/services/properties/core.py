@@ -24,6 +24,16 @@ def _not_found() -> NotFound:
     return NotFound("Property not found", code="property_not_found")
 
 
+async def owned_listing(*, property_id: str, owner_id: str) -> Property:
+    """A listing for something its owner pays for or submits (a verification fee, its documents)."""
+    listing = await Property.get(property_id)
+    if listing is None or listing.status == PropertyStatus.DELETED:
+        raise _not_found()
+    if listing.owner_id != owner_id:
+        raise Forbidden("Not authorized for this property", code="not_property_owner")
+    return listing
+
+
 class PropertyCore:
     def __init__(
         self,

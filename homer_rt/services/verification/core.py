@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Final
 
-from documents.property import Property, PropertyStatus
 from documents.user import VerificationStatus
 from homer_rt.clock import Clock
-from homer_rt.errors import BadRequest, Forbidden, NotFound
+from homer_rt.errors import BadRequest
 from homer_rt.services.admin_feed import AdminFeed
 from homer_rt.services.audit import AuditLog
 from homer_rt.services.notifications import NotificationService
@@ -53,14 +52,6 @@ class VerificationCore:
         self._notifications = notifications
         self._audit = audit
         self._feed = feed
-
-    async def _own_property(self, *, user_id: str, property_id: str) -> Property:
-        prop = await Property.get(property_id)
-        if prop is None or prop.status == PropertyStatus.DELETED:
-            raise NotFound("Property not found", code="property_not_found")
-        if prop.owner_id != user_id:
-            raise Forbidden("Not authorized for this property", code="not_property_owner")
-        return prop
 
     async def _publish_counts(self) -> None:
         if self._feed is None:

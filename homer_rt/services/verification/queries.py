@@ -6,6 +6,7 @@ from documents.property import Property, VerificationTier
 from documents.user import User, VerificationStatus, verification_fields
 from homer_rt.clock import iso
 from homer_rt.errors import BadRequest
+from homer_rt.services.properties.core import owned_listing
 from homer_rt.services.verification.core import PENDING, VerificationCore
 from homer_rt.services.verification.views import (
     PendingOwnerVerification,
@@ -28,7 +29,7 @@ class VerificationQueries(VerificationCore):
         if type == "property":
             if not property_id:
                 raise BadRequest("property_id is required for type=property", code="property_id_required")
-            return self._property_status(await self._own_property(user_id=user.id, property_id=property_id))
+            return self._property_status(await owned_listing(property_id=property_id, owner_id=user.id))
         if type not in ("renter", "owner"):
             raise BadRequest("type must be renter, owner or property", code="invalid_verification_type")
         fresh = await User.get(user.id) or user

@@ -11,6 +11,7 @@ from documents.property import Property, VerificationTier
 from documents.stored_file import StoredFile, StoredFileView
 from documents.user import User, VerificationStatus, verification_fields
 from homer_rt.errors import BadRequest, Conflict, Forbidden, NotFound
+from homer_rt.services.properties.core import owned_listing
 from homer_rt.services.uploads import VERIFICATION_AREA
 from homer_rt.services.verification.core import PENDING, VerificationCore
 from homer_rt.services.verification.views import SubmissionResponse
@@ -106,7 +107,7 @@ class VerificationSubmissions(VerificationCore):
     async def submit_property(
         self, *, user_id: str, property_id: str, documents: Mapping[str, str]
     ) -> SubmissionResponse:
-        prop = await self._own_property(user_id=user_id, property_id=property_id)
+        prop = await owned_listing(property_id=property_id, owner_id=user_id)
         # The fee is proven by our own successful transaction, never by the request's word.
         paid = await self._payments.paid_verification(property_id=property_id, user_id=user_id)
         if paid is None:
